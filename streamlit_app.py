@@ -1,0 +1,57 @@
+"""cnnviz home: what the app teaches, what is ready, how to use it in class.
+
+Opens fast: nothing here imports TensorFlow.
+"""
+
+import streamlit as st
+
+from cnnviz import ui
+from cnnviz.ui.home import concept_rows, data_status_rows, model_status_rows
+
+ui.page_setup("Home")
+
+st.title(":material/neurology: cnnviz: see how a CNN works")
+st.markdown(
+    "Every screen builds, trains or probes a **real Keras model** live and shows the idea "
+    "*happening*, with a number you can check — change a knob and watch the effect."
+)
+
+st.header("What you can learn here")
+pages = {}
+for concept_id, concept, page, demo, exists in concept_rows():
+    pages.setdefault((page, exists), []).append((concept_id, concept, demo))
+for (page, exists), concepts in pages.items():
+    with st.container(border=True):
+        if exists:
+            ui.page_link_for(page)
+        else:
+            st.markdown(f"**{page}** (in preparation, not in the menu yet)")
+        for concept_id, concept, demo in concepts:
+            st.markdown(f"**{concept_id} · {concept}**  \n{demo}")
+
+st.header("Models and data on this server")
+left, right = st.columns(2)
+with left, ui.guard("the model list"):
+    st.subheader("Models")
+    st.dataframe(model_status_rows(), hide_index=True, width="stretch")
+with right, ui.guard("the dataset list"):
+    st.subheader("Datasets")
+    st.dataframe(data_status_rows(), hide_index=True, width="stretch")
+
+st.header("Using cnnviz in class")
+st.markdown(
+    """
+1. **Start with the convolution page.** Cut a patch out of a photo and use it as the
+   kernel: the class sees template matching before any formula.
+2. **Walk the pyramid.** On *Pooling & receptive fields*, click a deep unit and show how
+   much of the image it sees; then build the same network in the *Architecture lab* and
+   read off parameters and FLOPs.
+3. **Look inside a trained model.** *Activations*, *Filters* and *Grad-CAM* all use the
+   same image and model you picked in the sidebar — pick once, walk through the pages.
+4. **Train live.** *Augmentation* and *Transfer learning* train small models in about a
+   minute; start the run, explain the curves while they are drawn.
+
+Tips: links to a page can be shared (every page opens by its URL); the sidebar choices
+are remembered while you move between pages; every figure says which settings made it.
+"""
+)

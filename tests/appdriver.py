@@ -1,0 +1,101 @@
+"""Drive the real app: a `streamlit run` server and headless Debian Chromium.
+
+Used by the browser tests, the load test and ``scripts/screenshot.py``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("CNNVIZ_CHROMIUM", "/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+    "--disable-background-networking", "--disable-component-update", "--disable-sync",
+    "--disable-dev-shm-usage",
+]
+DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+EXCEPTION = "[data-testid='stException']"
+
+
+def page_url_path(page: str) -> str:
+    """The URL path Streamlit gives a page file: pages/2_Foo_Bar.py -> Foo_Bar."""
+    if page in ("", "streamlit_app.py"):
+        return ""
+    return re.sub(r"^\d+_", "", Path(page).stem)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextlib.contextmanager
+def app_server(port: int | None = None, env: dict | None = None,
+               log_path: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start `streamlit run streamlit_app.py` on a free port; yield (base URL, process)."""
+    port = port or free_port()
+    log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    process = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+         "--server.headless", "true", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false", "--server.port", str(port),
+         "--server.address", "127.0.0.1"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+    )
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/_stcore/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("streamlit server did not start")
+            time.sleep(0.3)
+        yield base, process
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        if log_path:
+            log.close()
+
+
+@contextlib.contextmanager
+def browser() -> Iterator[object]:
+    """A headless Debian Chromium driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        instance = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield instance
+        finally:
+            instance.close()
+
+
+def wait_until_done(page, timeout_ms: int = 120_000) -> None:
+    """Wait until the page's script has run to the end (and stays finished briefly)."""
+    page.wait_for_selector("[data-testid='stApp']", timeout=timeout_ms)
+    for _ in range(3):  # a page may rerun itself once (e.g. after restoring state)
+        page.wait_for_selector(DONE, timeout=timeout_ms)
+        page.wait_for_timeout(400)
+        if page.locator(DONE).count():
+            return
