@@ -1,0 +1,221 @@
+"""Models to probe: the built-in shapes CNN, ImageNet classifiers, a user's own file.
+
+Every model returned here is a flat (un-nested) functional ``keras.Model`` that
+OUTPUTS LOGITS (no softmax), so gradients are of the class score; apply
+``softmax`` yourself (``decode`` does) for probabilities.
+
+``load_model(name)`` builds a FRESH model on every call; the UI caches it
+(``cnnviz.ui.get_model``) and shares it read-only. Never change a shared model
+(``trainable``, ``fit``, ``set_weights``): clone it first.
+
+Importing this package does not import TensorFlow or Keras; they are imported
+inside the functions that need them.
+
+    >>> from cnnviz import models
+    >>> model = models.load_model("shapes_cnn")
+    >>> x = models.preprocess("shapes_cnn", images)     # (n, 64, 64, 3) float32
+    >>> models.decode("shapes_cnn", model(x).numpy())   # [[("star", 0.97), ...], ...]
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from cnnviz.errors import ImageError, ModelError
+from cnnviz.models import builtin, imagenet
+from cnnviz.models.user import MAX_BYTES, load_user_model
+
+__all__ = [
+    "ModelInfo", "available_models", "load_model", "preprocess", "class_names", "decode",
+    "input_size", "load_user_model", "MAX_BYTES", "BUILTIN_MODELS", "IMAGENET_MODELS",
+]
+
+BUILTIN_MODELS = (builtin.NAME,)
+IMAGENET_MODELS = tuple(imagenet.SPECS)
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    name: str
+    title: str
+    kind: str  # "builtin" | "imagenet"
+    input_size: int
+    usable: bool
+    reason: str
+
+
+def _builtin_info() -> ModelInfo:
+    info = builtin.trained_info()
+    if builtin.WEIGHTS_PATH.is_file() and info:
+        reason = (
+            f"Trained here on synthetic shapes; test accuracy "
+            f"{100 * info['test_accuracy']:.1f}% on {info['test_size']} fresh images."
+        )
+    elif builtin.WEIGHTS_PATH.is_file():
+        reason = "Trained weights ship with cnnviz."
+    else:
+        reason = (
+            "Trained weights missing: the model has RANDOM weights. Run "
+            "`python -m cnnviz.models.train_builtin` to train it (a few minutes)."
+        )
+    return ModelInfo(
+        name=builtin.NAME,
+        title="Shapes CNN (built-in, 5 shape classes)",
+        kind="builtin",
+        input_size=builtin.INPUT_SIZE,
+        usable=True,
+        reason=reason,
+    )
+
+
+def available_models(*, check_online: bool = True) -> list[ModelInfo]:
+    """Every model cnnviz knows, whether it can be used now, and why (not).
+
+    Never imports TensorFlow. ImageNet models are usable when their weights are
+    cached, or (``check_online``) when a ~3 s network probe succeeds.
+    """
+    infos = [_builtin_info()]
+    for name, spec in imagenet.SPECS.items():
+        usable, reason = imagenet.status(name, check_online=check_online)
+        infos.append(ModelInfo(name, spec.title, "imagenet", spec.input_size, usable, reason))
+    return infos
+
+
+def _unknown(name) -> ModelError:
+    known = ", ".join(BUILTIN_MODELS + IMAGENET_MODELS)
+    return ModelError(f"Unknown model {name!r}; choose one of: {known}.")
+
+
+def load_model(name: str):
+    """A fresh keras.Model (flat functional, outputs logits) for ``name``."""
+    if name == builtin.NAME:
+        return builtin.load_shapes_cnn()
+    if name in imagenet.SPECS:
+        return imagenet.load(name)
+    raise _unknown(name)
+
+
+def _is_model(obj) -> bool:
+    return hasattr(obj, "inputs") and hasattr(obj, "outputs") and not isinstance(obj, str)
+
+
+def input_size(model_or_name) -> tuple[int, int, int]:
+    """(height, width, channels) the model takes."""
+    if _is_model(model_or_name):
+        shape = tuple(model_or_name.inputs[0].shape)
+        return int(shape[1]), int(shape[2]), int(shape[3])
+    if model_or_name == builtin.NAME:
+        return builtin.INPUT_SIZE, builtin.INPUT_SIZE, 3
+    if model_or_name in imagenet.SPECS:
+        s = imagenet.SPECS[model_or_name].input_size
+        return s, s, 3
+    raise _unknown(model_or_name)
+
+
+def _as_float_batch(images) -> np.ndarray:
+    """uint8 or float [0, 1] images, (H,W), (H,W,C) or (n,H,W,C) -> float32 (n,H,W,3)."""
+    x = np.asarray(images)
+    if x.dtype == np.bool_:
+        x = x.astype(np.float32)
+    if x.ndim == 2:
+        x = x[None, :, :, None]
+    elif x.ndim == 3:
+        x = x[None] if x.shape[-1] in (1, 3, 4) else x[..., None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3, 4) or 0 in x.shape[1:3]:
+        raise ImageError(
+            f"Expected images shaped (H, W, 3) or (n, H, W, 3); got {np.asarray(images).shape}."
+        )
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    elif np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float32)
+        if x.size and (not np.isfinite(x).all() or x.min() < -1e-3 or x.max() > 1 + 1e-3):
+            raise ImageError("Float images must hold values in [0, 1] (uint8 for 0-255).")
+        x = np.clip(x, 0.0, 1.0)
+    else:
+        raise ImageError(f"Images must be uint8 or float in [0, 1]; got {x.dtype}.")
+    if x.shape[-1] == 4:
+        x = x[..., :3]
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    return x
+
+
+def _resize_batch(x: np.ndarray, h: int, w: int) -> np.ndarray:
+    if x.shape[1:3] == (h, w):
+        return x
+    from PIL import Image
+
+    out = np.empty((x.shape[0], h, w, x.shape[3]), dtype=np.float32)
+    for i in range(x.shape[0]):
+        for c in range(x.shape[3]):
+            channel = Image.fromarray(x[i, :, :, c], mode="F")
+            out[i, :, :, c] = np.asarray(channel.resize((w, h), Image.Resampling.BILINEAR))
+    return np.clip(out, 0.0, 1.0)
+
+
+def preprocess(model_or_name, images) -> np.ndarray:
+    """Images -> the float32 batch (n, s, s, C) the model expects.
+
+    Takes uint8 (n,H,W,3) / (H,W,3) or float images in [0, 1]; resizes
+    (bilinear) to the model's input size, then applies the model's own
+    preprocessing: built-in and user models take [0, 1]; MobileNetV2 [-1, 1];
+    ResNet50 BGR minus the ImageNet mean. A user model (a keras.Model) can be
+    passed instead of a name; grayscale models get one channel.
+    """
+    h, w, channels = input_size(model_or_name)
+    x = _resize_batch(_as_float_batch(images), h, w)
+    if isinstance(model_or_name, str) and model_or_name in imagenet.SPECS:
+        return imagenet.preprocess_input(x, imagenet.SPECS[model_or_name].preprocessing)
+    if channels == 1:
+        x = x.mean(axis=-1, keepdims=True)
+    return np.ascontiguousarray(x, dtype=np.float32)
+
+
+def class_names(model_or_name) -> list[str]:
+    """Class names in output order ("class 0", ... for a user model)."""
+    if _is_model(model_or_name):
+        n = int(model_or_name.outputs[0].shape[-1])
+        return [f"class {i}" for i in range(max(n, 2))]
+    if model_or_name == builtin.NAME:
+        return list(builtin.CLASS_NAMES)
+    if model_or_name in imagenet.SPECS:
+        return list(imagenet.imagenet_class_names())
+    raise _unknown(model_or_name)
+
+
+def softmax(logits) -> np.ndarray:
+    """Probabilities from logits along the last axis (numerically stable)."""
+    z = np.asarray(logits, dtype=np.float64)
+    z = z - z.max(axis=-1, keepdims=True)
+    e = np.exp(z)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+
+
+def probabilities(logits) -> np.ndarray:
+    """softmax, or for a single sigmoid logit the two-class probabilities."""
+    z = np.asarray(logits, dtype=np.float64)
+    if z.shape[-1] == 1:
+        p1 = 1.0 / (1.0 + np.exp(-z))
+        return np.concatenate([1.0 - p1, p1], axis=-1).astype(np.float32)
+    return softmax(z)
+
+
+def decode(model_or_name, logits, top: int = 5) -> list[list[tuple[str, float]]]:
+    """Top-``top`` (class name, probability) per image, best first."""
+    z = np.asarray(logits)
+    if z.ndim == 1:
+        z = z[None]
+    if z.ndim != 2:
+        raise ModelError(f"Expected logits shaped (n, classes); got {np.asarray(logits).shape}.")
+    names = class_names(model_or_name)
+    probs = probabilities(z)
+    if probs.shape[1] != len(names):
+        raise ModelError(
+            f"{probs.shape[1]} outputs but {len(names)} class names for {model_or_name!r}."
+        )
+    top = max(1, min(int(top), probs.shape[1]))
+    order = np.argsort(-probs, axis=1, kind="stable")[:, :top]
+    return [[(names[j], float(p[j])) for j in row] for p, row in zip(probs, order, strict=True)]
