@@ -1,0 +1,87 @@
+"""cnnviz.ui: guards, remembered pickers, the training slot."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from streamlit.testing.v1 import AppTest
+
+
+def _guarded_errors():
+    import streamlit as st
+
+    from cnnviz import ui
+    from cnnviz.errors import ImageError
+
+    with ui.guard("loading"):
+        raise ImageError("That file is not an image.")
+    with ui.guard("the demo"):
+        raise ValueError("internal detail that must not be shown")
+    st.write("still running")
+
+
+def test_guard_shows_messages_not_tracebacks():
+    at = AppTest.from_function(_guarded_errors, default_timeout=30).run()
+    assert not at.exception
+    errors = [e.value for e in at.error]
+    assert errors[0] == "That file is not an image."
+    assert "Something went wrong in the demo" in errors[1]
+    assert "internal detail" not in " ".join(errors)
+    assert at.markdown[-1].value == "still running"
+
+
+def _picker_page():
+    import streamlit as st
+
+    from cnnviz import ui
+
+    choice = ui.image_picker()
+    st.write(f"{choice.name}|{choice.image.shape}|{choice.image.dtype}|{choice.label}|"
+             f"{None if choice.mask is None else int(choice.mask.sum())}")
+
+
+def _result(at) -> list[str]:
+    return at.markdown[-1].value.split("|")
+
+
+def test_image_picker_gives_a_sample_photo_by_default():
+    at = AppTest.from_function(_picker_page, default_timeout=60).run()
+    assert not at.exception
+    name, shape, dtype, label, mask = _result(at)
+    assert dtype == "uint8" and shape.endswith(", 3)")
+    assert label == "None" and mask == "None"
+
+
+def test_image_picker_shape_is_remembered_when_widgets_are_forgotten():
+    at = AppTest.from_function(_picker_page, default_timeout=60).run()
+    at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
+    at.sidebar.selectbox(key="image_shape").set_value("star").run()
+    at.sidebar.number_input(key="image_shape_seed").set_value(7).run()
+    name, shape, _, label, mask = _result(at)
+    assert (name, shape, label) == ("star (seed 7)", "(64, 64, 3)", "star")
+    assert int(mask) > 50
+    # Streamlit drops widget state when another page runs; the picker restores it.
+    for key in ("image_source", "image_shape", "image_shape_seed"):
+        del at.session_state[key]
+    at.run()
+    assert _result(at)[0] == "star (seed 7)"
+
+
+def test_training_slot_lets_one_training_run_at_a_time():
+    from cnnviz.ui import _TRAINING_SLOTS
+
+    order = []
+    assert _TRAINING_SLOTS.acquire(blocking=False)
+
+    def second_training():
+        with _TRAINING_SLOTS:
+            order.append("second")
+
+    thread = threading.Thread(target=second_training)
+    thread.start()
+    time.sleep(0.3)
+    order.append("first done")
+    _TRAINING_SLOTS.release()
+    thread.join(5)
+    assert order == ["first done", "second"]
