@@ -1,0 +1,116 @@
+"""Update latency of the Convolution page's maths on a 512x512 image.
+
+Times cnnviz.conv.convolve / match_template against references measured in the
+same run (scipy.signal.correlate2d summed over channels, then subsampled for
+stride/dilation; skimage.feature.match_template), prints a table with ratios and
+writes benchmarks/results/conv.json.
+
+    .venv/bin/python benchmarks/bench_conv.py [--repeats 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+from scipy.signal import correlate2d  # noqa: E402
+from skimage.feature import match_template as sk_match_template  # noqa: E402
+
+from cnnviz import conv  # noqa: E402
+
+SIZE = 512
+
+
+def _best_ms(fn, repeats: int) -> float:
+    fn()  # warm-up
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t0)
+    return 1000 * min(times)
+
+
+def _scipy_ref(image, kernel, stride, dilation):
+    """correlate2d per channel with the dilated kernel, summed, then every s-th pixel."""
+    kh, kw, c = kernel.shape
+    dil = np.zeros((dilation * (kh - 1) + 1, dilation * (kw - 1) + 1, c))
+    dil[::dilation, ::dilation] = kernel
+    total = sum(correlate2d(image[..., i], dil[..., i], mode="valid") for i in range(c))
+    return total[::stride, ::stride]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--repeats", type=int, default=5)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    colour = rng.random((SIZE, SIZE, 3))
+    grey = colour.mean(axis=2)[..., None]
+    cases = [
+        # name, image, kernel size, stride, dilation
+        ("grey 3x3", grey, 3, 1, 1),
+        ("colour 3x3", colour, 3, 1, 1),
+        ("colour 7x7", colour, 7, 1, 1),
+        ("colour 7x7 stride 2", colour, 7, 2, 1),
+        ("colour 5x5 dilation 2", colour, 5, 1, 2),
+        ("grey 31x31 patch", grey, 31, 1, 1),
+        ("colour 64x64 patch", colour, 64, 1, 1),
+    ]
+    rows = []
+    for name, image, k, stride, dilation in cases:
+        kernel = rng.normal(size=(k, k, image.shape[2]))
+        ours = conv.convolve(image, kernel, stride=stride, dilation=dilation)
+        ref = _scipy_ref(image, kernel, stride, dilation)
+        assert np.allclose(ours, ref, atol=1e-7), name
+        reps = args.repeats if k < 31 else max(1, args.repeats // 2)
+        t_ours = _best_ms(lambda i=image, kk=kernel, s=stride, d=dilation: conv.convolve(
+            i, kk, stride=s, dilation=d), reps)
+        t_ref = _best_ms(lambda i=image, kk=kernel, s=stride, d=dilation: _scipy_ref(
+            i, kk, s, d), 1 if k >= 31 else reps)
+        rows.append({"case": f"convolve {name}", "cnnviz_ms": t_ours,
+                     "reference": "scipy.signal.correlate2d", "reference_ms": t_ref})
+    for name, image, k in [("grey 32x32", grey[..., 0], 32),
+                           ("colour 48x48", colour, 48)]:
+        template = image[100 : 100 + k, 200 : 200 + k].copy()
+        assert np.allclose(conv.match_template(image, template),
+                           sk_match_template(image, template).squeeze(), atol=1e-6)
+        t_ours = _best_ms(lambda i=image, t=template: conv.match_template(i, t), args.repeats)
+        t_ref = _best_ms(lambda i=image, t=template: sk_match_template(i, t), args.repeats)
+        rows.append({"case": f"match_template {name}", "cnnviz_ms": t_ours,
+                     "reference": "skimage.feature.match_template", "reference_ms": t_ref})
+
+    print(f"cnnviz conv benchmark, {SIZE}x{SIZE} image, best of {args.repeats} "
+          f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
+          f"{os.cpu_count()} CPUs, numpy {np.__version__})")
+    print(f"{'case':42s} {'cnnviz ms':>10s} {'ref ms':>10s} {'ref/cnnviz':>10s}  reference")
+    for r in rows:
+        r["speedup"] = r["reference_ms"] / r["cnnviz_ms"]
+        print(f"{r['case']:42s} {r['cnnviz_ms']:10.1f} {r['reference_ms']:10.1f} "
+              f"{r['speedup']:10.2f}  {r['reference']}")
+    out = Path(__file__).parent / "results" / "conv.json"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps({
+        "benchmark": "conv",
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()} {platform.processor() or ''}".strip(),
+        "cpus": os.cpu_count(),
+        "settings": {"image": f"{SIZE}x{SIZE}", "repeats": args.repeats, "dtype": "float64",
+                     "timing": "best of repeats, after one warm-up call"},
+        "results": rows,
+    }, indent=2))
+    print(f"wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
