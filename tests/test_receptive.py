@@ -1,0 +1,164 @@
+"""Receptive fields against VGG16's published values and a brute-force gradient test."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz import receptive
+from cnnviz.errors import CnnvizError, ModelError
+
+keras = pytest.importorskip("keras")
+tf = pytest.importorskip("tensorflow")
+layers = keras.layers
+
+# Published receptive fields of VGG16 (e.g. Araujo, Norris & Sim, "Computing Receptive
+# Fields of Convolutional Neural Networks", Distill 2019): size and jump (stride product).
+VGG16_RF = {
+    "block1_conv1": (3, 1), "block1_conv2": (5, 1), "block1_pool": (6, 2),
+    "block2_conv1": (10, 2), "block2_conv2": (14, 2), "block2_pool": (16, 4),
+    "block3_conv1": (24, 4), "block3_conv2": (32, 4), "block3_conv3": (40, 4),
+    "block3_pool": (44, 8),
+    "block4_conv1": (60, 8), "block4_conv2": (76, 8), "block4_conv3": (92, 8),
+    "block4_pool": (100, 16),
+    "block5_conv1": (132, 16), "block5_conv2": (164, 16), "block5_conv3": (196, 16),
+    "block5_pool": (212, 32),
+}
+
+
+def test_vgg16_published_receptive_fields():
+    vgg = keras.applications.VGG16(weights=None, include_top=False, input_shape=(224, 224, 3))
+    rfs = {r.name: r for r in receptive.receptive_fields(vgg)}
+    assert set(VGG16_RF) == set(rfs)
+    for name, (size, jump) in VGG16_RF.items():
+        assert (rfs[name].size, rfs[name].jump) == (size, jump), name
+    assert rfs["block5_pool"].output_hw == (7, 7)
+    # 2x2 pools with stride 2 move the first unit's centre by half their window
+    assert rfs["block5_pool"].start == pytest.approx(15.5)
+    assert rfs["block1_conv1"].start == 0
+
+
+def _positive_linear(model):
+    """Weights = 1 and no ReLU: every path adds, so the gradient support is the exact RF."""
+    for w in model.weights:
+        w.assign(np.ones(w.shape, dtype="float32") / np.prod(w.shape[:-1] or [1]))
+    return model
+
+
+def _brute_force_box(model, layer_name, row, col):
+    probe = keras.Model(model.inputs, model.get_layer(layer_name).output)
+    x = tf.convert_to_tensor(np.random.default_rng(0).random((1, *model.inputs[0].shape[1:]),
+                                                               dtype=np.float32))
+    with tf.GradientTape() as tape:
+        tape.watch(x)
+        unit = probe(x)[0, row, col, 0]
+    support = np.abs(tape.gradient(unit, x).numpy()[0]).sum(-1) > 0
+    rr, cc = np.nonzero(support)
+    if rr.size == 0:
+        return None  # a unit that sees only padding
+    return rr.min(), cc.min(), rr.max(), cc.max()
+
+
+def _odd_model():
+    """Every kind of geometry: dilation, even kernels, same/valid, padding, pooling, a merge."""
+    inp = keras.Input((61, 54, 2))
+    x = layers.Conv2D(2, 3, dilation_rate=2, padding="same", name="dilated")(inp)
+    x = layers.Conv2D(2, 4, strides=2, padding="same", name="even_s2_same")(x)
+    x = layers.AveragePooling2D(3, strides=2, name="pool3_s2")(x)
+    x = layers.ZeroPadding2D(((1, 2), (0, 1)), name="zeropad")(x)
+    x = layers.DepthwiseConv2D((3, 2), name="depthwise_3x2")(x)
+    y = layers.Conv2D(2, 5, padding="same", name="branch_5x5")(x)
+    x = layers.Add(name="add")([x, y])
+    x = layers.Conv2D(2, 1, name="pointwise")(x)
+    x = layers.MaxPooling2D(2, padding="same", name="maxpool_same")(x)
+    x = layers.GlobalAveragePooling2D(name="gap")(x)
+    return keras.Model(inp, layers.Dense(3, name="logits")(x))
+
+
+def test_matches_brute_force_gradient_support():
+    model = _positive_linear(_odd_model())
+    rfs = receptive.receptive_fields(model)
+    names = [r.name for r in rfs]
+    assert names == ["dilated", "even_s2_same", "pool3_s2", "zeropad", "depthwise_3x2",
+                     "branch_5x5", "add", "pointwise", "maxpool_same"]
+    for r in rfs:
+        if r.name == "maxpool_same":
+            continue  # max-pool gradients flow to one pixel only; geometry is the avg-pool's
+        h, w = r.output_hw
+        probe_shape = model.get_layer(r.name).output.shape
+        assert (h, w) == tuple(probe_shape[1:3]), r.name
+        units = [(0, 0), (h // 2, w // 2), (h - 1, w - 1), (h // 3, w - 1)]
+        if r.name == "zeropad":  # the added rows/columns are zeros, not units that see pixels
+            units = [(1, 0), (h // 2, w // 2), (h - 3, w - 2)]
+        for row, col in units:
+            expected = r.box(row, col, image_hw=(61, 54))
+            if expected[0] > expected[2] or expected[1] > expected[3]:
+                expected = None
+            assert _brute_force_box(model, r.name, row, col) == expected, (r.name, row, col)
+
+
+def test_sequential_model_and_specs_agree():
+    seq = keras.Sequential([
+        keras.Input((32, 32, 3)),
+        layers.Conv2D(4, 3, padding="same", activation="relu"),
+        layers.BatchNormalization(),
+        layers.MaxPooling2D(2),
+        layers.Conv2D(4, 3, strides=2, padding="valid"),
+        layers.Conv2D(4, 3, dilation_rate=3, padding="same"),
+        layers.Flatten(),
+        layers.Dense(2),
+    ])
+    rfs = receptive.receptive_fields(seq)
+    assert len(rfs) == 5  # Flatten and Dense see the whole image: left out
+    spec = receptive.receptive_fields_of_specs([
+        receptive.LayerSpec("c1", 3), receptive.LayerSpec("p1", 2, 2, padding="valid"),
+        receptive.LayerSpec("c2", 3, 2, padding="valid"), receptive.LayerSpec("c3", 3, 1, 3),
+    ], 32)
+    keep = [rfs[0], rfs[2], rfs[3], rfs[4]]  # BatchNormalization does not change anything
+    assert rfs[1].size_hw == rfs[0].size_hw
+    for a, b in zip(keep, spec):
+        assert (a.size_hw, a.jump_hw, a.start_hw, a.output_hw) == (
+            b.size_hw, b.jump_hw, b.start_hw, b.output_hw)
+    # 3 -> 4 (pool) -> 4 + 2*2 = 8 (stride-2 conv) -> 8 + 6*4 = 32 (dilation 3)
+    assert [r.size for r in spec] == [3, 4, 8, 32]
+
+
+def test_builtin_shapes_cnn_receptive_fields():
+    from cnnviz.models.builtin import build_shapes_cnn
+
+    rfs = {r.name: r for r in receptive.receptive_fields(build_shapes_cnn())}
+    assert rfs["block3_conv2"].size == 32 and rfs["block3_conv2"].jump == 4
+    assert rfs["block3_conv2"].output_hw == (16, 16)
+    assert "logits" not in rfs
+
+
+def test_effective_rf_is_inside_the_theoretical_one():
+    from cnnviz.models.builtin import build_shapes_cnn
+
+    model = build_shapes_cnn(seed=1)
+    rf = {r.name: r for r in receptive.receptive_fields(model)}["block2_conv2"]
+    image = np.random.default_rng(1).random((64, 64, 3)).astype("float32")
+    erf = receptive.effective_rf(model, "block2_conv2", image, 16, 16)
+    assert erf.shape == (64, 64) and erf.max() > 0
+    top, left, bottom, right = rf.box(16, 16, (64, 64))
+    outside = erf.copy()
+    outside[top : bottom + 1, left : right + 1] = 0
+    assert outside.max() == 0
+    with pytest.raises(ModelError):
+        receptive.effective_rf(model, "block2_conv2", image, 40, 0)
+    with pytest.raises(ModelError):
+        receptive.effective_rf(model, "nope", image, 0, 0)
+
+
+def test_unsupported_and_bad_inputs_raise_cnnviz_errors():
+    up = keras.Sequential([keras.Input((8, 8, 1)), layers.UpSampling2D()])
+    with pytest.raises(CnnvizError):
+        receptive.receptive_fields(up)
+    with pytest.raises(CnnvizError):
+        receptive.receptive_fields_of_specs([receptive.LayerSpec("big", 9, padding="valid")], 5)
+    with pytest.raises(CnnvizError):
+        receptive.receptive_fields_of_specs([receptive.LayerSpec("s0", 3, stride=0)], 5)
+    free = keras.Sequential([keras.Input((None, None, 3)), layers.Conv2D(1, 3)])
+    with pytest.raises(ModelError):
+        receptive.receptive_fields(free)
+    assert receptive.receptive_fields(free, input_size=10)[0].output_hw == (8, 8)
