@@ -333,3 +333,115 @@ def to_gray(image) -> np.ndarray:
     if arr.ndim == 3 and arr.shape[2] == 1:
         return arr[..., 0]
     raise ImageError(f"Expected a grey or RGB image, got shape {arr.shape}.")
+
+
+def shrink(image, max_side: int) -> np.ndarray:
+    """Scale an image down (keeping its aspect) so its longer side is <= ``max_side``."""
+    arr = np.asarray(image)
+    h, w = arr.shape[:2]
+    if max(h, w) <= max_side:
+        return arr
+    from PIL import Image
+
+    scale = max_side / max(h, w)
+    size = (max(1, round(w * scale)), max(1, round(h * scale)))
+    return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.LANCZOS))
+
+
+# ----------------------------------------------------------------- figures
+def colorize(values, *, colorscale: str = "RdBu_r", symmetric: bool = True):
+    """A 2-D map -> (uint8 RGB image, vmin, vmax) through a Plotly colour scale.
+
+    Sent to the browser as a PNG, so a 512x512 map stays fast to draw.
+    ``symmetric`` centres the scale on 0: white = 0, red > 0, blue < 0.
+    """
+    from plotly.colors import sample_colorscale, unlabel_rgb
+
+    v = np.asarray(values, dtype=np.float64)
+    if symmetric:
+        m = float(np.abs(v).max()) or 1.0
+        vmin, vmax = -m, m
+    else:
+        vmin, vmax = float(v.min()), float(v.max())
+        if vmax == vmin:
+            vmax = vmin + 1.0
+    lut = np.array([unlabel_rgb(c) for c in sample_colorscale(colorscale, 256)],
+                   dtype=np.float64)
+    idx = np.clip(((v - vmin) / (vmax - vmin) * 255).round(), 0, 255).astype(np.int64)
+    return lut[idx].round().astype(np.uint8), vmin, vmax
+
+
+def map_figure(values, *, title: str = "", colorscale: str = "RdBu_r", symmetric: bool = True,
+               peak: bool = False, boxes=(), pick=None, click_points: int = 48, height=420):
+    """A response map (2-D floats) or an image (uint8 RGB) as a Plotly figure.
+
+    ``boxes``: (top, left, bottom, right, colour) rectangles in pixel coordinates.
+    ``peak`` marks the maximum with a star, ``pick`` = (row, col) with a square.
+    A grid of invisible points (at most ``click_points`` per side) makes the map
+    clickable with Streamlit's selection events; each point's (x, y) is a pixel.
+    """
+    import plotly.express as px
+    import plotly.graph_objects as go
+
+    arr = np.asarray(values)
+    is_image = arr.ndim == 3
+    if is_image:
+        rgb, vmin, vmax = arr.astype(np.uint8), None, None
+    else:
+        rgb, vmin, vmax = colorize(arr, colorscale=colorscale, symmetric=symmetric)
+    h, w = rgb.shape[:2]
+    fig = px.imshow(rgb, binary_string=True)
+    fig.update_traces(hoverinfo="skip", hovertemplate=None)
+    step = max(1, math.ceil(max(h, w) / click_points))
+    yy, xx = np.mgrid[0:h:step, 0:w:step]
+    hover = "row %{y}, col %{x}" + ("" if is_image else ": %{customdata:.3g}")
+    custom = None if is_image else arr[yy.ravel(), xx.ravel()]
+    fig.add_trace(go.Scattergl(
+        x=xx.ravel(), y=yy.ravel(), mode="markers", customdata=custom,
+        marker=dict(size=max(4, min(18, 420 / max(h, w) * step)), color="rgba(0,0,0,0.001)"),
+        hovertemplate=hover + "<extra></extra>", showlegend=False, name="pick"))
+    if not is_image:  # a colour bar for the map, from an invisible trace
+        fig.add_trace(go.Scatter(
+            x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+            marker=dict(colorscale=colorscale, cmin=vmin, cmax=vmax, color=[vmin],
+                        showscale=True, colorbar=dict(thickness=12, len=0.9))))
+    for top, left, bottom, right, colour in boxes:
+        fig.add_shape(type="rect", x0=left - 0.5, y0=top - 0.5, x1=right + 0.5,
+                      y1=bottom + 0.5, line=dict(color=colour, width=3))
+    if peak and not is_image:
+        r, c = np.unravel_index(int(np.argmax(arr)), arr.shape)
+        fig.add_trace(go.Scatter(x=[c], y=[r], mode="markers", name="peak",
+                                 marker=dict(symbol="star", size=18, color="gold",
+                                             line=dict(color="black", width=1.5)),
+                                 hovertemplate=f"peak {arr[r, c]:.3g} at row {r}, col {c}"
+                                               "<extra></extra>", showlegend=False))
+    if pick is not None:
+        r, c = pick
+        fig.add_shape(type="rect", x0=c - 0.5, y0=r - 0.5, x1=c + 0.5, y1=r + 0.5,
+                      line=dict(color="lime", width=3))
+    fig.update_layout(title=dict(text=title, font=dict(size=18)), height=height,
+                      margin=dict(l=10, r=10, t=40, b=10), dragmode=False)
+    fig.update_xaxes(showticklabels=True, range=[-0.5, w - 0.5])
+    fig.update_yaxes(range=[h - 0.5, -0.5])
+    return fig
+
+
+def grid_figure(values, *, title: str = "", symmetric: bool = True, decimals: int = 2,
+                height: int = 300):
+    """A small 2-D array (a kernel, a window, the products) with its numbers written in."""
+    import plotly.graph_objects as go
+
+    v = np.asarray(values, dtype=np.float64)
+    m = float(np.abs(v).max()) or 1.0
+    zmin, zmax = (-m, m) if symmetric else (float(v.min()), float(v.max()) or 1.0)
+    show_text = v.size <= 81
+    fig = go.Figure(go.Heatmap(
+        z=v, colorscale="RdBu_r" if symmetric else "gray", zmin=zmin, zmax=zmax,
+        text=np.round(v, decimals) if show_text else None,
+        texttemplate="%{text}" if show_text else None, textfont=dict(size=14),
+        showscale=False, hovertemplate="row %{y}, col %{x}: %{z:.4g}<extra></extra>"))
+    fig.update_layout(title=dict(text=title, font=dict(size=16)), height=height,
+                      margin=dict(l=10, r=10, t=40, b=10))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    return fig
