@@ -1,0 +1,126 @@
+"""The analytic layer table agrees exactly with real Keras models; blocks and demos work."""
+
+from __future__ import annotations
+
+import json
+import random
+
+import numpy as np
+import pytest
+
+from cnnviz import architecture as A
+from cnnviz.errors import CnnvizError
+
+N_RANDOM = 60
+
+
+def _random_cases():
+    rng = random.Random(1234)
+    cases = []
+    for _ in range(N_RANDOM):
+        shape = (rng.randint(6, 20), rng.randint(6, 20), rng.choice((1, 2, 3)))
+        cases.append((shape, A.random_spec(rng, shape)))
+    return cases
+
+
+def _assert_matches_keras(spec, shape):
+    model = A.build_model(spec, shape)
+    rows = A.analyze(spec, shape)
+    assert all(r.ok for r in rows)
+    assert model.count_params() == A.totals(rows)["params"]
+    for row in rows:
+        layer = model.get_layer(row.name)
+        assert tuple(layer.output.shape[1:]) == row.shape, (row, spec)
+    # parameters per row: the sum of the Keras layers that belong to it
+    for row in rows:
+        owned = [lay for lay in model.layers
+                 if lay.name == row.name or lay.name.startswith(row.name + "_")]
+        assert sum(lay.count_params() for lay in owned) == row.params, row
+    return model
+
+
+def test_random_architectures_agree_with_keras():
+    cases = _random_cases()
+    kinds = {layer.kind for _, spec in cases for layer in spec}
+    assert kinds == set(A.KINDS)  # every layer type is exercised
+    for shape, spec in cases:
+        _assert_matches_keras(spec, shape)
+
+
+@pytest.mark.parametrize("name", list(A.PRESETS))
+def test_presets_agree_with_keras_and_generated_code(name):
+    shape, spec = A.preset(name)
+    model = _assert_matches_keras(spec, shape)
+    namespace: dict = {}
+    code = A.keras_code(spec, shape).replace("model.summary()", "")
+    exec(compile(code, "<generated>", "exec"), namespace)  # noqa: S102 - our own code
+    generated = namespace["model"]
+    assert generated.count_params() == model.count_params()
+    assert generated.outputs[0].shape[1:] == model.outputs[0].shape[1:]
+
+
+def test_generated_code_on_random_architectures():
+    for shape, spec in _random_cases()[:15]:
+        namespace: dict = {}
+        exec(A.keras_code(spec, shape).replace("model.summary()", ""), namespace)  # noqa: S102
+        rows = A.analyze(spec, shape)
+        assert namespace["model"].count_params() == A.totals(rows)["params"]
+        assert tuple(namespace["model"].outputs[0].shape[1:]) == rows[-1].shape
+
+
+def test_known_numbers():
+    # LeNet-5 as usually rebuilt in Keras has 61,706 parameters
+    shape, spec = A.preset("LeNet-5")
+    rows = A.analyze(spec, shape)
+    assert A.totals(rows)["params"] == 61_706
+    assert [r.shape for r in rows[:4]] == [(28, 28, 6), (14, 14, 6), (10, 10, 16), (5, 5, 16)]
+    # MACs of the first conv: 28*28 outputs * 6 filters * 5*5*1 weights
+    assert rows[0].macs == 28 * 28 * 6 * 25
+    # receptive field: 5 -> pool 6 -> 5x5 conv at jump 2: 14 -> pool 16
+    assert [r.rf for r in rows[:4]] == [5, 6, 14, 16]
+    assert rows[4].rf is None  # flatten sees the whole input
+
+
+def test_invalid_rows_are_reported_not_raised():
+    spec = [A.LayerSpec("conv", filters=4, kernel=5, padding="valid"),
+            A.LayerSpec("maxpool", kernel=2, stride=2),
+            A.LayerSpec("conv", filters=4, kernel=3, padding="valid"),
+            A.LayerSpec("dense", filters=3)]
+    rows = A.analyze(spec, (8, 8, 3))  # 8 -> 4 -> 2 -> 3x3 valid: nothing left
+    assert rows[0].ok and rows[1].ok
+    assert not rows[2].ok and "smaller" in rows[2].error
+    assert not rows[3].ok and "earlier" in rows[3].error
+    assert not A.totals(rows)["valid"]
+    with pytest.raises(CnnvizError):
+        A.build_model(spec, (8, 8, 3))
+
+    rows = A.analyze([A.LayerSpec("conv"), A.LayerSpec("dense", filters=2)], (8, 8, 3))
+    assert rows[0].ok and not rows[1].ok and "Flatten" in rows[1].error
+    rows = A.analyze([A.LayerSpec("flatten"), A.LayerSpec("conv")], (8, 8, 3))
+    assert not rows[1].ok
+    rows = A.analyze([A.LayerSpec("conv", filters=0)], (8, 8, 3))
+    assert not rows[0].ok
+    rows = A.analyze([A.LayerSpec("dropout", rate=1.5)], (8, 8, 3))
+    assert not rows[0].ok
+
+
+def test_spec_round_trips_through_json_and_records():
+    shape, spec = A.preset("Tiny ResNet")
+    assert A.spec_from_json(A.spec_to_json(spec)) == spec
+    records = A.spec_to_dicts(spec)
+    records.append({"kind": None})  # an empty editor row is skipped
+    records[0]["filters"] = 8.0  # editors give floats
+    again = A.spec_from_dicts(records)
+    assert len(again) == len(spec) and again[0].filters == 8
+    with pytest.raises(CnnvizError):
+        A.spec_from_json("{not json")
+    with pytest.raises(CnnvizError):
+        A.spec_from_json(json.dumps({"kind": "conv"}))
+
+
+def test_residual_projection_only_when_shapes_change():
+    same = A.analyze([A.LayerSpec("residual", filters=8)], (8, 8, 8))[0]
+    proj = A.analyze([A.LayerSpec("residual", filters=8, stride=2)], (8, 8, 8))[0]
+    assert proj.params - same.params == 8 * 8 + 4 * 8
+    assert proj.shape == (4, 4, 8)
+    assert np.isclose(same.params, 2 * 9 * 64 + 2 * 4 * 8)
