@@ -115,14 +115,17 @@ def input_size(model_or_name) -> tuple[int, int, int]:
 
 
 def _as_float_batch(images) -> np.ndarray:
-    """uint8 or float [0, 1] images, (H,W), (H,W,C) or (n,H,W,C) -> float32 (n,H,W,3)."""
+    """uint8 or float [0, 1] images, (H,W), (H,W,C) or (n,H,W,C) -> float32 (n,H,W,3).
+
+    C may be 1 (gray), 3 (RGB) or 4 (RGBA, alpha dropped).
+    """
     x = np.asarray(images)
     if x.dtype == np.bool_:
         x = x.astype(np.float32)
     if x.ndim == 2:
         x = x[None, :, :, None]
-    elif x.ndim == 3:
-        x = x[None] if x.shape[-1] in (1, 3, 4) else x[..., None]
+    elif x.ndim == 3:  # one image (H, W, C); a grayscale batch is (n, H, W, 1)
+        x = x[None]
     if x.ndim != 4 or x.shape[-1] not in (1, 3, 4) or 0 in x.shape[1:3]:
         raise ImageError(
             f"Expected images shaped (H, W, 3) or (n, H, W, 3); got {np.asarray(images).shape}."
@@ -186,21 +189,21 @@ def class_names(model_or_name) -> list[str]:
     raise _unknown(model_or_name)
 
 
-def softmax(logits) -> np.ndarray:
+def softmax(logits, dtype=np.float32) -> np.ndarray:
     """Probabilities from logits along the last axis (numerically stable)."""
     z = np.asarray(logits, dtype=np.float64)
     z = z - z.max(axis=-1, keepdims=True)
     e = np.exp(z)
-    return (e / e.sum(axis=-1, keepdims=True)).astype(np.float32)
+    return (e / e.sum(axis=-1, keepdims=True)).astype(dtype)
 
 
-def probabilities(logits) -> np.ndarray:
-    """softmax, or for a single sigmoid logit the two-class probabilities."""
+def probabilities(logits, dtype=np.float32) -> np.ndarray:
+    """softmax, or for a single (sigmoid) logit the two-class probabilities."""
     z = np.asarray(logits, dtype=np.float64)
     if z.shape[-1] == 1:
         p1 = 1.0 / (1.0 + np.exp(-z))
-        return np.concatenate([1.0 - p1, p1], axis=-1).astype(np.float32)
-    return softmax(z)
+        return np.concatenate([1.0 - p1, p1], axis=-1).astype(dtype)
+    return softmax(z, dtype)
 
 
 def decode(model_or_name, logits, top: int = 5) -> list[list[tuple[str, float]]]:
@@ -211,7 +214,7 @@ def decode(model_or_name, logits, top: int = 5) -> list[list[tuple[str, float]]]
     if z.ndim != 2:
         raise ModelError(f"Expected logits shaped (n, classes); got {np.asarray(logits).shape}.")
     names = class_names(model_or_name)
-    probs = probabilities(z)
+    probs = probabilities(z, np.float64)  # float64: near-ties keep the logits' order
     if probs.shape[1] != len(names):
         raise ModelError(
             f"{probs.shape[1]} outputs but {len(names)} class names for {model_or_name!r}."

@@ -28,6 +28,7 @@ INFO_PATH = WEIGHTS_DIR / f"{NAME}.json"
 #: filters per block; block3 is the last conv block (16x16 feature maps)
 FILTERS = (16, 32, 64)
 DROPOUT = 0.2
+BATCH_NORM = True
 
 
 def build_shapes_cnn(*, seed: int = 0, dropout: float = DROPOUT):
@@ -44,12 +45,17 @@ def build_shapes_cnn(*, seed: int = 0, dropout: float = DROPOUT):
     init = keras.initializers.HeNormal(seed=seed)
     inputs = keras.Input(shape=(INPUT_SIZE, INPUT_SIZE, 3), name="image")
     x = inputs
+    last_block = len(FILTERS)
     for block, filters in enumerate(FILTERS, start=1):
         for conv in (1, 2):
             x = layers.Conv2D(
                 filters, 3, padding="same", activation="relu",
                 kernel_initializer=init, name=f"block{block}_conv{conv}",
             )(x)
+            if BATCH_NORM and (block, conv) != (last_block, 2):
+                # normalising the ReLU outputs makes training several times faster;
+                # the last conv feeds the pooling directly (see the module docstring)
+                x = layers.BatchNormalization(name=f"block{block}_bn{conv}")(x)
         if block < len(FILTERS):
             x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
     x = layers.GlobalAveragePooling2D(name="gap")(x)
