@@ -8,7 +8,12 @@ has a measurable answer.
 
 from __future__ import annotations
 
+import os
+import socket
+import threading
+import time
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
@@ -145,3 +150,519 @@ def make_shapes(
         masks[i] = mask
     return Shapes(images=images, labels=labels.astype(np.int64), masks=masks,
                   class_names=class_names)
+
+
+# =========================================================================== real images
+#
+# Everything below returns a ``LabeledImages``: float32 RGB images in [0, 1],
+# int64 labels and the class names. Small real datasets ship offline with
+# scikit-image (textures, faces); larger ones (MNIST, Fashion-MNIST, CIFAR-10,
+# cats vs dogs) go through Keras's own download-and-cache path
+# (``keras.utils.get_file`` into ``$KERAS_HOME/datasets``, default
+# ``~/.keras/datasets``) and fail within seconds, with the cache path in the
+# message, when they are not cached and the machine is offline.
+
+
+@dataclass(frozen=True, eq=False)
+class LabeledImages:
+    """Images with one class label each."""
+
+    images: np.ndarray  # float32 (n, h, w, 3) in [0, 1]
+    labels: np.ndarray  # int64 (n,), index into class_names
+    class_names: tuple[str, ...]
+    #: True for images from a dataset's official test part (keras datasets), else None
+    test_mask: np.ndarray | None = None
+    description: str = ""
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+    def counts(self) -> dict[str, int]:
+        """Number of images per class, in class order."""
+        per_class = np.bincount(self.labels, minlength=len(self.class_names))
+        return {name: int(n) for name, n in zip(self.class_names, per_class)}
+
+    def subset(self, index) -> LabeledImages:
+        """The images at ``index`` (an index array or a boolean mask)."""
+        index = np.asarray(index)
+        return LabeledImages(
+            images=self.images[index], labels=self.labels[index],
+            class_names=self.class_names,
+            test_mask=None if self.test_mask is None else self.test_mask[index],
+            description=self.description,
+        )
+
+
+def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
+    """(n, h, w) or (n, h, w, 3) uint8 / float [0, 1] -> float32 (n, h, w, 3) [0, 1]."""
+    array = np.asarray(grey)
+    if array.dtype == np.uint8:
+        array = array.astype(np.float32) / 255.0
+    else:
+        array = np.clip(array.astype(np.float32), 0.0, 1.0)
+    if array.ndim == 3:
+        array = np.repeat(array[..., None], 3, axis=-1)
+    return np.ascontiguousarray(array, dtype=np.float32)
+
+
+def _resize_float(image: np.ndarray, size: int) -> np.ndarray:
+    """Resize one float [0, 1] grey (h, w) or RGB (h, w, 3) image to size x size."""
+    from PIL import Image
+
+    if image.shape[:2] == (size, size):
+        return image.astype(np.float32)
+    if image.ndim == 2:
+        resized = Image.fromarray(image.astype(np.float32), mode="F").resize(
+            (size, size), Image.Resampling.BILINEAR)
+        return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
+    channels = [_resize_float(image[..., k], size) for k in range(image.shape[-1])]
+    return np.stack(channels, axis=-1)
+
+
+def split(data: LabeledImages, val_fraction: float = 0.2, *,
+          seed: int = 0) -> tuple[LabeledImages, LabeledImages]:
+    """Split into training and validation sets with the same class proportions.
+
+    Each class with at least two images gives ``round(val_fraction * n)`` images
+    (at least one, at most n - 1) to validation; the rest stay for training.
+    Deterministic per ``seed``.
+    """
+    if not 0.0 < float(val_fraction) < 1.0:
+        raise DatasetError(f"The validation fraction must be between 0 and 1, got {val_fraction}.")
+    rng = np.random.default_rng(seed)
+    train_idx, val_idx = [], []
+    for c in range(len(data.class_names)):
+        idx = rng.permutation(np.flatnonzero(data.labels == c))
+        if len(idx) == 0:
+            continue
+        n_val = 0 if len(idx) < 2 else int(np.clip(round(val_fraction * len(idx)), 1,
+                                                  len(idx) - 1))
+        val_idx.extend(idx[:n_val])
+        train_idx.extend(idx[n_val:])
+    if not val_idx:
+        raise DatasetError("Too few images to set some aside for validation (need two per class).")
+    return (data.subset(rng.permutation(np.array(train_idx, dtype=np.int64))),
+            data.subset(rng.permutation(np.array(val_idx, dtype=np.int64))))
+
+
+# --------------------------------------------------------------------------- textures
+
+#: Texture class -> scikit-image photo it is cut from (all grey, so colour cannot
+#: give the class away: the network has to use the texture).
+TEXTURE_SOURCES = {"brick": "brick", "grass": "grass", "gravel": "gravel",
+                   "moon craters": "moon"}
+TEXTURE_CLASSES = tuple(TEXTURE_SOURCES)
+DEFAULT_TEXTURE_CLASSES = TEXTURE_CLASSES[:3]
+TEXTURE_PARTS = ("all", "train", "test")
+
+
+def load_textures(n_per_class: int = 100, *, size: int = 64, seed: int = 0,
+                  classes=None, part: str = "all") -> LabeledImages:
+    """Random square patches cut from scikit-image's texture photos (offline).
+
+    Each patch has a random side (a quarter to a half of the photo), position,
+    flip and 90-degree rotation, and is resized to ``size``. Patches of the same
+    photo overlap; for an honest held-out set cut training patches from
+    ``part="train"`` (the top 70 % of every photo) and test patches from
+    ``part="test"`` (the bottom 30 %).
+    """
+    import skimage.data
+
+    class_names = tuple(classes) if classes is not None else DEFAULT_TEXTURE_CLASSES
+    unknown = [c for c in class_names if c not in TEXTURE_SOURCES]
+    if unknown or len(class_names) < 2:
+        raise DatasetError(
+            f"Choose at least two texture classes from {', '.join(TEXTURE_CLASSES)}"
+            + (f" (unknown: {', '.join(map(str, unknown))})." if unknown else "."))
+    if part not in TEXTURE_PARTS:
+        raise DatasetError(f"part must be one of {', '.join(TEXTURE_PARTS)}, got {part!r}.")
+    if n_per_class < 1 or size < 8:
+        raise DatasetError("load_textures needs n_per_class >= 1 and size >= 8.")
+    rng = np.random.default_rng(seed)
+    labels = rng.permutation(np.repeat(np.arange(len(class_names)), n_per_class))
+    images = np.empty((len(labels), size, size, 3), dtype=np.float32)
+    photos = {}
+    for name in class_names:
+        photo = getattr(skimage.data, TEXTURE_SOURCES[name])().astype(np.float32) / 255.0
+        rows = photo.shape[0]
+        cut = int(round(0.7 * rows))
+        photos[name] = {"all": photo, "train": photo[:cut], "test": photo[cut:]}[part]
+    for i, label in enumerate(labels):
+        photo = photos[class_names[label]]
+        h, w = photo.shape
+        short = min(h, w)
+        side = int(rng.integers(max(8, short // 4), max(9, short // 2) + 1))
+        side = min(side, short)
+        top = int(rng.integers(0, h - side + 1))
+        left = int(rng.integers(0, w - side + 1))
+        patch = photo[top:top + side, left:left + side]
+        patch = np.rot90(patch, int(rng.integers(0, 4)))
+        if rng.random() < 0.5:
+            patch = patch[:, ::-1]
+        images[i] = _resize_float(np.ascontiguousarray(patch), size)[..., None]
+    return LabeledImages(images, labels.astype(np.int64), class_names,
+                         description=f"texture patches ({', '.join(class_names)}), {part}")
+
+
+# --------------------------------------------------------------------------- faces
+
+FACE_CLASSES = ("face", "not a face")
+
+
+def load_faces(size: int = 64, *, seed: int = 0) -> LabeledImages:
+    """scikit-image's ``lfw_subset``: 100 faces and 100 non-faces (offline).
+
+    The originals are 25x25 grey crops from Labeled Faces in the Wild; they are
+    upsampled to ``size`` and repeated to RGB, in a shuffled order.
+    """
+    import skimage.data
+
+    if size < 8:
+        raise DatasetError("load_faces needs size >= 8.")
+    try:
+        raw = skimage.data.lfw_subset()
+    except Exception as error:  # a scikit-image build without the file
+        raise DatasetError(f"scikit-image's lfw_subset could not be loaded ({error}).") from error
+    labels = np.repeat([0, 1], [100, len(raw) - 100]).astype(np.int64)  # faces first
+    order = np.random.default_rng(seed).permutation(len(raw))
+    images = np.stack([_resize_float(np.clip(raw[i], 0, 1), size) for i in order])
+    return LabeledImages(_grey_to_rgb(images), labels[order], FACE_CLASSES,
+                         description="LFW subset: faces vs non-faces")
+
+
+# --------------------------------------------------------------------------- downloads
+
+PROBE_TIMEOUT = 3.0  # seconds for one reachability probe before a download
+STATUS_PROBE_TIMEOUT = 2.0  # seconds in total for dataset_status()
+_PROBE_TTL = 300.0  # remember a probe result this long
+_probe_cache: dict[str, tuple[float, bool]] = {}
+_probe_lock = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Download:
+    """Where Keras downloads a dataset from and caches it."""
+
+    key: str
+    title: str
+    origin: str  # URL (for several files: the folder URL)
+    files: tuple[str, ...]  # file names keras.utils.get_file is called with
+    cache_subdir: str  # under $KERAS_HOME
+    extract: bool
+    ready: tuple[str, ...]  # paths (relative to cache_subdir) that must exist when cached
+    size_mb: int
+    class_names: tuple[str, ...]
+
+    @property
+    def host(self) -> str:
+        return self.origin.split("/")[2]
+
+
+_TF_DATASETS = "https://storage.googleapis.com/tensorflow/tf-keras-datasets/"
+DOWNLOADS = {
+    "mnist": Download(
+        "mnist", "MNIST handwritten digits", _TF_DATASETS + "mnist.npz", ("mnist.npz",),
+        "datasets", False, ("mnist.npz",), 11, tuple(str(d) for d in range(10))),
+    "fashion_mnist": Download(
+        "fashion_mnist", "Fashion-MNIST clothing", _TF_DATASETS,
+        ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+         "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"),
+        "datasets/fashion-mnist", False,
+        ("train-labels-idx1-ubyte.gz", "train-images-idx3-ubyte.gz",
+         "t10k-labels-idx1-ubyte.gz", "t10k-images-idx3-ubyte.gz"), 30,
+        ("T-shirt/top", "trouser", "pullover", "dress", "coat", "sandal", "shirt",
+         "sneaker", "bag", "ankle boot")),
+    "cifar10": Download(
+        "cifar10", "CIFAR-10 small photos", "https://www.cs.toronto.edu/~kriz/cifar-10-python.tar.gz",
+        ("cifar-10-batches-py-target",), "datasets", True,
+        tuple(f"cifar-10-batches-py-target/cifar-10-batches-py/{b}"
+              for b in [f"data_batch_{i}" for i in range(1, 6)] + ["test_batch"]), 163,
+        ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship",
+         "truck")),
+    "cats_vs_dogs": Download(
+        "cats_vs_dogs", "Cats vs dogs (TensorFlow tutorial subset)",
+        "https://storage.googleapis.com/mledu-datasets/cats_and_dogs_filtered.zip",
+        ("cats_and_dogs_filtered.zip",), "datasets", True,
+        tuple(f"cats_and_dogs_filtered_extracted/cats_and_dogs_filtered/{s}/{c}"
+              for s in ("train", "validation") for c in ("cats", "dogs")), 66,
+        ("cat", "dog")),
+}
+KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10")
+
+
+def keras_home() -> Path:
+    """Keras's cache root: ``$KERAS_HOME`` or ``~/.keras`` (read at call time)."""
+    env = os.environ.get("KERAS_HOME")
+    if env:
+        return Path(env).expanduser()
+    home = Path(os.path.expanduser("~")) / ".keras"
+    base = home if home.exists() else home.parent
+    return home if os.access(base, os.W_OK) else Path("/tmp/.keras")
+
+
+def cache_dir(key: str) -> Path:
+    """The folder a download is cached in."""
+    return keras_home() / DOWNLOADS[key].cache_subdir
+
+
+def is_cached(key: str) -> bool:
+    """True when every file the loader reads is already in the Keras cache."""
+    folder = cache_dir(key)
+    return all((folder / rel).exists() for rel in DOWNLOADS[key].ready)
+
+
+def _archive_present(key: str) -> bool:
+    """A downloaded archive that Keras has not extracted yet (no network needed)."""
+    spec = DOWNLOADS[key]
+    if not spec.extract:
+        return False
+    name = spec.files[0]
+    target = name if "." in name else f"{name}_archive"
+    return (cache_dir(key) / target).is_file()
+
+
+def _connect(host: str, port: int, timeout: float) -> None:
+    socket.create_connection((host, port), timeout=timeout).close()
+
+
+def _probe_hosts(hosts, timeout: float) -> dict[str, bool]:
+    """Which hosts accept a TCP connection, all probed at once within ``timeout`` s.
+
+    Each probe runs in a daemon thread, so a DNS lookup that hangs (socket
+    timeouts do not cover it) cannot hold the caller. Results are remembered.
+    """
+    now = time.monotonic()
+    results: dict[str, bool] = {}
+    threads = {}
+    with _probe_lock:
+        for host in dict.fromkeys(hosts):
+            cached = _probe_cache.get(host)
+            if cached and now - cached[0] < _PROBE_TTL:
+                results[host] = cached[1]
+    pending = [h for h in dict.fromkeys(hosts) if h not in results]
+    answers: dict[str, bool] = {}
+
+    def probe(host):
+        try:
+            _connect(host, 443, timeout)
+            answers[host] = True
+        except Exception:
+            answers[host] = False
+
+    for host in pending:
+        threads[host] = threading.Thread(target=probe, args=(host,), daemon=True)
+        threads[host].start()
+    deadline = time.monotonic() + timeout
+    for host, thread in threads.items():
+        thread.join(max(0.0, deadline - time.monotonic()))
+        results[host] = answers.get(host, False)
+        with _probe_lock:
+            _probe_cache[host] = (time.monotonic(), results[host])
+    return results
+
+
+def _offline_message(spec: Download, where: Path) -> str:
+    return (
+        f"{spec.title} is not cached on this machine (looked for {where}). It needs the "
+        f"internet once: it is downloaded from {spec.host} (about {spec.size_mb} MB) "
+        "and Keras keeps it in that folder, but "
+        "this machine cannot reach the internet now. Connect once, or copy the file "
+        "into that folder; the offline datasets (shapes, textures, faces) work meanwhile."
+    )
+
+
+def _fetch(key: str) -> Path:
+    """The cache folder holding ``key``, downloading it with Keras if needed."""
+    spec = DOWNLOADS[key]
+    folder = cache_dir(key)
+    if is_cached(key):
+        return folder
+    if not _archive_present(key) and not _probe_hosts([spec.host], PROBE_TIMEOUT)[spec.host]:
+        where = folder / spec.files[0] if len(spec.files) == 1 else folder
+        raise DatasetError(_offline_message(spec, where))
+    from keras.utils import get_file
+
+    for name in spec.files:
+        if (folder / name).exists() and not spec.extract:
+            continue
+        origin = spec.origin + name if spec.origin.endswith("/") else spec.origin
+        try:
+            get_file(name, origin=origin, cache_subdir=spec.cache_subdir,
+                     cache_dir=str(keras_home()), extract=spec.extract)
+        except Exception as error:  # URL errors, disk full, broken archive, ...
+            raise DatasetError(
+                f"Downloading {spec.title} from {spec.host} into {folder} failed "
+                f"({str(error)[:200]}). Try again when the connection works."
+            ) from error
+    if not is_cached(key):
+        raise DatasetError(
+            f"{spec.title} was downloaded to {folder} but the expected files are missing; "
+            "delete the folder's files for it and try again.")
+    return folder
+
+
+def _damaged_cache(spec: Download, where: Path, error: Exception) -> DatasetError:
+    return DatasetError(
+        f"The cached {spec.title} files in {where} are damaged ({str(error)[:160]}). "
+        "Delete them so that Keras downloads them again.")
+
+
+def _pick(n_total: int, n: int | None, default: int, rng) -> np.ndarray:
+    n = default if n is None else int(n)
+    if n < 0:
+        raise DatasetError("The number of images must not be negative.")
+    return np.sort(rng.permutation(n_total)[:min(n, n_total)])
+
+
+def _read_mnist(folder: Path):
+    with np.load(folder / "mnist.npz", allow_pickle=False) as f:
+        return (f["x_train"], f["y_train"]), (f["x_test"], f["y_test"])
+
+
+def _read_idx(path: Path, offset: int) -> np.ndarray:
+    import gzip
+
+    with gzip.open(path, "rb") as f:
+        return np.frombuffer(f.read(), np.uint8, offset=offset)
+
+
+def _read_fashion(folder: Path):
+    files = DOWNLOADS["fashion_mnist"].files
+    y_train, y_test = _read_idx(folder / files[0], 8), _read_idx(folder / files[2], 8)
+    x_train = _read_idx(folder / files[1], 16).reshape(len(y_train), 28, 28)
+    x_test = _read_idx(folder / files[3], 16).reshape(len(y_test), 28, 28)
+    return (x_train, y_train), (x_test, y_test)
+
+
+def _read_cifar_batch(path: Path):
+    import pickle
+
+    with open(path, "rb") as f:
+        batch = pickle.load(f, encoding="bytes")  # the Keras cache's own file, as keras does
+    data = np.asarray(batch[b"data"], dtype=np.uint8).reshape(-1, 3, 32, 32)
+    return data.transpose(0, 2, 3, 1), np.asarray(batch[b"labels"], dtype=np.int64)
+
+
+DEFAULT_N_TRAIN = 5000
+DEFAULT_N_TEST = 1000
+
+
+def load_keras_dataset(name: str, *, n_train: int | None = None, n_test: int | None = None,
+                       seed: int = 0) -> LabeledImages:
+    """MNIST, Fashion-MNIST or CIFAR-10 from the Keras cache (downloaded once).
+
+    Takes a random ``n_train`` images of the official training part (default
+    5000) and ``n_test`` of the test part (default 1000); ``test_mask`` marks
+    the latter. Grey digits become RGB, all images float32 in [0, 1]. Offline
+    and not cached: ``DatasetError`` within a few seconds, naming the cache path.
+    """
+    if name not in KERAS_DATASETS:
+        raise DatasetError(
+            f"Unknown Keras dataset {name!r}; choose from {', '.join(KERAS_DATASETS)}.")
+    spec = DOWNLOADS[name]
+    folder = _fetch(name)
+    rng = np.random.default_rng(seed)
+    try:
+        if name == "cifar10":
+            inner = folder / "cifar-10-batches-py-target" / "cifar-10-batches-py"
+            train_pick = _pick(50_000, n_train, DEFAULT_N_TRAIN, rng)
+            xs, ys = [], []
+            for i in range(5):  # one 10 000-image batch at a time keeps memory low
+                x, y = _read_cifar_batch(inner / f"data_batch_{i + 1}")
+                local = train_pick[(train_pick >= i * len(y)) & (train_pick < (i + 1) * len(y))]
+                xs.append(x[local - i * len(y)])
+                ys.append(y[local - i * len(y)])
+            x_train, y_train = np.concatenate(xs), np.concatenate(ys)
+            x_test, y_test = _read_cifar_batch(inner / "test_batch")
+            test_pick = _pick(len(y_test), n_test, DEFAULT_N_TEST, rng)
+            x_test, y_test = x_test[test_pick], y_test[test_pick]
+        else:
+            reader = _read_mnist if name == "mnist" else _read_fashion
+            (x_train, y_train), (x_test, y_test) = reader(folder)
+            train_pick = _pick(len(y_train), n_train, DEFAULT_N_TRAIN, rng)
+            test_pick = _pick(len(y_test), n_test, DEFAULT_N_TEST, rng)
+            x_train, y_train = x_train[train_pick], y_train[train_pick]
+            x_test, y_test = x_test[test_pick], y_test[test_pick]
+        images = _grey_to_rgb(np.concatenate([x_train, x_test]))
+        labels = np.concatenate([y_train, y_test]).astype(np.int64).reshape(-1)
+    except DatasetError:
+        raise
+    except Exception as error:  # missing keys, wrong shapes, bad gzip, bad pickle...
+        raise _damaged_cache(spec, folder, error) from error
+    if len(labels) and (labels.min() < 0 or labels.max() >= len(spec.class_names)):
+        raise _damaged_cache(spec, folder, ValueError("labels out of range"))
+    test_mask = np.arange(len(labels)) >= len(y_train)
+    return LabeledImages(images, labels, spec.class_names, test_mask=test_mask,
+                         description=f"{spec.title} ({len(y_train)} train + {len(y_test)} test)")
+
+
+def load_cats_vs_dogs(*, size: int = 64, subset: str = "train",
+                      max_per_class: int | None = 500, seed: int = 0) -> LabeledImages:
+    """The TensorFlow tutorials' cats-vs-dogs archive (2000 train, 1000 validation).
+
+    Downloaded once through ``keras.utils.get_file`` (extracted into the Keras
+    cache); each JPEG is read with :func:`cnnviz.images.load_image` and resized
+    to ``size``. ``subset`` is "train", "validation" or "both"; ``max_per_class``
+    takes a random subset per class (decoding all 3000 JPEGs takes a while).
+    Unreadable files are skipped.
+    """
+    from cnnviz.errors import ImageError
+    from cnnviz.images import load_image, resize
+
+    if subset not in ("train", "validation", "both"):
+        raise DatasetError(f"subset must be 'train', 'validation' or 'both', got {subset!r}.")
+    spec = DOWNLOADS["cats_vs_dogs"]
+    root = _fetch("cats_vs_dogs") / "cats_and_dogs_filtered_extracted" / "cats_and_dogs_filtered"
+    parts = ("train", "validation") if subset == "both" else (subset,)
+    rng = np.random.default_rng(seed)
+    images, labels = [], []
+    for label, folder_name in enumerate(("cats", "dogs")):
+        files = sorted(p for part in parts for p in (root / part / folder_name).glob("*")
+                       if p.is_file())
+        if max_per_class is not None:
+            files = [files[i] for i in np.sort(rng.permutation(len(files))[:max_per_class])]
+        for path in files:
+            try:
+                image = load_image(path)
+            except ImageError:
+                continue
+            images.append(resize(image, size).astype(np.float32) / 255.0)
+            labels.append(label)
+    if len(set(labels)) < 2:
+        raise _damaged_cache(spec, root, ValueError("no readable cat and dog images"))
+    return LabeledImages(np.stack(images), np.array(labels, dtype=np.int64), spec.class_names,
+                         description=f"{spec.title}, {subset}")
+
+
+def dataset_status(*, check_online: bool = True) -> list[dict[str, str]]:
+    """One row per dataset for the home page: offline / cached / downloadable / unavailable.
+
+    Fast: file checks, plus (``check_online``) one reachability probe per
+    download host, all at once, at most ~2 s in total and remembered.
+    """
+    rows = [
+        {"dataset": "Synthetic shapes", "kind": "offline", "status": "ready",
+         "details": f"Generated on the fly: {', '.join(SHAPE_CLASSES)}, with object masks."},
+        {"dataset": "Textures", "kind": "offline", "status": "ready",
+         "details": f"Patches of scikit-image photos: {', '.join(TEXTURE_CLASSES)}."},
+        {"dataset": "Faces vs non-faces", "kind": "offline", "status": "ready",
+         "details": "scikit-image's lfw_subset, 100 + 100 grey 25x25 crops."},
+    ]
+    missing = [key for key in DOWNLOADS if not is_cached(key) and not _archive_present(key)]
+    online = {}
+    if check_online and missing:
+        online = _probe_hosts([DOWNLOADS[k].host for k in missing], STATUS_PROBE_TIMEOUT)
+    for key, spec in DOWNLOADS.items():
+        folder = cache_dir(key)
+        if key not in missing:
+            status, details = "ready", f"Cached in {folder}."
+        elif online.get(spec.host):
+            status = "downloadable"
+            details = f"About {spec.size_mb} MB from {spec.host} on first use, cached in {folder}."
+        else:
+            status = "unavailable offline"
+            details = (f"Not cached in {folder}; needs the internet once "
+                       f"({spec.host}, about {spec.size_mb} MB).")
+        rows.append({"dataset": spec.title, "kind": "download", "status": status,
+                     "details": details})
+    return rows

@@ -1,0 +1,479 @@
+"""Reading images safely, sample photos, resizing and heat-map overlays.
+
+Everything returns ``numpy.ndarray`` images: uint8, shape (H, W, 3), RGB.
+
+``load_image`` is the single door through which a student's file enters the
+app, so it is defensive: it reads the header first and refuses oversized
+images *before* decoding them (a 50 kB PNG can expand to gigabytes), turns
+every odd Pillow mode into plain RGB with sensible values, and converts every
+failure into an :class:`~cnnviz.errors.ImageError` with a message a student
+can act on. No other exception type leaves this module for bad input.
+"""
+
+from __future__ import annotations
+
+import functools
+import io
+import os
+import warnings
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageFile, ImageOps
+
+from cnnviz.errors import ImageError
+
+#: Largest image (width x height) ``load_image`` decodes by default: 25 Mpx is a
+#: big phone photo. Larger ones are refused from the header alone.
+DEFAULT_MAX_PIXELS = 25_000_000
+#: Largest file, in bytes, ``load_image`` reads (uploads, bytes, file objects).
+DEFAULT_MAX_BYTES = 50 * 1024 * 1024
+
+#: Pillow formats we let Pillow try. Formats with loose signatures (TGA, and the
+#: scientific ones) are left out: they can mistake a text file for an image.
+ALLOWED_FORMATS = (
+    "PNG", "JPEG", "MPO", "GIF", "WEBP", "BMP", "DIB", "TIFF", "ICO", "PPM",
+    "JPEG2000", "AVIF", "QOI",
+)
+
+# Pillow's own bomb guard: it warns above MAX_IMAGE_PIXELS and raises above
+# twice that. Ours is stricter and runs first for every image up to Pillow's
+# limit; keep Pillow's limit at least as high as ours so it never warns about
+# an image we accept.
+if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < DEFAULT_MAX_PIXELS:
+    Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
+ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, not grey pixels
+
+_FORMAT_HINT = "PNG, JPEG, GIF, WebP, BMP or TIFF"
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _read_source(src, max_bytes: int) -> tuple[bytes, str]:
+    """The raw bytes of ``src`` (path, bytes or binary file) and a name for messages."""
+    if isinstance(src, (bytes, bytearray, memoryview)):
+        data = bytes(src)
+        name = "The image"
+    elif isinstance(src, (str, os.PathLike)):
+        path = Path(src)
+        name = f"The file {path.name!r}"
+        try:
+            if not path.is_file():
+                raise ImageError(f"There is no image file at {str(path)!r}.")
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ImageError(
+                    f"{name} is {size / 2**20:.1f} MB; the limit is "
+                    f"{max_bytes / 2**20:.0f} MB. Use a smaller image."
+                )
+            data = path.read_bytes()
+        except OSError as error:
+            raise ImageError(f"{name} could not be read: {error.strerror or error}.") from error
+    elif hasattr(src, "read"):
+        name = f"The file {Path(getattr(src, 'name', '') or 'upload').name!r}"
+        try:
+            data = src.read(max_bytes + 1)
+        except (OSError, ValueError) as error:
+            raise ImageError(f"{name} could not be read: {error}.") from error
+        if isinstance(data, str):
+            raise ImageError(f"{name} was opened as text; open it in binary mode ('rb').")
+        if not isinstance(data, (bytes, bytearray)):
+            raise ImageError(f"{name} did not return bytes when read.")
+        data = bytes(data)
+    else:
+        raise ImageError(
+            f"Cannot read an image from a {type(src).__name__}; give a file path, bytes "
+            "or a binary file object."
+        )
+    if len(data) > max_bytes:
+        raise ImageError(
+            f"{name} is larger than {max_bytes / 2**20:.0f} MB. Use a smaller image."
+        )
+    if not data:
+        raise ImageError(f"{name} is empty (0 bytes). Choose another file.")
+    return data, name
+
+
+def _what_is_it(data: bytes) -> str | None:
+    """A short description of well-known non-image files, from their first bytes."""
+    head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
+    lower = head.lower()
+    if head.startswith(b"%PDF"):
+        return "a PDF document"
+    if head.startswith((b"PK\x03\x04", b"PK\x05\x06")):
+        return "a zip archive (or an Office document)"
+    if head.startswith((b"\x1f\x8b", b"7z\xbc\xaf", b"Rar!")):
+        return "a compressed archive"
+    if b"<svg" in lower:
+        return "an SVG drawing (vector graphics; export it as PNG first)"
+    if lower.startswith((b"<!doctype html", b"<html")) or b"<html" in lower:
+        return "a web page (HTML)"
+    if lower.startswith(b"<?xml"):
+        return "an XML file"
+    if head.startswith(b"%!PS"):
+        return "a PostScript file"
+    try:
+        text = data[:4096].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    printable = sum(ch.isprintable() or ch in "\r\n\t" for ch in text)
+    if text and printable / len(text) > 0.95:
+        return "a text file"
+    return None
+
+
+@functools.cache
+def _formats() -> tuple[str, ...]:
+    """The allowed formats this Pillow build can open (MPO opens through JPEG)."""
+    Image.init()
+    return tuple(f for f in ALLOWED_FORMATS if f in Image.OPEN)
+
+
+def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
+    """Open lazily (header only) and check the size before any pixel is decoded."""
+    try:
+        with warnings.catch_warnings():
+            # Pillow's own guard warns between its limit and twice it: make that an error.
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=_formats())
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
+        raise ImageError(
+            f"{name} has too many pixels to open safely (more than "
+            f"{max_pixels / 1e6:.0f} megapixels). Use a smaller image."
+        ) from error
+    except Image.UnidentifiedImageError as error:
+        kind = _what_is_it(data)
+        if kind is not None:
+            raise ImageError(
+                f"{name} is {kind}, not an image. Use a {_FORMAT_HINT} file."
+            ) from error
+        raise ImageError(
+            f"{name} is not an image this app can read (or it is damaged). "
+            f"Use a {_FORMAT_HINT} file."
+        ) from error
+    except Exception as error:  # Pillow plugins raise OSError, SyntaxError, struct.error...
+        raise _damaged(name, error) from error
+    width, height = image.size
+    if width <= 0 or height <= 0:
+        raise ImageError(f"{name} has zero size ({width}x{height} pixels).")
+    if width * height > max_pixels:
+        raise ImageError(
+            f"{name} is {width}x{height} = {width * height / 1e6:.1f} megapixels; the "
+            f"limit is {max_pixels / 1e6:.0f} megapixels. Use a smaller image."
+        )
+    return image
+
+
+def _damaged(name: str, error: Exception) -> ImageError:
+    """An ImageError for a file Pillow recognised but could not read."""
+    message = _short(error)
+    if "truncated" in message.lower() or isinstance(error, EOFError):
+        return ImageError(
+            f"{name} is incomplete (the file is cut off). Download or export it again."
+        )
+    return ImageError(f"{name} is damaged and cannot be read ({message}).")
+
+
+def _short(error: Exception) -> str:
+    text = str(error) or type(error).__name__
+    return text if len(text) < 120 else text[:117] + "..."
+
+
+def _scale_to_uint8(values: np.ndarray, nominal_max: float | None) -> np.ndarray:
+    """Stretch a 16-bit / 32-bit / float grey image by its actual range to 0..255.
+
+    A constant image has no range: it is mapped by its nominal range instead
+    (``nominal_max``, e.g. 65535 for 16-bit), or clipped to 0..255.
+    """
+    values = values.astype(np.float64)
+    finite = np.isfinite(values)
+    if not finite.any():
+        return np.zeros(values.shape, dtype=np.uint8)
+    lo, hi = values[finite].min(), values[finite].max()
+    values = np.where(finite, values, lo)
+    if hi > lo:
+        scaled = (values - lo) / (hi - lo) * 255.0
+    elif nominal_max:
+        scaled = values / nominal_max * 255.0
+    elif 0.0 <= lo <= 1.0 and values.dtype.kind == "f":
+        scaled = values * 255.0
+    else:
+        scaled = values
+    return np.clip(np.round(scaled), 0, 255).astype(np.uint8)
+
+
+def _to_rgb(image: Image.Image) -> np.ndarray:
+    """Any Pillow mode -> uint8 (H, W, 3); transparency is composited on white."""
+    mode = image.mode
+    if mode in ("I", "F") or mode.startswith("I;16"):
+        nominal = 65535.0 if mode.startswith("I;16") else None
+        grey = _scale_to_uint8(np.asarray(image), nominal)
+        return np.repeat(grey[:, :, None], 3, axis=2)
+    has_alpha = "A" in mode or "a" in mode or "transparency" in image.info
+    if has_alpha:
+        rgba = image.convert("RGBA")
+        white = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        image = Image.alpha_composite(white, rgba)
+    rgb = np.asarray(image.convert("RGB"), dtype=np.uint8)
+    return np.ascontiguousarray(rgb)
+
+
+def _decode(image: Image.Image, name: str) -> np.ndarray:
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # e.g. "possibly corrupt EXIF": we still decode
+            image.seek(0)  # animated GIF / WebP / APNG: the first frame
+            image.load()
+            image = ImageOps.exif_transpose(image) or image
+            return _to_rgb(image)
+    except ImageError:
+        raise
+    except MemoryError as error:
+        raise ImageError(f"{name} is too large to decode in memory.") from error
+    except Exception as error:  # truncated data, broken chunks, bad EXIF, ...
+        raise _damaged(name, error) from error
+
+
+def load_image(src, *, max_pixels: int = DEFAULT_MAX_PIXELS,
+               max_bytes: int = DEFAULT_MAX_BYTES) -> np.ndarray:
+    """Read an image file into a uint8 RGB array (H, W, 3).
+
+    ``src`` is a path, ``bytes``, a binary file object or a ``PIL.Image``.
+    Every Pillow mode is handled: transparency is composited on white, 16-bit,
+    32-bit and float images are stretched by their actual range (otherwise they
+    would turn white or black), EXIF orientation is applied, and animated files
+    give their first frame. Raises :class:`ImageError` for empty, truncated,
+    corrupt and non-image input, and for images over ``max_pixels`` (checked
+    from the header, before decoding) or files over ``max_bytes``.
+    """
+    if isinstance(src, Image.Image):
+        width, height = src.size
+        if width <= 0 or height <= 0:
+            raise ImageError(f"The image has zero size ({width}x{height} pixels).")
+        if width * height > max_pixels:
+            raise ImageError(
+                f"The image is {width}x{height} pixels; the limit is "
+                f"{max_pixels / 1e6:.0f} megapixels."
+            )
+        return _decode(src, "The image")
+    data, name = _read_source(src, max_bytes)
+    image = _open(data, name, max_pixels)
+    try:
+        return _decode(image, name)
+    finally:
+        image.close()
+
+
+# --------------------------------------------------------------------------- samples
+
+
+#: Display name -> how to get it from ``skimage.data``.
+_SAMPLES = {
+    "cat (Chelsea)": "chelsea",
+    "coffee cup": "coffee",
+    "astronaut": "astronaut",
+    "rocket": "rocket",
+    "motorcycle": "motorcycle",
+    "horse (silhouette)": "horse",
+    "coins": "coins",
+    "camera man": "camera",
+    "retina": "retina",
+    "immunohistochemistry": "immunohistochemistry",
+    "hubble deep field": "hubble_deep_field",
+    "brick wall": "brick",
+    "grass": "grass",
+    "gravel": "gravel",
+}
+
+
+def _skimage_image(key: str) -> np.ndarray:
+    """One scikit-image sample as uint8 RGB (grey and binary images are replicated)."""
+    import skimage.data
+
+    if key == "motorcycle":
+        raw = skimage.data.stereo_motorcycle()[0]
+    else:
+        raw = getattr(skimage.data, key)()
+    return as_rgb_uint8(raw)
+
+
+@functools.lru_cache(maxsize=1)
+def _sample_cache() -> tuple[tuple[str, np.ndarray], ...]:
+    samples = []
+    for name, key in _SAMPLES.items():
+        try:
+            image = _skimage_image(key)
+        except Exception:  # a photo missing from this scikit-image build: skip it
+            continue
+        image.setflags(write=False)
+        samples.append((name, image))
+    return tuple(samples)
+
+
+def sample_images() -> dict[str, np.ndarray]:
+    """Real photos that ship with scikit-image (offline), by a name a student knows.
+
+    The arrays are shared and read-only (``writeable=False``); copy one before
+    changing it in place. Only the photos this scikit-image build has are listed.
+    """
+    return dict(_sample_cache())
+
+
+# --------------------------------------------------------------------------- arrays
+
+
+def to_uint8(image) -> np.ndarray:
+    """uint8 pixels from float [0, 1], bool or integer images (shape unchanged)."""
+    array = np.asarray(image)
+    if array.dtype == np.uint8:
+        return array
+    if array.dtype == bool:
+        return array.astype(np.uint8) * 255
+    if array.dtype.kind == "f":
+        array = np.nan_to_num(array.astype(np.float64), nan=0.0, posinf=1.0, neginf=0.0)
+        return np.clip(np.round(array * 255.0), 0, 255).astype(np.uint8)
+    if array.dtype.kind in "iu":
+        return np.clip(array, 0, 255).astype(np.uint8)
+    raise ImageError(f"Cannot turn an array of {array.dtype} into an image.")
+
+
+def as_rgb_uint8(image) -> np.ndarray:
+    """Any (H, W), (H, W, 1), (H, W, 3) or (H, W, 4) array -> uint8 (H, W, 3)."""
+    array = to_uint8(image)
+    if array.ndim == 2:
+        array = array[:, :, None]
+    if array.ndim != 3 or array.shape[2] not in (1, 3, 4):
+        raise ImageError(f"Expected an image of shape (H, W) or (H, W, 3), got {array.shape}.")
+    if array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    elif array.shape[2] == 4:  # composite on white, as load_image does
+        alpha = array[:, :, 3:4].astype(np.float32) / 255.0
+        array = np.round(array[:, :, :3] * alpha + 255.0 * (1 - alpha)).astype(np.uint8)
+    return np.ascontiguousarray(array)
+
+
+def _size_hw(size) -> tuple[int, int]:
+    if isinstance(size, (int, np.integer)):
+        h = w = int(size)
+    else:
+        try:
+            h, w = (int(s) for s in size)
+        except (TypeError, ValueError) as error:
+            raise ImageError(f"A size is an int or (height, width), got {size!r}.") from error
+    if h < 1 or w < 1:
+        raise ImageError(f"A size must be at least 1x1, got {h}x{w}.")
+    return h, w
+
+
+def resize(image, size) -> np.ndarray:
+    """Resize to ``size`` (int -> square, or (height, width)); uint8 (h, w, 3).
+
+    Pillow's bilinear filter, which widens its support when shrinking, so
+    downscaling averages pixels instead of aliasing.
+    """
+    h, w = _size_hw(size)
+    rgb = as_rgb_uint8(image)
+    if rgb.shape[:2] == (h, w):
+        return rgb.copy()
+    resized = Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.uint8).copy()
+
+
+def resize_map(values, size) -> np.ndarray:
+    """Resize a 2-D float map bilinearly (pixel centres aligned); float32 (h, w)."""
+    h, w = _size_hw(size)
+    array = np.asarray(values, dtype=np.float32)
+    if array.ndim != 2 or array.size == 0:
+        raise ImageError(f"Expected a 2-D map, got an array of shape {array.shape}.")
+    array = np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
+    if array.shape == (h, w):
+        return array.copy()
+    resized = Image.fromarray(array, mode="F").resize((w, h), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.float32).copy()
+
+
+# --------------------------------------------------------------------------- colour maps
+
+# Each colour map is a few anchor colours (position in [0, 1], RGB in [0, 1]),
+# interpolated linearly. "jet" is the classic rainbow; "viridis" and "magma" are
+# perceptually ordered (dark -> bright), readable in grey and by most
+# colour-blind viewers.
+_ANCHORS = {
+    "jet": [
+        (0.00, (0.0, 0.0, 0.5)), (0.11, (0.0, 0.0, 1.0)), (0.36, (0.0, 1.0, 1.0)),
+        (0.64, (1.0, 1.0, 0.0)), (0.89, (1.0, 0.0, 0.0)), (1.00, (0.5, 0.0, 0.0)),
+    ],
+    "viridis": [
+        (0.00, (0.267, 0.005, 0.329)), (0.25, (0.229, 0.322, 0.546)),
+        (0.50, (0.128, 0.567, 0.551)), (0.75, (0.369, 0.789, 0.383)),
+        (1.00, (0.993, 0.906, 0.144)),
+    ],
+    "magma": [
+        (0.00, (0.001, 0.000, 0.014)), (0.25, (0.316, 0.072, 0.485)),
+        (0.50, (0.716, 0.215, 0.475)), (0.75, (0.987, 0.536, 0.382)),
+        (1.00, (0.987, 0.991, 0.750)),
+    ],
+    "hot": [
+        (0.00, (0.0, 0.0, 0.0)), (0.38, (1.0, 0.0, 0.0)), (0.75, (1.0, 1.0, 0.0)),
+        (1.00, (1.0, 1.0, 1.0)),
+    ],
+    "gray": [(0.0, (0.0, 0.0, 0.0)), (1.0, (1.0, 1.0, 1.0))],
+}
+COLORMAPS = tuple(_ANCHORS)
+
+
+@functools.cache
+def colormap_table(name: str, n: int = 256) -> np.ndarray:
+    """A (n, 3) uint8 lookup table for colour map ``name`` (read-only)."""
+    if name not in _ANCHORS:
+        raise ImageError(f"Unknown colour map {name!r}; choose from {', '.join(COLORMAPS)}.")
+    positions = np.array([p for p, _ in _ANCHORS[name]])
+    colours = np.array([c for _, c in _ANCHORS[name]])
+    x = np.linspace(0.0, 1.0, n)
+    table = np.stack([np.interp(x, positions, colours[:, k]) for k in range(3)], axis=1)
+    table = np.round(table * 255).astype(np.uint8)
+    table.setflags(write=False)
+    return table
+
+
+def normalize_map(values, *, vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+    """Scale a map to [0, 1] by its range (or by ``vmin``/``vmax``). Never NaN.
+
+    A constant map (all zeros, say) has no range and becomes all zeros.
+    """
+    array = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0,
+                          neginf=0.0)
+    lo = float(array.min()) if vmin is None else float(vmin)
+    hi = float(array.max()) if vmax is None else float(vmax)
+    if not hi - lo > 1e-12:
+        return np.zeros_like(array, dtype=np.float32)
+    return np.clip((array - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
+
+
+def colorize(values, *, colormap: str = "jet", vmin: float | None = None,
+             vmax: float | None = None) -> np.ndarray:
+    """Colour a 2-D map: normalise it to [0, 1], look it up; uint8 (h, w, 3)."""
+    table = colormap_table(colormap)
+    unit = normalize_map(values, vmin=vmin, vmax=vmax)
+    return table[np.round(unit * (len(table) - 1)).astype(np.intp)]
+
+
+def overlay(image, heatmap, *, alpha: float = 0.4, colormap: str = "jet",
+            vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
+    """Blend a coloured heat map over an image; uint8 (H, W, 3).
+
+    The heat map (2-D, any resolution, e.g. a 7x7 Grad-CAM) is first upsampled
+    bilinearly *as numbers* to the image size, then normalised and coloured, so
+    the colours blend smoothly instead of showing blocks.
+    """
+    rgb = as_rgb_uint8(image)
+    if not 0.0 <= float(alpha) <= 1.0:
+        raise ImageError(f"alpha must be between 0 and 1, got {alpha}.")
+    heat = np.asarray(heatmap)
+    if heat.ndim == 3 and heat.shape[-1] == 1:
+        heat = heat[..., 0]
+    smooth = resize_map(heat, rgb.shape[:2])
+    coloured = colorize(smooth, colormap=colormap, vmin=vmin, vmax=vmax)
+    blended = (1.0 - alpha) * rgb.astype(np.float32) + alpha * coloured.astype(np.float32)
+    return np.clip(np.round(blended), 0, 255).astype(np.uint8)
