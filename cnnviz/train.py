@@ -1,0 +1,808 @@
+"""Training experiments the student runs live: augmentation on/off, transfer learning.
+
+Pure library (no Streamlit): the page passes in callbacks. ``callbacks(label,
+epochs)`` returns extra Keras callbacks for one training run (a progress bar);
+``on_epoch(label, history)`` receives the history so far after every epoch, so
+that a page can keep the epochs already done if the run is interrupted;
+``should_stop()`` is polled after every batch and ends training early.
+
+Every result carries the settings and seeds that produced it. Keras and
+TensorFlow are imported inside the functions: importing this module is cheap.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from cnnviz.errors import DatasetError, ModelError
+
+Callbacks = Callable[[str, int], list] | None
+OnEpoch = Callable[[str, dict], None] | None
+ShouldStop = Callable[[], bool] | None
+
+METRICS = ("loss", "accuracy", "val_loss", "val_accuracy")
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass(frozen=True)
+class Split:
+    """A small training set and a validation set, as the model sees them."""
+
+    x_train: np.ndarray  # float32 (n, s, s, 3) in [0, 1]
+    y_train: np.ndarray  # int64
+    x_val: np.ndarray
+    y_val: np.ndarray
+    class_names: tuple[str, ...]
+    description: str
+
+    @property
+    def n_classes(self) -> int:
+        return len(self.class_names)
+
+
+def _resize(images: np.ndarray, size: int) -> np.ndarray:
+    images = np.asarray(images, dtype=np.float32)
+    if images.shape[1:3] == (size, size):
+        return images
+    import keras
+
+    out = keras.ops.image.resize(images, (size, size), antialias=True)
+    return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
+
+
+def split_per_class(images, labels, class_names, *, n_train: int, n_val: int, size: int,
+                    seed: int = 0, description: str = "") -> Split:
+    """Take ``n_train`` training and up to ``n_val`` validation images of every class."""
+    images = np.asarray(images)
+    labels = np.asarray(labels, dtype=np.int64)
+    if images.dtype == np.uint8:
+        images = images.astype(np.float32) / 255.0
+    rng = np.random.default_rng(seed)
+    train_idx, val_idx = [], []
+    for c in range(len(class_names)):
+        idx = rng.permutation(np.flatnonzero(labels == c))
+        if len(idx) < n_train + 1:
+            raise DatasetError(
+                f"Class {class_names[c]!r} has {len(idx)} images; this experiment needs at "
+                f"least {n_train + 1} ({n_train} to train on and some to validate).")
+        train_idx.extend(idx[:n_train])
+        val_idx.extend(idx[n_train:n_train + n_val])
+    train_idx = rng.permutation(train_idx)
+    val_idx = rng.permutation(val_idx)
+    return Split(_resize(images[train_idx], size), labels[train_idx],
+                 _resize(images[val_idx], size), labels[val_idx],
+                 tuple(class_names), description)
+
+
+def shapes_split(*, classes, n_train: int, n_val: int, size: int = 64, seed: int = 0) -> Split:
+    """Synthetic shapes: training and validation images drawn with different seeds."""
+    from cnnviz.data import make_shapes
+
+    classes = tuple(classes)
+    train = make_shapes(n_train * len(classes), size=size, seed=seed, classes=classes)
+    val = make_shapes(n_val * len(classes), size=size, seed=seed + 10_000, classes=classes)
+    return Split(train.images, train.labels, val.images, val.labels, classes,
+                 f"synthetic shapes ({', '.join(classes)})")
+
+
+#: Datasets the experiments can use: key -> (title, loader name in cnnviz.data).
+DATASETS = {
+    "shapes": ("Shapes: circle, square, triangle (offline)", None),
+    "shapes5": ("Shapes: the five classes of the built-in model (offline)", None),
+    "new_shapes": ("New shapes: ring, hexagon, crescent (offline)", None),
+    "textures": ("Textures from photos (offline)", "load_textures"),
+    "faces": ("Faces vs non-faces, LFW subset (offline)", "load_faces"),
+    "mnist": ("MNIST digits (download)", "load_keras_dataset"),
+    "fashion_mnist": ("Fashion-MNIST (download)", "load_keras_dataset"),
+    "cifar10": ("CIFAR-10 (download)", "load_keras_dataset"),
+    "cats_vs_dogs": ("Cats vs dogs (download)", "load_cats_vs_dogs"),
+}
+
+
+def load_split(name: str, *, n_train: int, n_val: int, size: int = 64, seed: int = 0) -> Split:
+    """A small per-class subset of a named dataset, resized to ``size``."""
+    from cnnviz import data
+
+    if name == "shapes":
+        return shapes_split(classes=data.SOURCE_CLASSES[:3], n_train=n_train, n_val=n_val,
+                            size=size, seed=seed)
+    if name == "shapes5":
+        return shapes_split(classes=data.SOURCE_CLASSES, n_train=n_train, n_val=n_val,
+                            size=size, seed=seed)
+    if name == "new_shapes":
+        return shapes_split(classes=data.NEW_SHAPE_CLASSES, n_train=n_train, n_val=n_val,
+                            size=size, seed=seed)
+    if name not in DATASETS:
+        raise DatasetError(f"Unknown dataset {name!r}; choose from {', '.join(DATASETS)}.")
+    title, loader_name = DATASETS[name]
+    loader = getattr(data, loader_name, None)
+    if loader is None:
+        raise DatasetError(f"{title} is not available in this version of cnnviz.")
+    loaded = loader(name) if loader_name == "load_keras_dataset" else loader()
+    return split_per_class(loaded.images, loaded.labels, loaded.class_names, n_train=n_train,
+                           n_val=n_val, size=size, seed=seed, description=title)
+
+
+def user_split(labeled, *, n_train: int, n_val: int, size: int = 64, seed: int = 0) -> Split:
+    """The student's own images (a ``LabeledImages``), split per class."""
+    return split_per_class(labeled.images, labeled.labels, labeled.class_names,
+                           n_train=n_train, n_val=n_val, size=size, seed=seed,
+                           description="your images")
+
+
+# --------------------------------------------------------------------------- fitting
+
+
+def _callback_classes():
+    """Keras callback classes, defined once on first use (keeps the import cheap)."""
+    global _CALLBACKS
+    if _CALLBACKS is None:
+        import keras
+
+        class EpochRecorder(keras.callbacks.Callback):
+            """Append each epoch's metrics to ``history`` and report them."""
+
+            def __init__(self, history, label, on_epoch):
+                super().__init__()
+                self.history, self.label, self.on_epoch = history, label, on_epoch
+
+            def on_epoch_end(self, epoch, logs=None):
+                logs = logs or {}
+                for key in METRICS:
+                    self.history.setdefault(key, []).append(float(logs.get(key, np.nan)))
+                if self.on_epoch is not None:
+                    self.on_epoch(self.label, {k: list(v) for k, v in self.history.items()})
+
+        class StopFlag(keras.callbacks.Callback):
+            """End training at the next batch once ``should_stop()`` says so."""
+
+            def __init__(self, should_stop):
+                super().__init__()
+                self.should_stop = should_stop
+                self.stopped = False
+
+            def on_train_batch_end(self, batch, logs=None):
+                if self.should_stop():
+                    self.stopped = True
+                    self.model.stop_training = True
+
+        _CALLBACKS = (EpochRecorder, StopFlag)
+    return _CALLBACKS
+
+
+_CALLBACKS = None
+
+
+def compile_model(model, learning_rate: float) -> None:
+    """Adam + cross-entropy on logits. Call again after every change of ``trainable``."""
+    import keras
+
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+        metrics=["accuracy"],
+        jit_compile=False,
+    )
+
+
+def fit(model, split: Split, *, epochs: int, batch_size: int, label: str, history: dict,
+        initial_epoch: int = 0, callbacks: Callbacks = None, on_epoch: OnEpoch = None,
+        should_stop: ShouldStop = None) -> bool:
+    """Train ``epochs`` more epochs, appending to ``history``; True if stopped early."""
+    recorder_cls, stop_cls = _callback_classes()
+    stop = stop_cls(should_stop) if should_stop is not None else None
+    extra = list(callbacks(label, epochs)) if callbacks is not None else []
+    model.fit(
+        split.x_train, split.y_train, validation_data=(split.x_val, split.y_val),
+        epochs=initial_epoch + epochs, initial_epoch=initial_epoch, batch_size=batch_size,
+        shuffle=True, verbose=0,
+        callbacks=[recorder_cls(history, label, on_epoch), *([stop] if stop else []), *extra],
+    )
+    return bool(stop and stop.stopped)
+
+
+def evaluate(model, x, y, batch_size: int = 64) -> tuple[float, float]:
+    """(loss, accuracy) of ``model`` on (x, y), computed directly (no ``predict``)."""
+    logits = np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
+                             for i in range(0, len(x), batch_size)])
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    loss = float(-log_p[np.arange(len(y)), y].mean())
+    return loss, float((logits.argmax(axis=1) == y).mean())
+
+
+# --------------------------------------------------------------------------- augmentation
+
+
+@dataclass(frozen=True)
+class AugmentSettings:
+    """Everything that decides an augmentation experiment (its cache key)."""
+
+    dataset: str = "shapes"
+    n_train: int = 40  # per class
+    n_val: int = 50  # per class
+    size: int = 64
+    epochs: int = 40
+    batch_size: int = 16
+    learning_rate: float = 1e-3
+    seed: int = 0
+
+    def key(self, spec) -> tuple:
+        from cnnviz.augment import normalize_spec
+
+        return (*asdict(self).values(), repr(normalize_spec(spec)))
+
+
+@dataclass
+class Run:
+    """One training run: its per-epoch history and what it took."""
+
+    label: str
+    history: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    stopped: bool = False
+
+    @property
+    def epochs(self) -> int:
+        return len(self.history.get("loss", []))
+
+    def last(self, metric: str) -> float:
+        values = self.history.get(metric) or [np.nan]
+        return float(values[-1])
+
+    @property
+    def gap(self) -> float:
+        """Final training accuracy minus validation accuracy: how much it overfits."""
+        return self.last("accuracy") - self.last("val_accuracy")
+
+
+@dataclass
+class AugmentResult:
+    settings: AugmentSettings
+    spec: list
+    description: str
+    runs: dict[str, Run]
+    seconds: float = 0.0
+
+    @property
+    def complete(self) -> bool:
+        return len(self.runs) == 2 and not any(r.stopped for r in self.runs.values())
+
+
+def small_cnn(input_shape, n_classes: int, *, augmentation_spec=None, seed: int = 0):
+    """A small CNN that overfits a small dataset: three conv blocks and a wide dense layer.
+
+    The augmentation layers (if any) are the first layers of the model, as in the
+    keras-io examples: they act while ``fit`` trains and are the identity when the
+    model validates or predicts.
+    """
+    import keras
+    from keras import layers
+
+    from cnnviz.augment import build_pipeline, normalize_spec
+
+    init = keras.initializers.HeNormal(seed=seed)
+    inputs = keras.Input(shape=tuple(input_shape), name="image")
+    x = inputs
+    if normalize_spec(augmentation_spec):
+        for layer in build_pipeline(augmentation_spec, seed=seed).layers:
+            x = layer(x)
+    for block, filters in enumerate((16, 32, 64), start=1):
+        x = layers.Conv2D(filters, 3, padding="same", activation="relu",
+                          kernel_initializer=init, name=f"block{block}_conv")(x)
+        x = layers.MaxPooling2D(2, name=f"block{block}_pool")(x)
+    x = layers.Flatten(name="flatten")(x)
+    x = layers.Dense(64, activation="relu", kernel_initializer=init, name="dense")(x)
+    outputs = layers.Dense(n_classes, kernel_initializer=keras.initializers.GlorotUniform(seed),
+                           name="logits")(x)
+    return keras.Model(inputs, outputs, name="small_cnn")
+
+
+def augmentation_experiment(split: Split, spec, settings: AugmentSettings, *,
+                            callbacks: Callbacks = None, on_epoch: OnEpoch = None,
+                            should_stop: ShouldStop = None) -> AugmentResult:
+    """Train the same CNN, same seed, same data, without and then with augmentation."""
+    import keras
+
+    from cnnviz.augment import describe
+
+    result = AugmentResult(settings, spec, split.description, runs={})
+    start = time.perf_counter()
+    for label, aug in (("without augmentation", None), ("with augmentation", spec)):
+        if should_stop is not None and should_stop():
+            break
+        keras.utils.set_random_seed(settings.seed)
+        model = small_cnn(split.x_train.shape[1:], split.n_classes, augmentation_spec=aug,
+                          seed=settings.seed)
+        compile_model(model, settings.learning_rate)
+        run = Run(label)
+        t0 = time.perf_counter()
+        run.stopped = fit(model, split, epochs=settings.epochs, batch_size=settings.batch_size,
+                          label=label, history=run.history, callbacks=callbacks,
+                          on_epoch=on_epoch, should_stop=should_stop)
+        run.seconds = time.perf_counter() - t0
+        result.runs[label] = run
+        if run.stopped:
+            break
+    result.seconds = time.perf_counter() - start
+    result.description = f"{split.description}; augmentation: {describe(spec)}"
+    return result
+
+
+# --------------------------------------------------------------------------- transfer
+
+
+HEADS = {
+    "linear": "Global average pooling → Dense (logits)",
+    "dropout": "Global average pooling → Dropout 0.3 → Dense (logits)",
+    "hidden": "Global average pooling → Dense 64 ReLU → Dropout 0.3 → Dense (logits)",
+}
+
+RECIPES = {
+    "standard": "Freeze the base, train the head, then fine-tune the top layers at a low "
+                "learning rate",
+    "no_freeze": "No freezing: train the base and the new random head together from the start",
+    "high_lr": "Freeze and train the head, then fine-tune at a HIGH learning rate",
+}
+
+
+@dataclass(frozen=True)
+class TransferSettings:
+    """Everything that decides a transfer-learning run (its cache key)."""
+
+    base: str = "shapes_cnn"
+    target: str = "new_shapes"
+    n_train: int = 8  # per class
+    n_val: int = 50  # per class
+    head: str = "linear"
+    recipe: str = "standard"
+    head_epochs: int = 15
+    fine_tune_epochs: int = 10
+    unfreeze: int = 2  # layers with weights, counted from the top of the base
+    head_lr: float = 1e-3
+    fine_tune_lr: float = 1e-4
+    high_lr: float = 1e-2
+    batch_size: int = 16
+    seed: int = 0
+    scratch: bool = True
+
+    def key(self) -> tuple:
+        return tuple(asdict(self).values())
+
+
+def clone(model):
+    """An independent copy of ``model`` (same weights): safe to freeze and train."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
+
+
+def feature_layer(base) -> str:
+    """The last layer of ``base`` with a 4-D (image-like) output: where the head goes."""
+    for layer in reversed(base.layers):
+        shape = getattr(layer, "output", None)
+        if shape is not None and len(shape.shape) == 4:
+            return layer.name
+    raise ModelError("This model has no convolutional feature maps to put a new head on.")
+
+
+def add_head(base, n_classes: int, *, head: str = "linear", seed: int = 0):
+    """A new model: ``base`` up to its last feature maps, then a new classifier head.
+
+    The model is built flat (no nested model), from the base's own layers, so the
+    base's layers *are* this model's layers: freezing them here freezes them in
+    the copy of the base this model was built from (never the shared one).
+    """
+    import keras
+    from keras import layers
+
+    if head not in HEADS:
+        raise ModelError(f"Unknown head {head!r}; choose from {', '.join(HEADS)}.")
+    features = base.get_layer(feature_layer(base)).output
+    x = layers.GlobalAveragePooling2D(name="head_pool")(features)
+    if head == "hidden":
+        x = layers.Dense(64, activation="relu", name="head_hidden",
+                         kernel_initializer=keras.initializers.HeNormal(seed))(x)
+    if head in ("dropout", "hidden"):
+        x = layers.Dropout(0.3, seed=seed, name="head_dropout")(x)
+    outputs = layers.Dense(n_classes, name="head_logits",
+                           kernel_initializer=keras.initializers.GlorotUniform(seed))(x)
+    return keras.Model(base.inputs, outputs, name=f"{base.name}_transfer")
+
+
+def is_head(layer) -> bool:
+    return layer.name.startswith("head_")
+
+
+def block_of(layer) -> str:
+    """Group a layer into a block for the parameter chart (block1, block_3, head…)."""
+    if is_head(layer):
+        return "head"
+    match = re.match(r"^(block_?\d+|expanded_conv|conv\d*|stem)", layer.name, re.IGNORECASE)
+    return match.group(1) if match else layer.name
+
+
+def _count(weights) -> int:
+    return int(sum(int(np.prod(w.shape)) for w in weights))
+
+
+def parameter_counts(model) -> list[dict]:
+    """Per block: trainable and frozen parameter counts, in model order."""
+    blocks: OrderedDict[str, dict] = OrderedDict()
+    for layer in model.layers:
+        if not layer.weights:
+            continue
+        row = blocks.setdefault(block_of(layer), {"block": block_of(layer), "trainable": 0,
+                                                  "frozen": 0})
+        row["trainable"] += _count(layer.trainable_weights)
+        row["frozen"] += _count(layer.non_trainable_weights)
+    return list(blocks.values())
+
+
+def freeze_base(model, *, unfreeze_top: int = 0) -> None:
+    """Freeze every base layer except the top ``unfreeze_top`` layers with weights.
+
+    BatchNormalization layers stay frozen in any case, which in Keras 3 also makes
+    them run in inference mode: ``fit`` would otherwise update their moving mean
+    and variance with the statistics of a few new images (keras #20285).
+    """
+    import keras
+
+    base_layers = [layer for layer in model.layers if layer.weights and not is_head(layer)]
+    weighted = [layer for layer in base_layers
+                if not isinstance(layer, keras.layers.BatchNormalization)]
+    thawed = set(id(layer) for layer in weighted[len(weighted) - unfreeze_top:]) \
+        if unfreeze_top > 0 else set()
+    for layer in base_layers:
+        layer.trainable = id(layer) in thawed
+    for layer in model.layers:
+        if isinstance(layer, keras.layers.BatchNormalization):
+            layer.trainable = False
+        if is_head(layer):
+            layer.trainable = True
+
+
+def unfreeze_all(model) -> None:
+    """Everything trainable except BatchNorm (kept in inference mode)."""
+    import keras
+
+    for layer in model.layers:
+        layer.trainable = not isinstance(layer, keras.layers.BatchNormalization)
+
+
+def base_weights(model) -> dict[str, list[np.ndarray]]:
+    """Copies of the weights of every base layer (not the head), by layer name."""
+    return {layer.name: [np.array(w) for w in layer.get_weights()]
+            for layer in model.layers if layer.weights and not is_head(layer)}
+
+
+def weight_change(before: dict, after: dict) -> dict[str, float]:
+    """Relative change ‖W_after − W_before‖ / ‖W_before‖ per base layer (kernels only)."""
+    out = {}
+    for name, weights in before.items():
+        if not weights:
+            continue
+        w0, w1 = weights[0], after[name][0]
+        out[name] = float(np.linalg.norm(w1 - w0) / (np.linalg.norm(w0) + 1e-12))
+    return out
+
+
+def batchnorm_state(model) -> dict[str, list[np.ndarray]]:
+    """Moving mean and variance of every BatchNormalization layer."""
+    import keras
+
+    return {layer.name: [np.array(layer.moving_mean), np.array(layer.moving_variance)]
+            for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)}
+
+
+def batchnorm_change(before: dict, after: dict) -> float:
+    """Largest absolute change of any BatchNorm moving statistic (0 = untouched)."""
+    diffs = [float(np.abs(a - b).max()) for name in before
+             for a, b in zip(before[name], after[name], strict=True)]
+    return max(diffs, default=0.0)
+
+
+@dataclass
+class Phase:
+    name: str
+    start_epoch: int  # epochs before this phase
+    epochs: int
+    learning_rate: float
+    counts: list[dict]  # parameter_counts at this phase
+
+    @property
+    def trainable(self) -> int:
+        return sum(row["trainable"] for row in self.counts)
+
+    @property
+    def frozen(self) -> int:
+        return sum(row["frozen"] for row in self.counts)
+
+
+@dataclass
+class TransferRun:
+    label: str
+    history: dict = field(default_factory=dict)
+    phases: list[Phase] = field(default_factory=list)
+    initial_val_accuracy: float = float("nan")
+    weight_change: dict[str, float] = field(default_factory=dict)
+    batchnorm_change: float = 0.0
+    seconds: float = 0.0
+    stopped: bool = False
+
+    def last(self, metric: str) -> float:
+        values = self.history.get(metric) or [np.nan]
+        return float(values[-1])
+
+    @property
+    def final_val_accuracy(self) -> float:
+        return self.last("val_accuracy")
+
+    def phase_drop(self) -> float:
+        """Val accuracy at the end of phase 2 minus the worst in the first 2 epochs of
+        phase 3: how much fine-tuning first damaged what the head had learnt."""
+        if len(self.phases) < 2 or not self.phases[1].epochs:
+            return float("nan")
+        acc = self.history.get("val_accuracy", [])
+        boundary = self.phases[1].start_epoch
+        if boundary < 1 or len(acc) <= boundary:
+            return float("nan")
+        return float(acc[boundary - 1] - min(acc[boundary:boundary + 2]))
+
+
+@dataclass
+class TransferResult:
+    settings: TransferSettings
+    description: str
+    class_names: tuple[str, ...]
+    runs: dict[str, TransferRun]
+    seconds: float = 0.0
+
+    @property
+    def transfer(self) -> TransferRun | None:
+        return self.runs.get("transfer")
+
+    @property
+    def scratch(self) -> TransferRun | None:
+        return self.runs.get("from scratch")
+
+    @property
+    def complete(self) -> bool:
+        expected = 2 if self.settings.scratch else 1
+        return len(self.runs) == expected and not any(r.stopped for r in self.runs.values())
+
+
+def load_base(name: str):
+    """A fresh copy of a pretrained base (``cnnviz.models.load_model`` builds a new one)."""
+    from cnnviz.models import load_model
+
+    return load_model(name)
+
+
+def transfer_split(settings: TransferSettings, labeled=None) -> Split:
+    """The target data for ``settings``, preprocessed for the base model."""
+    from cnnviz.models import input_size, preprocess
+
+    size = input_size(settings.base)[0]
+    if labeled is not None:
+        split = user_split(labeled, n_train=settings.n_train, n_val=settings.n_val,
+                           seed=settings.seed, size=size)
+    else:
+        split = load_split(settings.target, n_train=settings.n_train, n_val=settings.n_val,
+                           seed=settings.seed, size=size)
+    return Split(preprocess(settings.base, split.x_train), split.y_train,
+                 preprocess(settings.base, split.x_val), split.y_val,
+                 split.class_names, split.description)
+
+
+def run_transfer(base, split: Split, settings: TransferSettings, *, label: str = "transfer",
+                 callbacks: Callbacks = None, on_epoch: OnEpoch = None,
+                 should_stop: ShouldStop = None) -> TransferRun:
+    """The three phases on a private copy of ``base`` (``base`` itself is never changed).
+
+    1. new head on the pretrained base; 2. base frozen, train the head;
+    3. unfreeze the top ``settings.unfreeze`` layers, fine-tune at a low rate.
+    The "no_freeze" recipe trains everything in phase 2; "high_lr" fine-tunes at
+    ``settings.high_lr``.
+    """
+    import keras
+
+    if settings.recipe not in RECIPES:
+        raise ModelError(f"Unknown recipe {settings.recipe!r}; choose from {', '.join(RECIPES)}.")
+    keras.utils.set_random_seed(settings.seed)
+    model = add_head(clone(base), split.n_classes, head=settings.head, seed=settings.seed)
+    run = TransferRun(label)
+    start = time.perf_counter()
+    pretrained = base_weights(model)
+    bn_before = batchnorm_state(model)
+    run.initial_val_accuracy = evaluate(model, split.x_val, split.y_val)[1]
+
+    # phase 2: train the head (on a frozen base, unless the recipe says otherwise)
+    if settings.recipe == "no_freeze":
+        unfreeze_all(model)
+        name = "2 · everything trainable (no freezing)"
+    else:
+        freeze_base(model, unfreeze_top=0)
+        name = "2 · base frozen, train the head"
+    compile_model(model, settings.head_lr)
+    run.phases.append(Phase(name, 0, settings.head_epochs, settings.head_lr,
+                            parameter_counts(model)))
+    run.stopped = fit(model, split, epochs=settings.head_epochs,
+                      batch_size=settings.batch_size, label=f"{label}: phase 2",
+                      history=run.history, callbacks=callbacks, on_epoch=on_epoch,
+                      should_stop=should_stop)
+
+    # phase 3: unfreeze the top layers, fine-tune slowly (BatchNorm stays frozen)
+    if not run.stopped and settings.fine_tune_epochs > 0:
+        lr = settings.high_lr if settings.recipe == "high_lr" else settings.fine_tune_lr
+        freeze_base(model, unfreeze_top=settings.unfreeze)
+        compile_model(model, lr)
+        done = len(run.history.get("loss", []))
+        run.phases.append(Phase(f"3 · fine-tune top {settings.unfreeze} layers",
+                                done, settings.fine_tune_epochs, lr, parameter_counts(model)))
+        run.stopped = fit(model, split, epochs=settings.fine_tune_epochs, initial_epoch=done,
+                          batch_size=settings.batch_size, label=f"{label}: phase 3",
+                          history=run.history, callbacks=callbacks, on_epoch=on_epoch,
+                          should_stop=should_stop)
+    run.weight_change = weight_change(pretrained, base_weights(model))
+    run.batchnorm_change = batchnorm_change(bn_before, batchnorm_state(model))
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def run_scratch(base, split: Split, settings: TransferSettings, *, label: str = "from scratch",
+                callbacks: Callbacks = None, on_epoch: OnEpoch = None,
+                should_stop: ShouldStop = None) -> TransferRun:
+    """The same architecture with random weights, all trainable, for as many epochs."""
+    import keras
+
+    keras.utils.set_random_seed(settings.seed)
+    fresh = keras.models.clone_model(base)  # same layers, newly initialised weights
+    model = add_head(fresh, split.n_classes, head=settings.head, seed=settings.seed)
+    unfreeze_all(model)
+    compile_model(model, settings.head_lr)
+    run = TransferRun(label)
+    start = time.perf_counter()
+    run.initial_val_accuracy = evaluate(model, split.x_val, split.y_val)[1]
+    epochs = settings.head_epochs + settings.fine_tune_epochs
+    run.phases.append(Phase("everything trainable, random start", 0, epochs,
+                            settings.head_lr, parameter_counts(model)))
+    run.stopped = fit(model, split, epochs=epochs, batch_size=settings.batch_size, label=label,
+                      history=run.history, callbacks=callbacks, on_epoch=on_epoch,
+                      should_stop=should_stop)
+    run.seconds = time.perf_counter() - start
+    return run
+
+
+def transfer_experiment(base, split: Split, settings: TransferSettings, *,
+                        callbacks: Callbacks = None, on_epoch: OnEpoch = None,
+                        should_stop: ShouldStop = None) -> TransferResult:
+    """Transfer (three phases) and, if asked, the from-scratch baseline on the same data."""
+    result = TransferResult(settings, split.description, split.class_names, runs={})
+    start = time.perf_counter()
+    result.runs["transfer"] = run_transfer(base, split, settings, callbacks=callbacks,
+                                           on_epoch=on_epoch, should_stop=should_stop)
+    if settings.scratch and not result.runs["transfer"].stopped:
+        result.runs["from scratch"] = run_scratch(base, split, settings, callbacks=callbacks,
+                                                  on_epoch=on_epoch, should_stop=should_stop)
+    result.seconds = time.perf_counter() - start
+    return result
+
+
+# --------------------------------------------------------------------------- results
+
+
+class ResultStore:
+    """A small thread-safe LRU of finished results keyed on their settings.
+
+    Shared by every session of the server (results are plain data, never models):
+    the same settings and seeds give the same curves, so nobody trains twice.
+    """
+
+    def __init__(self, max_entries: int = 32):
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+        self.max_entries = max_entries
+
+    def get(self, key):
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+                return self._items[key]
+            return None
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.max_entries:
+                self._items.popitem(last=False)
+
+
+# --------------------------------------------------------------------------- figures
+
+COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
+TRAINABLE, FROZEN = "#2ca02c", "#b0b0b0"
+_FONT = {"size": 16}
+
+
+def history_figure(histories: dict[str, dict], metric: str = "accuracy", *,
+                   boundaries: dict[str, list[int]] | None = None, title: str = ""):
+    """Training (solid) and validation (dashed) curves of ``metric`` for several runs.
+
+    ``boundaries`` marks where a run's phases start (epoch counts), as dotted lines.
+    """
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (label, history) in enumerate(histories.items()):
+        colour = COLOURS[i % len(COLOURS)]
+        for key, dash, kind in ((metric, "solid", "train"), (f"val_{metric}", "dash", "val")):
+            values = history.get(key) or []
+            fig.add_trace(go.Scatter(
+                x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
+                name=f"{label} · {kind}", line={"color": colour, "dash": dash, "width": 3},
+                marker={"size": 5}))
+    for i, (label, starts) in enumerate((boundaries or {}).items()):
+        for start in starts:
+            fig.add_vline(x=start + 0.5, line={"color": COLOURS[i % len(COLOURS)],
+                                               "dash": "dot", "width": 2},
+                          annotation_text=f"{label}: phase 3", annotation_position="top left")
+    fig.update_layout(
+        title=title or metric.replace("_", " "), font=_FONT, height=420,
+        margin={"l": 10, "r": 10, "t": 60, "b": 10}, legend={"orientation": "h", "y": -0.2},
+        xaxis_title="epoch", yaxis_title=metric.replace("_", " "))
+    if metric == "accuracy":
+        fig.update_yaxes(range=[0, 1.02])
+    return fig
+
+
+def parameter_figure(phases: list[Phase]):
+    """Trainable (green) and frozen (grey) parameters per block, one panel per phase."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=max(len(phases), 1), shared_yaxes=True,
+                        subplot_titles=[f"{p.name}<br>{p.trainable:,} trainable · "
+                                        f"{p.frozen:,} frozen" for p in phases])
+    for col, phase in enumerate(phases, start=1):
+        blocks = [row["block"] for row in phase.counts]
+        for key, colour, name in (("trainable", TRAINABLE, "trainable"),
+                                  ("frozen", FROZEN, "frozen")):
+            fig.add_trace(go.Bar(
+                y=blocks, x=[row[key] for row in phase.counts], orientation="h", name=name,
+                marker_color=colour, showlegend=col == 1,
+                text=[f"{row[key]:,}" if row[key] else "" for row in phase.counts],
+                textposition="auto"), row=1, col=col)
+    fig.update_layout(barmode="stack", font=_FONT, height=120 + 34 * len(phases[0].counts)
+                      if phases else 300, margin={"l": 10, "r": 10, "t": 80, "b": 10},
+                      legend={"orientation": "h", "y": -0.15})
+    fig.update_yaxes(autorange="reversed")
+    fig.update_annotations(font={"size": 14})
+    return fig
+
+
+def weight_change_figure(changes: dict[str, dict[str, float]]):
+    """How far each base layer's kernel moved from its pretrained value, per run."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (label, change) in enumerate(changes.items()):
+        fig.add_trace(go.Bar(x=list(change), y=[100 * v for v in change.values()], name=label,
+                             marker_color=COLOURS[i % len(COLOURS)]))
+    fig.update_layout(barmode="group", font=_FONT, height=380,
+                      yaxis_title="change of the weights (%)",
+                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
+                      legend={"orientation": "h", "y": -0.35})
+    return fig
