@@ -67,35 +67,37 @@ def _check_zip(data: bytes, max_bytes: int) -> None:
 
 
 def _as_functional(model):
-    """A Sequential model as an equivalent flat functional model (same layers)."""
+    """(flat functional model, its last layer, the tensor going into that layer).
+
+    A Sequential model is rebuilt as an equivalent functional one that reuses
+    the same layers (and weights), so that every model here is functional.
+    """
     import keras
 
     if isinstance(model, keras.Sequential):
         inputs = keras.Input(shape=model.inputs[0].shape[1:], name="image")
-        x = inputs
+        x = before_last = inputs
         for layer in model.layers:
+            before_last = x
             x = layer(x)
-        return keras.Model(inputs, x, name=model.name)
-    return model
+        return keras.Model(inputs, x, name=model.name), model.layers[-1], before_last
+    last = model.layers[-1]
+    return model, last, last.input
 
 
-def _without_final_activation(model):
+def _without_final_activation(model, last, before_last):
     """Drop a final softmax/sigmoid so the model outputs logits (shared weights)."""
     import keras
 
-    last = model.layers[-1]
-    if isinstance(last, keras.layers.Activation) and getattr(last, "activation", None) in (
-        keras.activations.softmax, keras.activations.sigmoid,
-    ):
-        return keras.Model(model.inputs, last.input, name=model.name)
-    if isinstance(last, keras.layers.Dense) and last.activation in (
-        keras.activations.softmax, keras.activations.sigmoid,
-    ):
+    squashing = (keras.activations.softmax, keras.activations.sigmoid)
+    if isinstance(last, keras.layers.Activation) and last.activation in squashing:
+        return keras.Model(model.inputs, before_last, name=model.name)
+    if isinstance(last, keras.layers.Dense) and last.activation in squashing:
         config = last.get_config()
         config["activation"] = None
         config["name"] = last.name + "_logits"
         logits_layer = keras.layers.Dense.from_config(config)
-        outputs = logits_layer(last.input)
+        outputs = logits_layer(before_last)
         logits_layer.set_weights(last.get_weights())
         return keras.Model(model.inputs, outputs, name=model.name)
     return model
@@ -163,8 +165,12 @@ def load_user_model(src, *, max_bytes: int = MAX_BYTES):
             raise ModelError(f"Keras could not load this model file: {first[:300]}") from error
     if not isinstance(model, keras.Model):
         raise ModelError("The file does not contain a Keras model.")
-    if not model.inputs:
+    try:
+        has_inputs = bool(model.inputs)
+    except (AttributeError, ValueError):
+        has_inputs = False
+    if not has_inputs:
         raise ModelError("The model was saved before it was built; it has no input shape.")
-    model = _as_functional(model)
+    model, last, before_last = _as_functional(model)
     _check_image_cnn(model)
-    return _without_final_activation(model)
+    return _without_final_activation(model, last, before_last)

@@ -1,0 +1,359 @@
+"""cnnviz.models: the contract other modules rely on, the trained built-in model,
+ImageNet loading through a fake cache, fast offline failure, safe user models."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import zipfile
+
+import numpy as np
+import pytest
+
+from cnnviz import models
+from cnnviz.data import SOURCE_CLASSES, make_shapes
+from cnnviz.errors import ImageError, ModelError
+from cnnviz.models import builtin, imagenet
+
+FRESH_TEST_SEED = 20261125  # never used by train_builtin (seeds 0-3)
+
+
+# --- import cost --------------------------------------------------------------
+
+def test_import_and_listing_do_not_import_tensorflow():
+    code = (
+        "import sys, cnnviz, cnnviz.models as m\n"
+        "infos = m.available_models(check_online=False)\n"
+        "assert infos and infos[0].name == 'shapes_cnn'\n"
+        "heavy = [k for k in ('tensorflow', 'keras', 'streamlit') if k in sys.modules]\n"
+        "assert not heavy, heavy\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
+
+
+# --- listing ------------------------------------------------------------------
+
+def test_available_models_offline_says_why(empty_keras_home):
+    start = time.monotonic()
+    infos = {info.name: info for info in models.available_models()}
+    assert time.monotonic() - start < 5
+    shapes = infos["shapes_cnn"]
+    assert shapes.kind == "builtin" and shapes.usable and shapes.input_size == 64
+    assert "accuracy" in shapes.reason
+    mobilenet = infos["mobilenet_v2"]
+    assert mobilenet.kind == "imagenet" and mobilenet.input_size == 224
+    assert not mobilenet.usable
+    assert str(empty_keras_home / "models") in mobilenet.reason
+    assert "online" in mobilenet.reason
+
+
+def test_available_models_with_cached_weights(fake_imagenet_home):
+    infos = {info.name: info for info in models.available_models(check_online=False)}
+    assert infos["mobilenet_v2"].usable
+    assert "cached" in infos["mobilenet_v2"].reason
+    assert not infos["resnet50"].usable  # its weights are not in the fake cache
+
+
+def test_unknown_model_name():
+    for call in (models.load_model, models.class_names, models.input_size):
+        with pytest.raises(ModelError, match="shapes_cnn"):
+            call("no_such_model")
+
+
+# --- the built-in model -------------------------------------------------------
+
+def test_shapes_cnn_architecture_matches_the_contract():
+    import keras
+
+    model = models.load_model("shapes_cnn")
+    names = [layer.name for layer in model.layers]
+    expected = ["block1_conv1", "block1_conv2", "block1_pool", "block2_conv1",
+                "block2_conv2", "block2_pool", "block3_conv1", "block3_conv2", "logits"]
+    assert [n for n in names if n in expected] == expected
+    assert not any(isinstance(layer, keras.Model) for layer in model.layers)  # flat
+    assert tuple(model.inputs[0].shape) == (None, 64, 64, 3)
+    convs = [layer for layer in model.layers if isinstance(layer, keras.layers.Conv2D)]
+    assert convs[-1].name == "block3_conv2"
+    assert tuple(convs[-1].output.shape) == (None, 16, 16, builtin.FILTERS[-1])
+    assert model.get_layer("logits").get_config()["activation"] == "linear"
+    assert tuple(model.outputs[0].shape) == (None, len(SOURCE_CLASSES))
+    # an intermediate-output model builds (what the probing pages do)
+    keras.Model(model.inputs[0], [model.get_layer("block2_pool").output, model.outputs[0]])
+    assert models.class_names("shapes_cnn") == list(SOURCE_CLASSES)
+
+
+def test_load_model_builds_a_fresh_model_each_call():
+    first = models.load_model("shapes_cnn")
+    second = models.load_model("shapes_cnn")
+    assert first is not second
+    kernel = first.get_layer("logits").kernel
+    kernel.assign(np.zeros(kernel.shape, dtype="float32"))
+    assert np.abs(second.get_layer("logits").get_weights()[0]).sum() > 0
+
+
+@pytest.fixture(scope="module")
+def fresh_shapes():
+    return make_shapes(400, seed=FRESH_TEST_SEED, classes=SOURCE_CLASSES)
+
+
+def test_committed_weights_reach_the_stated_accuracy(fresh_shapes):
+    info = builtin.trained_info()
+    assert builtin.WEIGHTS_PATH.is_file() and info is not None, "trained weights not committed"
+    assert builtin.WEIGHTS_PATH.stat().st_size < 3 * 1024 * 1024
+    assert info["seeds"]["test"] != FRESH_TEST_SEED
+    model = models.load_model("shapes_cnn")
+    x = models.preprocess("shapes_cnn", fresh_shapes.images)
+    np.testing.assert_array_equal(x, fresh_shapes.images)  # no preprocessing beyond [0, 1]
+    logits = np.asarray(model(x, training=False))
+    accuracy = float((logits.argmax(axis=1) == fresh_shapes.labels).mean())
+    assert accuracy >= 0.9
+    assert accuracy >= info["test_accuracy"] - 0.04, (accuracy, info["test_accuracy"])
+
+
+def test_builtin_model_looks_at_the_object(fresh_shapes):
+    """The class activation map peaks on the object: Grad-CAM has something true to show."""
+    from cnnviz.models.train_builtin import cam_localisation
+
+    model = models.load_model("shapes_cnn")
+    s = fresh_shapes
+    pointing, energy, area = cam_localisation(model, s.images, s.masks, s.labels)
+    info = builtin.trained_info()
+    assert pointing >= 0.8
+    assert pointing >= info["cam_pointing_accuracy"] - 0.06
+    assert energy > 2 * area  # far more of the map on the object than chance
+
+
+# --- preprocess / decode ------------------------------------------------------
+
+def test_preprocess_accepts_uint8_float_single_and_grayscale():
+    rng = np.random.default_rng(0)
+    photo = rng.integers(0, 256, (100, 150, 3), dtype=np.uint8)
+    x = models.preprocess("shapes_cnn", photo)
+    assert x.shape == (1, 64, 64, 3) and x.dtype == np.float32
+    assert 0 <= x.min() and x.max() <= 1
+    flat = np.full((2, 30, 30, 3), 200, dtype=np.uint8)
+    np.testing.assert_allclose(models.preprocess("shapes_cnn", flat), 200 / 255, atol=1e-5)
+    gray = models.preprocess("shapes_cnn", np.zeros((64, 64), dtype=np.uint8))
+    assert gray.shape == (1, 64, 64, 3)
+    rgba = models.preprocess("shapes_cnn", np.zeros((64, 64, 4), dtype=np.float32))
+    assert rgba.shape == (1, 64, 64, 3)
+
+
+def test_preprocess_mobilenet_maps_to_minus_one_one():
+    images = np.zeros((2, 50, 60, 3), dtype=np.uint8)
+    images[1] = 255
+    x = models.preprocess("mobilenet_v2", images)
+    assert x.shape == (2, 224, 224, 3) and x.dtype == np.float32
+    np.testing.assert_allclose(x[0], -1.0, atol=1e-5)
+    np.testing.assert_allclose(x[1], 1.0, atol=1e-5)
+    caffe = models.preprocess("resnet50", images[:1])
+    np.testing.assert_allclose(caffe[0, 0, 0], [-103.939, -116.779, -123.68], atol=1e-3)
+
+
+@pytest.mark.parametrize("bad", [
+    np.full((8, 8, 3), 2.0, dtype=np.float32),  # float outside [0, 1]
+    np.full((8, 8, 3), np.nan, dtype=np.float32),
+    np.zeros((2, 3, 8, 8, 3), dtype=np.uint8),  # 5-D
+    np.zeros((8, 8, 5), dtype=np.uint8),  # 5 channels
+    np.zeros((0, 8, 3), dtype=np.uint8),  # empty
+    np.array([["a"]]),
+])
+def test_preprocess_rejects_bad_images(bad):
+    with pytest.raises(ImageError):
+        models.preprocess("shapes_cnn", bad)
+
+
+def test_decode_gives_sorted_probabilities():
+    logits = np.array([[0.0, 3.0, 1.0, -2.0, 0.5], [5.0, 0.0, 0.0, 0.0, 0.0]])
+    decoded = models.decode("shapes_cnn", logits, top=3)
+    assert len(decoded) == 2 and all(len(row) == 3 for row in decoded)
+    assert [name for name, _ in decoded[0]] == ["square", "triangle", "cross"]
+    assert decoded[1][0][0] == "circle"
+    probs = [p for _, p in decoded[0]]
+    assert probs == sorted(probs, reverse=True)
+    expected = np.exp(3.0) / np.exp(logits[0]).sum()
+    assert probs[0] == pytest.approx(expected, rel=1e-5)
+    everything = models.decode("shapes_cnn", logits[0], top=99)  # 1-D, top clipped
+    assert len(everything) == 1 and len(everything[0]) == 5
+    assert sum(p for _, p in everything[0]) == pytest.approx(1.0, abs=1e-5)
+    with pytest.raises(ModelError):
+        models.decode("shapes_cnn", np.zeros((1, 7)))
+
+
+# --- ImageNet -----------------------------------------------------------------
+
+def test_mobilenet_from_the_keras_cache(fake_imagenet_home):
+    import keras
+
+    model = models.load_model("mobilenet_v2")
+    assert not any(isinstance(layer, keras.Model) for layer in model.layers)
+    assert tuple(model.inputs[0].shape) == (None, 224, 224, 3)
+    assert tuple(model.outputs[0].shape) == (None, 1000)
+    assert model.layers[-1].get_config()["activation"] == "linear"  # logits
+    photo = np.random.default_rng(0).integers(0, 256, (1, 160, 200, 3), dtype=np.uint8)
+    x = models.preprocess("mobilenet_v2", photo)
+    logits = np.asarray(model(x, training=False))
+    assert logits.shape == (1, 1000)
+    names = models.class_names("mobilenet_v2")
+    assert len(names) == 1000 and names[7] == "fake class 7"
+    top = models.decode("mobilenet_v2", logits, top=5)[0]
+    assert top[0][0] == names[int(logits[0].argmax())]
+    assert sum(p for _, p in top) <= 1.0 + 1e-6
+
+
+def test_offline_imagenet_fails_fast_and_clearly(empty_keras_home):
+    start = time.monotonic()
+    with pytest.raises(ModelError, match="offline") as error:
+        models.load_model("mobilenet_v2")
+    assert time.monotonic() - start < 10
+    assert str(empty_keras_home / "models") in str(error.value)
+    with pytest.raises(ModelError, match="offline"):
+        models.class_names("mobilenet_v2")
+
+
+def test_network_probe_gives_up_after_a_few_seconds(empty_keras_home, monkeypatch):
+    """A hanging DNS lookup or connect must not hang the app."""
+    def hang(*args, **kwargs):
+        time.sleep(30)
+
+    monkeypatch.setattr(imagenet.socket, "create_connection", hang)
+    start = time.monotonic()
+    with pytest.raises(ModelError, match="offline"):
+        models.load_model("mobilenet_v2")
+    assert time.monotonic() - start < 5
+
+
+def test_damaged_cache_files_raise_model_error(empty_keras_home):
+    cache = empty_keras_home / "models"
+    cache.mkdir()
+    (cache / imagenet.SPECS["mobilenet_v2"].weights_file).write_bytes(b"not an hdf5 file")
+    (cache / imagenet.CLASS_INDEX_FILE).write_text("{broken json")
+    with pytest.raises(ModelError, match="Delete it"):
+        models.load_model("mobilenet_v2")
+    with pytest.raises(ModelError, match="damaged"):
+        models.class_names("mobilenet_v2")
+
+
+def test_keras_home_is_respected(monkeypatch, tmp_path):
+    monkeypatch.setenv("KERAS_HOME", str(tmp_path))
+    assert imagenet.weights_path("mobilenet_v2").parent == tmp_path / "models"
+    assert imagenet.class_index_path() == tmp_path / "models" / "imagenet_class_index.json"
+
+
+# --- a user's own model ---------------------------------------------------------
+
+def _save(model, path):
+    model.save(path)
+    return path
+
+
+def _small_cnn(channels=3):
+    import keras
+
+    return keras.Sequential([
+        keras.Input((32, 32, channels)),
+        keras.layers.Conv2D(4, 3, activation="relu", name="conv"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(3, activation="softmax", name="probs"),
+    ])
+
+
+def test_user_cnn_is_accepted_and_outputs_logits(tmp_path):
+    import keras
+
+    original = _small_cnn()
+    path = _save(original, tmp_path / "good.keras")
+    model = models.load_user_model(path)
+    assert isinstance(model, keras.Model) and not isinstance(model, keras.Sequential)
+    assert model.get_layer("conv") is not None
+    x = models.preprocess(model, np.zeros((40, 50, 3), dtype=np.uint8) + 100)
+    assert x.shape == (1, 32, 32, 3)
+    logits = np.asarray(model(x))
+    np.testing.assert_allclose(models.softmax(logits), np.asarray(original(x)), atol=1e-5)
+    assert [n for n, _ in models.decode(model, logits, top=3)[0]][0].startswith("class ")
+    # the same file as bytes and as a file object
+    assert models.load_user_model(path.read_bytes()).outputs[0].shape[-1] == 3
+    with open(path, "rb") as f:
+        assert models.load_user_model(f).inputs[0].shape[1] == 32
+
+
+def test_user_grayscale_cnn_gets_one_channel(tmp_path):
+    model = models.load_user_model(_save(_small_cnn(channels=1), tmp_path / "gray.keras"))
+    assert models.preprocess(model, np.zeros((8, 8, 3), dtype=np.uint8)).shape == (1, 32, 32, 1)
+
+
+def test_user_model_with_lambda_is_refused_not_run(tmp_path):
+    import keras
+
+    marker = tmp_path / "ran.txt"
+    inputs = keras.Input((16, 16, 3))
+    x = keras.layers.Conv2D(2, 3)(inputs)
+    x = keras.layers.Lambda(lambda t: t * 2.0)(x)
+    outputs = keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(x))
+    path = _save(keras.Model(inputs, outputs), tmp_path / "lambda.keras")
+    with pytest.raises(ModelError, match="Lambda"):
+        models.load_user_model(path)
+    assert not marker.exists()
+
+
+def _refused(tmp_path, model, match):
+    path = _save(model, tmp_path / "m.keras")
+    with pytest.raises(ModelError, match=match):
+        models.load_user_model(path)
+
+
+def test_user_models_that_are_not_image_cnns_are_refused(tmp_path):
+    import keras
+
+    dense = keras.Sequential([keras.Input((10,)), keras.layers.Dense(2)])
+    _refused(tmp_path, dense, "input")
+    no_conv = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(),
+                                keras.layers.Dense(10)])
+    _refused(tmp_path, no_conv, "convolution")
+    seg_in = keras.Input((32, 32, 3))
+    segmenter = keras.Model(seg_in, keras.layers.Conv2D(2, 1)(seg_in))
+    _refused(tmp_path, segmenter, "output")
+    base = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3),
+                             keras.layers.GlobalAveragePooling2D()])
+    outer_in = keras.Input((32, 32, 3))
+    nested = keras.Model(outer_in, keras.layers.Dense(2)(base(outer_in)))
+    _refused(tmp_path, nested, "nested")
+
+
+def test_corrupt_empty_and_oversized_user_files_are_refused(tmp_path):
+    good = _save(_small_cnn(), tmp_path / "good.keras").read_bytes()
+    no_config = tmp_path / "no_config.keras"
+    with zipfile.ZipFile(no_config, "w") as archive:
+        archive.writestr("hello.txt", "hi")
+    cases = {
+        "empty": b"",
+        "random bytes": np.random.default_rng(0).bytes(2000),
+        "text": b"model = keras.Sequential()",
+        "truncated": good[: len(good) // 2],
+        "zip without config": no_config.read_bytes(),
+        "bad config": _with_config(good, b"{not json"),
+        "unknown layer": _with_config(good, json.dumps({
+            "class_name": "EvilLayer", "config": {}, "module": "evil"}).encode()),
+    }
+    for label, data in cases.items():
+        with pytest.raises(ModelError):
+            models.load_user_model(data)
+            pytest.fail(label)
+    with pytest.raises(ModelError, match="limit"):
+        models.load_user_model(good, max_bytes=1000)
+    with pytest.raises(ModelError, match="No model file"):
+        models.load_user_model(tmp_path / "missing.keras")
+
+
+def _with_config(keras_zip: bytes, config: bytes) -> bytes:
+    import io
+
+    src = zipfile.ZipFile(io.BytesIO(keras_zip))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            data = config if info.filename == "config.json" else src.read(info.filename)
+            dst.writestr(info.filename, data)
+    return out.getvalue()
