@@ -42,7 +42,7 @@ def _picker_page():
 
 
 def _result(at) -> list[str]:
-    return at.markdown[-1].value.split("|")
+    return at.main.markdown[-1].value.split("|")
 
 
 def test_image_picker_gives_a_sample_photo_by_default():
@@ -61,11 +61,21 @@ def test_image_picker_shape_is_remembered_when_widgets_are_forgotten():
     name, shape, _, label, mask = _result(at)
     assert (name, shape, label) == ("star (seed 7)", "(64, 64, 3)", "star")
     assert int(mask) > 50
-    # Streamlit drops widget state when another page runs; the picker restores it.
-    for key in ("image_source", "image_shape", "image_shape_seed"):
-        del at.session_state[key]
-    at.run()
-    assert _result(at)[0] == "star (seed 7)"
+
+
+def test_image_picker_choice_survives_a_visit_to_a_page_without_it():
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+    at.switch_page("pages/1_Convolution.py").run()
+    at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
+    at.sidebar.selectbox(key="image_shape").set_value("star").run()
+    at.sidebar.number_input(key="image_shape_seed").set_value(7).run()
+    at.switch_page("streamlit_app.py").run()  # the home page has no picker
+    assert not at.sidebar.radio
+    at.switch_page("pages/1_Convolution.py").run()
+    assert not at.exception
+    assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
+    assert at.sidebar.selectbox(key="image_shape").value == "star"
+    assert at.sidebar.number_input(key="image_shape_seed").value == 7
 
 
 def test_training_slot_lets_one_training_run_at_a_time():
