@@ -174,7 +174,7 @@ def _after_nested(model, base, features):
     for node in base._inbound_nodes:
         try:
             after = keras.Model(node.output_tensors[0], features)
-            before = keras.Model(model.inputs, node.input_tensors[0])
+            before = keras.Model(model.inputs[0], node.input_tensors[0])
         except ValueError:
             continue
         return before, after
@@ -188,7 +188,7 @@ def _sub_model(model, layer, features):
 
     for node in reversed(layer._inbound_nodes):
         try:
-            return keras.Model(model.inputs, [node.output_tensors[0], features])
+            return keras.Model(model.inputs[0], [node.output_tensors[0], features])
         except ValueError:
             continue
     raise ModelError(f"Layer {layer.name!r} is not connected to the model's input.")
@@ -214,7 +214,7 @@ class Probe:
         self.num_classes = int(model.outputs[0].shape[-1])
 
         if layer_name == INPUT:
-            body = keras.Model(model.inputs, features)
+            body = keras.Model(model.inputs[0], features)
 
             def forward(x):
                 return x, body(x, training=False)
@@ -228,7 +228,7 @@ class Probe:
                     return acts, feats
             else:  # split at the nested base: run it to the layer, then the rest
                 before, after = _after_nested(model, base, features)
-                inner = keras.Model(base.inputs, [layer.output, base.outputs[0]])
+                inner = keras.Model(base.inputs[0], [layer.output, base.outputs[0]])
 
                 def forward(x):
                     acts, base_out = inner(before(x, training=False), training=False)
@@ -315,8 +315,9 @@ def _as_batch(images) -> np.ndarray:
     x = np.asarray(images, dtype=np.float32)
     if x.ndim == 3:
         x = x[None]
-    if x.ndim != 4 or x.shape[-1] != 3 or len(x) == 0:
-        raise ModelError(f"Expected a batch of images (n, height, width, 3); got shape {x.shape}.")
+    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
+        raise ModelError(f"Expected a batch of images (n, height, width, 3 or 1); got shape "
+                         f"{x.shape}.")
     if not np.isfinite(x).all():
         raise ModelError("The images contain NaN or infinite values.")
     return x
@@ -345,6 +346,17 @@ def activations_and_gradients(model, images, *, class_index=None, layer=None):
     x = _as_batch(images)
     probe = get_probe(model, layer)
     return probe.run(x, _classes(class_index, len(x), probe.num_classes))
+
+
+def _fill(image: np.ndarray, baseline) -> np.ndarray:
+    """The "nothing here" value for ``image`` in the model's preprocessed input space:
+    "mean" = the image's mean colour (neutral under any preprocessing: for [0, 1]
+    inputs a black 0 would be a strong, out-of-distribution signal), or a number."""
+    if isinstance(baseline, str):
+        if baseline != "mean":
+            raise ModelError("baseline must be 'mean' or a number.")
+        return image.mean(axis=(0, 1)).astype(np.float32)
+    return np.float32(baseline)
 
 
 def normalize(maps: np.ndarray) -> np.ndarray:
@@ -446,12 +458,15 @@ def layercam(model, images, *, class_index=None, layer=None):
 
 
 def scorecam(model, images, *, class_index=None, layer=None, top_k: int | None = None,
-             baseline: float = 0.0):
+             baseline: float | str = "mean"):
     """Score-CAM (Wang et al. 2020): no gradients. Each channel, upsampled and scaled to
     [0, 1], masks the input; the class probability of the masked image is that
     channel's weight. ``top_k`` keeps only the channels with the largest mean
     activation (much faster on wide layers). All masked images of one image run
-    as batches. ``baseline`` is the value masked-out pixels get (preprocessed space).
+    as batches. ``baseline`` is what masked-out pixels become, in the preprocessed
+    input space: "mean" (the image's mean colour) or a number. (The paper multiplies
+    the image by the mask, i.e. baseline 0: black for [0, 1] inputs, which on the
+    shapes data halves the pointing-game score.)
     """
     x = _as_batch(images)
     name = default_layer(model) if layer is None else layer
@@ -470,7 +485,8 @@ def scorecam(model, images, *, class_index=None, layer=None, top_k: int | None =
         lo = ups.reshape(len(ups), -1).min(axis=1)[:, None, None]
         hi = ups.reshape(len(ups), -1).max(axis=1)[:, None, None]
         masks = (ups - lo) / np.where(hi - lo > 0, hi - lo, 1.0)
-        masked = baseline + (x[i][None] - baseline) * masks[..., None]
+        fill = _fill(x[i], baseline)
+        masked = fill + (x[i][None] - fill) * masks[..., None]
         z = probe.logits(masked)
         z = z - z.max(axis=1, keepdims=True)
         prob = np.exp(z) / np.exp(z).sum(axis=1, keepdims=True)
@@ -519,11 +535,12 @@ def smoothgrad(model, images, *, class_index=None, layer=None, samples: int = 16
 
 
 def integrated_gradients_attributions(model, images, *, class_index=None, steps: int = 32,
-                                      baseline: float = 0.0):
+                                      baseline: float | str = "mean"):
     """Raw Integrated Gradients (Sundararajan et al. 2017), (n, H, W, 3), signed.
 
-    Gradients along the straight path from ``baseline`` (a constant in the model's
-    preprocessed input space) to the image, midpoint rule, all steps as one batch.
+    Gradients along the straight path from ``baseline`` (in the model's
+    preprocessed input space: "mean" = the image's mean colour, or a number) to
+    the image, midpoint rule, all steps as one batch.
     Their sum approximates logit(image) - logit(baseline) (completeness).
     """
     x = _as_batch(images)
@@ -531,18 +548,20 @@ def integrated_gradients_attributions(model, images, *, class_index=None, steps:
     alphas = ((np.arange(steps) + 0.5) / steps).astype(np.float32)[:, None, None, None]
     out = []
     for i in range(len(x)):
-        path = baseline + alphas * (x[i][None] - baseline)
+        fill = _fill(x[i], baseline)
+        path = fill + alphas * (x[i][None] - fill)
         _, _, grads, _ = _input_grads(model, path, np.full(steps, classes[i]))
-        out.append((x[i] - baseline) * grads.mean(axis=0))
+        out.append((x[i] - fill) * grads.mean(axis=0))
     return np.stack(out).astype(np.float32)
 
 
 def integrated_gradients(model, images, *, class_index=None, layer=None, steps: int = 32,
-                         baseline: float = 0.0):
-    """Integrated Gradients as a map: |sum over colour channels| of the attributions."""
+                         baseline: float | str = "mean"):
+    """Integrated Gradients as a map: the attributions summed over colour channels, then
+    ReLU (evidence *for* the class, as in Grad-CAM)."""
     ig = integrated_gradients_attributions(model, images, class_index=class_index,
                                            steps=steps, baseline=baseline)
-    return normalize(np.abs(ig.sum(axis=-1)))
+    return normalize(ig.sum(axis=-1))
 
 
 def occlusion(model, images, *, class_index=None, layer=None, patch: int | None = None,
@@ -563,7 +582,7 @@ def occlusion(model, images, *, class_index=None, layer=None, patch: int | None 
     xs = sorted(set(list(range(0, max(1, width - patch + 1), stride)) + [max(0, width - patch)]))
     maps = []
     for i in range(len(x)):
-        fill = x[i].mean(axis=(0, 1)) if baseline == "mean" else np.float32(baseline)
+        fill = _fill(x[i], baseline)
         batch = np.repeat(x[i][None], len(ys) * len(xs), axis=0)
         for j, (y0, x0) in enumerate((y0, x0) for y0 in ys for x0 in xs):
             batch[j, y0:y0 + patch, x0:x0 + patch] = fill

@@ -182,7 +182,8 @@ def test_max_pooling_option_changes_the_weights():
 def test_integrated_gradients_completeness():
     nested, _ = _nested_and_flat()
     x = np.random.default_rng(6).random((2, 16, 16, 3)).astype(np.float32)
-    attributions = cam.integrated_gradients_attributions(nested, x, class_index=1, steps=64)
+    attributions = cam.integrated_gradients_attributions(nested, x, class_index=1, steps=64,
+                                                         baseline=0.0)
     logits = cam.predict_logits(nested, np.concatenate([x, np.zeros_like(x[:1])]))
     gain = logits[:2, 1] - logits[2, 1]
     np.testing.assert_allclose(attributions.sum(axis=(1, 2, 3)), gain, rtol=0.03, atol=1e-3)
@@ -224,10 +225,12 @@ def shapes():
     return make_shapes(24, seed=123)
 
 
-# minimum share of images whose map peak lies on the object (chance is ~0.1)
+# minimum share of images whose map peak is on the object; chance (the object's
+# area share) is ~0.1. Raw input gradients are noisy (the reason SmoothGrad
+# exists): saliency alone is held to 3x chance, not to "most images".
 POINTING_MIN = {
-    "gradcam": 0.7, "gradcam_plus_plus": 0.7, "hirescam": 0.7, "layercam": 0.7,
-    "scorecam": 0.6, "saliency": 0.5, "smoothgrad": 0.5, "integrated_gradients": 0.5,
+    "gradcam": 0.8, "gradcam_plus_plus": 0.8, "hirescam": 0.8, "layercam": 0.8,
+    "scorecam": 0.7, "saliency": 0.35, "smoothgrad": 0.7, "integrated_gradients": 0.8,
     "occlusion": 0.6,
 }
 OPTIONS = {"scorecam": {"top_k": 16}, "smoothgrad": {"samples": 8},
@@ -236,7 +239,7 @@ OPTIONS = {"scorecam": {"top_k": 16}, "smoothgrad": {"samples": 8},
 
 @pytest.mark.parametrize("method", list(cam.METHODS))
 def test_each_method_points_at_the_shape(shapes_model, shapes, method):
-    from cnnviz.evaluate import pointing_game
+    from cnnviz.evaluate import energy_inside, pointing_game
 
     maps = cam.attribution(method, shapes_model, shapes.images, class_index=shapes.labels,
                            **OPTIONS.get(method, {}))
@@ -245,6 +248,8 @@ def test_each_method_points_at_the_shape(shapes_model, shapes, method):
     resolution = 16 if method in cam.CAM_METHODS else 64
     assert maps.shape == (len(shapes), resolution, resolution)
     assert pointing_game(maps, shapes.masks).mean() >= POINTING_MIN[method]
+    chance = shapes.masks.mean()
+    assert energy_inside(maps, shapes.masks).mean() > 2.5 * chance
 
 
 def test_builtin_model_layers(shapes_model):
