@@ -357,3 +357,34 @@ def _with_config(keras_zip: bytes, config: bytes) -> bytes:
             data = config if info.filename == "config.json" else src.read(info.filename)
             dst.writestr(info.filename, data)
     return out.getvalue()
+
+
+def test_online_first_use_downloads_through_keras_into_the_cache(
+        empty_keras_home, _fake_imagenet_cache, monkeypatch):
+    """Online and not cached: usable ("download on first use"); Keras' get_file fetches."""
+    import shutil
+
+    import keras
+
+    calls = []
+
+    def fake_get_file(fname, origin, *, cache_subdir, cache_dir):
+        calls.append((fname, origin, cache_subdir, cache_dir))
+        target = empty_keras_home / cache_subdir / fname
+        target.parent.mkdir(exist_ok=True)
+        shutil.copy(_fake_imagenet_cache / "models" / fname, target)
+        return str(target)
+
+    monkeypatch.setattr(imagenet, "is_online", lambda *a, **k: True)
+    monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
+    info = {i.name: i for i in models.available_models()}["mobilenet_v2"]
+    assert info.usable and "first use" in info.reason
+    assert models.class_names("mobilenet_v2")[3] == "fake class 3"
+    model = models.load_model("mobilenet_v2")
+    assert tuple(model.outputs[0].shape) == (None, 1000)
+    assert [c[0] for c in calls] == [imagenet.CLASS_INDEX_FILE,
+                                     imagenet.SPECS["mobilenet_v2"].weights_file]
+    assert all(c[2] == "models" and c[3] == str(empty_keras_home) for c in calls)
+    assert all(c[1].startswith("https://storage.googleapis.com/") for c in calls)
+    models.load_model("mobilenet_v2")  # now cached: no second download
+    assert len(calls) == 2

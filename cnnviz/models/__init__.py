@@ -29,7 +29,8 @@ from cnnviz.models.user import MAX_BYTES, load_user_model
 
 __all__ = [
     "ModelInfo", "available_models", "load_model", "preprocess", "class_names", "decode",
-    "input_size", "load_user_model", "MAX_BYTES", "BUILTIN_MODELS", "IMAGENET_MODELS",
+    "input_size", "load_user_model", "softmax", "probabilities", "MAX_BYTES",
+    "BUILTIN_MODELS", "IMAGENET_MODELS",
 ]
 
 BUILTIN_MODELS = (builtin.NAME,)
