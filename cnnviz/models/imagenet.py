@@ -141,9 +141,10 @@ def status(name: str, *, check_online: bool = True) -> tuple[bool, str]:
         return True, (
             f"Not cached yet ({where}); about {spec.size_mb} MB download on first use."
         )
+    now = " (this machine is offline now)" if check_online else ""
     return False, (
         f"ImageNet weights not cached at {where}; they download on first use when the "
-        "machine is online (this machine is offline now). The built-in models work offline."
+        f"machine is online{now}. The built-in models work offline."
     )
 
 
