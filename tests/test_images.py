@@ -1,0 +1,262 @@
+"""cnnviz.images: safe loading of every kind of file, samples, resize, overlay."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+import pytest
+from badinput import bad_images, encode, forged_png, noise_image, odd_images
+from PIL import Image
+
+from cnnviz import images
+from cnnviz.errors import CnnvizError, ImageError
+from cnnviz.images import load_image, overlay, resize, sample_images
+
+BAD = bad_images()
+ODD = odd_images()
+
+
+def assert_readable(message: str) -> None:
+    """A message a student can read: a sentence, short, no Python internals."""
+    assert 15 <= len(message) <= 400, message
+    assert message[0].isupper() and message.rstrip().endswith("."), message
+    for internal in ("Traceback", "Error:", "<PIL", "object at 0x", "errno"):
+        assert internal not in message, message
+
+
+def test_corpus_is_big_enough():
+    assert len(BAD) >= 25 and len(ODD) >= 25
+    assert len({case.name for case in BAD + ODD}) == len(BAD) + len(ODD)
+
+
+@pytest.mark.filterwarnings("error")  # Pillow's DecompressionBombWarning must not leak
+@pytest.mark.parametrize("case", BAD, ids=[case.name for case in BAD])
+def test_bad_image_is_refused_with_image_error(case):
+    with pytest.raises(CnnvizError) as info:
+        load_image(case.data)
+    assert type(info.value) is case.error is ImageError
+    assert_readable(str(info.value))
+
+
+@pytest.mark.parametrize("kind, words", [
+    ("empty", "empty"), ("pdf", "PDF"), ("svg", "SVG"), ("html", "web page"),
+    ("text", "text file"), ("zip_archive", "zip"), ("png_truncated_half", "incomplete"),
+    ("jpeg_truncated_half", "incomplete"), ("png_30_megapixels_header", "30.0 megapixels"),
+    ("png_400_megapixels_header", "too many pixels"),
+])
+def test_messages_say_what_is_wrong(kind, words):
+    case = next(c for c in BAD if c.name == kind)
+    with pytest.raises(ImageError, match=words):
+        load_image(case.data)
+
+
+@pytest.mark.filterwarnings("error")
+@pytest.mark.parametrize("case", ODD, ids=[case.name for case in ODD])
+def test_odd_image_loads_as_rgb(case):
+    image = load_image(case.data)
+    assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3
+    assert image.shape[:2] == case.shape
+    difference = np.abs(image[0, 0].astype(int) - np.array(case.top_left))
+    assert difference.max() <= case.tolerance, (image[0, 0], case.top_left)
+    if case.gradient:  # scaled by the actual range: a ramp from black to white
+        row = image[0, :, 0].astype(int)
+        assert row[0] == 0 and row[-1] == 255
+        assert np.all(np.diff(row) >= 0)
+        assert 100 < row[len(row) // 2] < 156
+        assert np.array_equal(image[..., 0], image[..., 2])
+
+
+def test_exif_orientation_is_applied():
+    case = next(c for c in ODD if c.name == "exif_orientation_6_jpeg")
+    image = load_image(case.data).astype(int)
+    # stored 40x20 with its left half red; rotated 90 degrees clockwise for display
+    assert image.shape[:2] == (40, 20)
+    assert image[5, 10, 0] > 200 and image[5, 10, 2] < 50  # top half red
+    assert image[35, 10, 2] > 200 and image[35, 10, 0] < 50  # bottom half blue
+
+
+def test_header_is_checked_before_decoding():
+    # the pixel data is garbage: a size error (not a decode error) proves the order
+    start = time.perf_counter()
+    with pytest.raises(ImageError, match="megapixels"):
+        load_image(forged_png(6000, 5000, idat=b"garbage"))
+    with pytest.raises(ImageError, match="pixels"):
+        load_image(forged_png(100_000, 100_000, idat=b"garbage"))
+    assert time.perf_counter() - start < 1.0
+
+
+def test_pixel_and_byte_limits_are_parameters():
+    png = encode(noise_image(100, 100))
+    assert load_image(png).shape == (100, 100, 3)
+    with pytest.raises(ImageError, match="megapixels"):
+        load_image(png, max_pixels=5_000)
+    with pytest.raises(ImageError, match="MB"):
+        load_image(png, max_bytes=1_000)
+    with pytest.raises(ImageError, match="MB"):
+        load_image(io.BytesIO(png), max_bytes=1_000)
+
+
+def test_every_kind_of_source(tmp_path):
+    png = encode(Image.new("RGB", (5, 3), (10, 20, 30)))
+    path = tmp_path / "small.png"
+    path.write_bytes(png)
+    expected = np.full((3, 5, 3), (10, 20, 30), dtype=np.uint8)
+    for src in (path, str(path), png, bytearray(png), memoryview(png), io.BytesIO(png),
+                Image.open(io.BytesIO(png))):
+        assert np.array_equal(load_image(src), expected), type(src)
+    with open(path, "rb") as f:
+        assert np.array_equal(load_image(f), expected)
+
+
+@pytest.mark.parametrize("src, words", [
+    ("/nonexistent/cat.png", "no image file"),
+    (12345, "Cannot read an image from a int"),
+    (None, "Cannot read an image"),
+])
+def test_bad_sources(src, words):
+    with pytest.raises(ImageError, match=words):
+        load_image(src)
+
+
+def test_directory_and_text_mode_file(tmp_path):
+    with pytest.raises(ImageError, match="no image file"):
+        load_image(tmp_path)
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with open(text) as f, pytest.raises(ImageError, match="binary mode"):
+        load_image(f)
+
+
+def test_constant_and_nan_float_images_do_not_break():
+    flat16 = load_image(encode(Image.fromarray(np.full((4, 4), 30_000, np.uint16))))
+    assert np.all(flat16 == flat16[0, 0]) and 100 < flat16[0, 0, 0] < 130
+    values = np.linspace(0, 1, 16, dtype=np.float32).reshape(4, 4)
+    values[0, 0] = np.nan
+    values[1, 1] = np.inf
+    out = load_image(Image.fromarray(values, mode="F"))
+    assert out.dtype == np.uint8 and out.max() == 255 and out.min() == 0
+
+
+def test_hsv_and_lab_images_convert_to_rgb():
+    rgb = Image.new("RGB", (3, 3), (200, 100, 50))
+    for mode in ("HSV", "LAB", "YCbCr"):
+        out = load_image(rgb.convert(mode)).astype(int)
+        assert np.abs(out[0, 0] - [200, 100, 50]).max() <= 3, mode
+
+
+# --------------------------------------------------------------------------- samples
+
+
+def test_sample_images_are_rgb_photos_with_readable_names():
+    samples = sample_images()
+    for name in ("cat (Chelsea)", "coffee cup", "astronaut", "rocket", "motorcycle",
+                 "horse (silhouette)", "coins", "camera man", "retina", "brick wall"):
+        assert name in samples
+    for name, image in samples.items():
+        assert image.dtype == np.uint8 and image.ndim == 3 and image.shape[2] == 3, name
+        assert min(image.shape[:2]) >= 64 and image.std() > 5, name
+    assert set(np.unique(samples["horse (silhouette)"])) == {0, 255}
+
+
+def test_sample_cache_cannot_be_corrupted():
+    image = sample_images()["astronaut"]
+    with pytest.raises(ValueError):
+        image[0, 0] = 0
+    sample_images().clear()  # the dict is a fresh copy each call
+    assert "astronaut" in sample_images()
+
+
+# --------------------------------------------------------------------------- resize
+
+
+def test_resize_square_and_rectangular():
+    image = sample_images()["coffee cup"]
+    assert resize(image, 64).shape == (64, 64, 3)
+    assert resize(image, (30, 50)).shape == (30, 50, 3)
+    assert resize(image, 64).dtype == np.uint8
+    grey_float = np.linspace(0, 1, 100, dtype=np.float32).reshape(10, 10)
+    out = resize(grey_float, 20)
+    assert out.shape == (20, 20, 3) and out[0, 0, 0] < 10 and out[-1, -1, 0] > 245
+    with pytest.raises(ImageError):
+        resize(image, 0)
+    with pytest.raises(ImageError):
+        resize(image, "big")
+
+
+def test_resize_antialiases_when_shrinking():
+    checker = (np.indices((64, 64)).sum(axis=0) % 2 * 255).astype(np.uint8)
+    small = resize(checker, 8).astype(int)
+    assert np.abs(small - 127.5).max() < 20  # averaged to grey, not aliased to black/white
+
+
+def test_to_uint8_and_as_rgb():
+    assert images.to_uint8(np.array([0.0, 0.5, 1.0, 2.0, -1.0])).tolist() == [0, 128, 255, 255, 0]
+    assert images.to_uint8(np.array([True, False])).tolist() == [255, 0]
+    rgba = np.zeros((2, 2, 4), dtype=np.uint8)  # transparent black -> white
+    assert np.all(images.as_rgb_uint8(rgba) == 255)
+    with pytest.raises(ImageError):
+        images.as_rgb_uint8(np.zeros((2, 2, 2)))
+
+
+# --------------------------------------------------------------------------- overlay
+
+
+def test_heatmap_is_upsampled_bilinearly_as_numbers():
+    up = images.resize_map(np.array([[0.0, 1.0]]), (1, 4))
+    assert np.allclose(up, [[0.0, 0.25, 0.75, 1.0]])
+
+
+def test_overlay_puts_the_hot_spot_where_the_map_is_hot():
+    image = np.full((224, 224, 3), 128, dtype=np.uint8)
+    heat = np.zeros((7, 7), dtype=np.float32)
+    heat[1, 5] = 1.0  # top right
+    out = overlay(image, heat, alpha=0.5, colormap="jet")
+    assert out.shape == image.shape and out.dtype == np.uint8
+    red = out[..., 0].astype(int) - out[..., 2].astype(int)
+    y, x = np.unravel_index(np.argmax(red), red.shape)
+    assert abs(y - 1.5 * 32) <= 16 and abs(x - 5.5 * 32) <= 16
+    # smooth, not blocky: many distinct colours along a row through the spot
+    assert len(np.unique(out[48], axis=0)) > 20
+
+
+@pytest.mark.parametrize("heat", [np.zeros((7, 7)), np.full((7, 7), 3.0),
+                                  np.full((4, 4), np.nan), np.array([[np.inf, 0], [0, 1]])])
+def test_overlay_of_degenerate_maps_has_no_nan(heat):
+    image = sample_images()["cat (Chelsea)"]
+    out = overlay(image, heat)
+    assert out.dtype == np.uint8 and out.shape == image.shape
+
+
+def test_overlay_alpha_and_colormaps():
+    image = sample_images()["rocket"]
+    heat = np.random.default_rng(0).random((5, 9))
+    assert np.array_equal(overlay(image, heat, alpha=0.0), image)
+    full = overlay(image, heat, alpha=1.0, colormap="gray")
+    assert np.array_equal(full[..., 0], full[..., 1])  # pure grey map, image gone
+    for name in images.COLORMAPS:
+        assert overlay(image, heat, colormap=name).shape == image.shape
+    with pytest.raises(ImageError, match="colour map"):
+        overlay(image, heat, colormap="rainbow-unicorn")
+    with pytest.raises(ImageError, match="alpha"):
+        overlay(image, heat, alpha=2.0)
+    with pytest.raises(ImageError, match="2-D"):
+        overlay(image, np.zeros((2, 2, 2)))
+
+
+def test_colormap_tables():
+    jet = images.colormap_table("jet").astype(int)
+    assert jet.shape == (256, 3)
+    assert jet[0, 2] > jet[0, 0] and jet[-1, 0] > jet[-1, 2]  # blue -> red
+    for name in ("viridis", "magma", "gray", "hot"):
+        table = images.colormap_table(name).astype(float)
+        luminance = table @ [0.299, 0.587, 0.114]
+        assert np.all(np.diff(luminance) >= -1.0), name  # dark to bright
+
+
+def test_colorize_respects_vmin_vmax():
+    values = np.array([[0.0, 0.5]])
+    free = images.colorize(values, colormap="gray")
+    fixed = images.colorize(values, colormap="gray", vmin=0.0, vmax=1.0)
+    assert free[0, 1, 0] == 255 and 120 < fixed[0, 1, 0] < 135
