@@ -21,7 +21,7 @@ PAGES = (
     PageInfo("pages/1_Convolution.py", "Convolution", ":material/filter_center_focus:",
              "Convolution basics"),
     PageInfo("pages/2_Pooling_and_Receptive_Fields.py", "Pooling & receptive fields",
-             ":material/pyramid:", "Convolution basics"),
+             ":material/change_history:", "Convolution basics"),
     PageInfo("pages/3_Architecture.py", "Architecture lab", ":material/account_tree:",
              "Building networks"),
     PageInfo("pages/4_Augmentation.py", "Augmentation", ":material/auto_awesome_mosaic:",
