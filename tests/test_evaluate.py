@@ -1,0 +1,104 @@
+"""cnnviz.evaluate: the trust measures on maps and models with known answers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from cnnviz import cam, evaluate
+
+keras = pytest.importorskip("keras")
+
+
+def _masks():
+    masks = np.zeros((3, 8, 8), bool)
+    masks[:, 2:5, 2:5] = True
+    return masks
+
+
+def test_pointing_and_energy_on_known_maps():
+    masks = _masks()
+    on = masks.astype(np.float32)
+    off = (~masks).astype(np.float32)
+    np.testing.assert_array_equal(evaluate.pointing_game(on, masks), True)
+    np.testing.assert_array_equal(evaluate.pointing_game(off, masks), False)
+    np.testing.assert_allclose(evaluate.energy_inside(on, masks), 1.0)
+    np.testing.assert_allclose(evaluate.energy_inside(off, masks), 0.0)
+    half = on + off * (9 / 55)  # as much mass outside as inside
+    np.testing.assert_allclose(evaluate.energy_inside(half, masks), 0.5, rtol=1e-5)
+    zeros = np.zeros_like(on)  # no peak, no mass: a miss, not NaN
+    assert not evaluate.pointing_game(zeros, masks).any()
+    np.testing.assert_array_equal(evaluate.energy_inside(zeros, masks), 0.0)
+
+
+def test_low_resolution_maps_are_upsampled_to_the_mask():
+    masks = np.zeros((1, 16, 16), bool)
+    masks[0, 8:, 8:] = True
+    coarse = np.array([[[0, 0], [0, 1]]], np.float32)
+    assert evaluate.pointing_game(coarse, masks)[0]
+    assert evaluate.energy_inside(coarse, masks)[0] > 0.7  # bilinear ramps spill a little
+
+
+def test_spearman():
+    a = np.arange(16.0).reshape(4, 4)
+    assert evaluate.spearman(a, a**3) == pytest.approx(1.0)
+    assert evaluate.spearman(a, -a) == pytest.approx(-1.0)
+    assert np.isnan(evaluate.spearman(a, np.zeros_like(a)))
+
+
+@pytest.fixture(scope="module")
+def shapes_model():
+    from cnnviz.models import builtin, load_model
+
+    if not builtin.WEIGHTS_PATH.is_file():
+        pytest.skip("the built-in model's trained weights are not there")
+    return load_model("shapes_cnn")
+
+
+@pytest.fixture(scope="module")
+def shapes():
+    from cnnviz.data import make_shapes
+
+    return make_shapes(10, seed=321)
+
+
+def test_randomisation_runs_on_a_clone_and_destroys_the_map(shapes_model, shapes):
+    before = [w.copy() for w in shapes_model.get_weights()]
+    result = evaluate.randomization_check(shapes_model, shapes.images[:4],
+                                          class_index=shapes.labels[:4])
+    for a, b in zip(before, shapes_model.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)  # the shared model is untouched
+    assert result.steps[0] == "trained" and result.steps[1] == "down to logits"
+    assert result.maps.shape == (len(result.steps), 4, 16, 16)
+    np.testing.assert_allclose(result.correlations[0], 1.0)
+    # with every layer re-initialised the map no longer resembles the trained one
+    final = np.nan_to_num(result.correlations[-1], nan=0.0)
+    assert final.mean() < 0.5
+    # and the same check with the same seed gives the same numbers
+    again = evaluate.randomization_check(shapes_model, shapes.images[:4],
+                                         class_index=shapes.labels[:4])
+    np.testing.assert_allclose(again.correlations, result.correlations, atol=1e-5)
+
+
+def test_localisation_scores_beat_chance(shapes_model, shapes):
+    scores = evaluate.localisation_scores(shapes_model, shapes, ("gradcam", "saliency"))
+    assert [s.method for s in scores] == ["gradcam", "saliency"]
+    for s in scores:
+        assert s.n == len(shapes) and 0 < s.chance < 0.3
+        assert s.energy > 2 * s.chance
+    assert scores[0].pointing >= 0.8
+
+
+def test_deletion_and_insertion_beat_a_random_map(shapes_model, shapes):
+    maps = cam.gradcam(shapes_model, shapes.images, class_index=shapes.labels)
+    real = evaluate.deletion_insertion(shapes_model, shapes.images, maps,
+                                       class_index=shapes.labels, steps=10)
+    rand = evaluate.deletion_insertion(shapes_model, shapes.images,
+                                       evaluate.random_maps(maps.shape, seed=1),
+                                       class_index=shapes.labels, steps=10)
+    assert real.deletion.shape == (len(shapes), 11)
+    # both curves start and end at the same two images: original and blank
+    np.testing.assert_allclose(real.deletion[:, 0], rand.deletion[:, 0], atol=1e-6)
+    np.testing.assert_allclose(real.insertion[:, -1], real.deletion[:, 0], atol=1e-6)
+    assert real.insertion_auc.mean() > rand.insertion_auc.mean() + 0.2
+    assert real.deletion_auc.mean() < rand.deletion_auc.mean()
