@@ -20,21 +20,22 @@ st.header("What you can learn here")
 pages = {}
 for concept_id, concept, page, demo, exists in concept_rows():
     pages.setdefault((page, exists), []).append((concept_id, concept, demo))
-for (page, exists), concepts in pages.items():
-    with st.container(border=True):
+columns = st.columns(2)
+for slot, ((page, exists), concepts) in enumerate(pages.items()):
+    with columns[slot % 2].container(border=True):
         if exists:
             ui.page_link_for(page)
         else:
-            st.markdown(f"**{page}** (in preparation, not in the menu yet)")
+            st.markdown(f"**{page}** · in preparation, not in the menu yet")
         for concept_id, concept, demo in concepts:
             st.markdown(f"**{concept_id} · {concept}**  \n{demo}")
 
 st.header("Models and data on this server")
-left, right = st.columns(2)
-with left, ui.guard("the model list"):
+with ui.guard("the model list"):
     st.subheader("Models")
-    st.dataframe(model_status_rows(), hide_index=True, width="stretch")
-with right, ui.guard("the dataset list"):
+    st.dataframe(model_status_rows(), hide_index=True, width="stretch",
+                 column_config={"details": st.column_config.TextColumn(width="large")})
+with ui.guard("the dataset list"):
     st.subheader("Datasets")
     st.dataframe(data_status_rows(), hide_index=True, width="stretch")
 

@@ -12,7 +12,14 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "tests"))
 
-from appdriver import EXCEPTION, app_server, browser, page_url_path, wait_until_done  # noqa: E402
+from appdriver import (  # noqa: E402
+    EXCEPTION,
+    app_server,
+    browser,
+    page_url_path,
+    screenshot_whole_app,
+    wait_until_done,
+)
 
 
 def main() -> int:
@@ -33,7 +40,7 @@ def main() -> int:
             wait_until_done(page)
             name = page_url_path(page_file) or "Home"
             path = out / f"{name}.png"
-            page.screenshot(path=str(path), full_page=True)
+            screenshot_whole_app(page, str(path))
             errors = page.locator(EXCEPTION).count()
             failures += bool(errors)
             print(f"{path}  exceptions={errors}")

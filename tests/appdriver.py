@@ -99,3 +99,17 @@ def wait_until_done(page, timeout_ms: int = 120_000) -> None:
         page.wait_for_timeout(400)
         if page.locator(DONE).count():
             return
+
+
+def screenshot_whole_app(page, path: str, max_height: int = 12_000) -> None:
+    """Screenshot the whole page: Streamlit scrolls inside its main block, not the
+    document, so the viewport is stretched to the content's height first."""
+    viewport = page.viewport_size
+    height = page.evaluate(
+        "() => { const m = document.querySelector(\"[data-testid='stMain']\");"
+        " return m ? m.scrollHeight : document.body.scrollHeight; }")
+    page.set_viewport_size({"width": viewport["width"],
+                            "height": max(viewport["height"], min(int(height), max_height))})
+    page.wait_for_timeout(500)
+    page.screenshot(path=path)
+    page.set_viewport_size(viewport)

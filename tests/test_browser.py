@@ -11,7 +11,15 @@ import os
 from pathlib import Path
 
 import pytest
-from appdriver import CHROMIUM, EXCEPTION, app_server, browser, page_url_path, wait_until_done
+from appdriver import (
+    CHROMIUM,
+    EXCEPTION,
+    app_server,
+    browser,
+    page_url_path,
+    screenshot_whole_app,
+    wait_until_done,
+)
 
 from cnnviz.ui.navigation import available_pages
 
@@ -43,7 +51,7 @@ def test_page_opens_by_its_url(app, page_file):
         page.goto(f"{base}/{page_url_path(page_file)}")
         wait_until_done(page, timeout_ms=240_000)
         name = page_url_path(page_file) or "Home"
-        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+        screenshot_whole_app(page, str(SHOTS / f"{name}.png"))
         assert page.locator(EXCEPTION).count() == 0
         # the shared sidebar with the grouped navigation is there on every page
         sidebar = page.locator("[data-testid='stSidebar']")
