@@ -276,7 +276,7 @@ def effective_rf(model, layer_name: str, image, row: int, col: int) -> np.ndarra
         layer = model.get_layer(layer_name)
     except ValueError:
         raise ModelError(f"The model has no layer named {layer_name!r}.") from None
-    probe = keras.Model(model.inputs, layer.output)
+    probe = keras.Model(model.inputs[0], layer.output)
     x = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
     with tf.GradientTape() as tape:
         tape.watch(x)
@@ -287,3 +287,30 @@ def effective_rf(model, layer_name: str, image, row: int, col: int) -> np.ndarra
         unit = tf.reduce_sum(y[0, row, col, :])
     grad = tape.gradient(unit, x)
     return np.abs(grad.numpy()[0]).sum(axis=-1)
+
+
+def mass_radius(erf, centre, fraction: float = 0.5) -> int:
+    """Smallest half-width r such that the (2r+1)-pixel square around ``centre``
+    (row, col) holds ``fraction`` of the map's total mass (e.g. of |gradient|)."""
+    erf = np.abs(np.asarray(erf, dtype=np.float64))
+    total = erf.sum()
+    if total == 0:
+        return 0
+    rr, cc = np.indices(erf.shape)
+    dist = np.maximum(np.abs(rr - centre[0]), np.abs(cc - centre[1])).ravel()
+    order = np.argsort(dist, kind="stable")
+    mass = np.cumsum(erf.ravel()[order])
+    first = int(np.searchsorted(mass, fraction * total - 1e-12 * total))
+    return int(np.ceil(dist[order][min(first, len(order) - 1)]))
+
+
+def layer_activation(model, layer_name: str, image) -> np.ndarray:
+    """The (h, w, channels) output of ``layer_name`` for one preprocessed image."""
+    import keras
+
+    try:
+        layer = model.get_layer(layer_name)
+    except ValueError:
+        raise ModelError(f"The model has no layer named {layer_name!r}.") from None
+    probe = keras.Model(model.inputs[0], layer.output)
+    return np.asarray(probe(np.asarray(image, dtype=np.float32)[None], training=False))[0]

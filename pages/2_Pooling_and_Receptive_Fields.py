@@ -1,0 +1,228 @@
+"""Pooling, the pyramid and receptive fields (C3), and a shift-invariance probe (C4)."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import streamlit as st
+
+from cnnviz import ui
+
+ui.page_setup("Pooling & receptive fields")
+
+from cnnviz import conv, models, pooling, receptive  # noqa: E402
+
+MODEL = "shapes_cnn"
+
+
+@st.cache_resource
+def _pair_store() -> dict:
+    """Trained pooled/plain pairs keyed on (images, epochs, seed), shared read-only."""
+    return {}
+
+
+choice = ui.image_picker()
+st.title("Pooling, pyramids and receptive fields")
+
+# ------------------------------------------------------------------ 1. pooling
+st.header("1 · Pooling: downsampling without weights")
+pc = st.columns(3)
+mode = pc[0].radio("Pooling", ["max", "average"], horizontal=True, key="pool_mode")
+size = pc[1].select_slider("Window", [2, 3, 4], value=2, key="pool_size")
+stride = pc[2].select_slider("Stride", [1, 2, 3, 4], value=size, key="pool_stride")
+gray = conv.to_gray(conv.shrink(choice.image, 96))
+fmap = np.maximum(conv.convolve(gray, conv.classic_kernel("Sobel x"), padding="same"), 0)
+with ui.guard("pooling"):
+    pooled = pooling.pool2d(fmap, size, stride, mode)
+    fc = st.columns(2)
+    fc[0].plotly_chart(conv.map_figure(fmap, title=f"Feature map {fmap.shape[0]}x"
+                                       f"{fmap.shape[1]} (ReLU of a vertical-edge filter)",
+                                       colorscale="Viridis", symmetric=False, height=380),
+                       width="stretch")
+    fc[1].plotly_chart(conv.map_figure(pooled, title=f"After {mode} pooling: "
+                                       f"{pooled.shape[0]}x{pooled.shape[1]}",
+                                       colorscale="Viridis", symmetric=False, height=380),
+                       width="stretch")
+    before = pooling.conv_macs(*fmap.shape, 3, 64, 64)
+    after = pooling.conv_macs(*pooled.shape, 3, 64, 64)
+    st.info(
+        f"**Pooling has no parameters**: it keeps the {mode} of each {size}x{size} window. "
+        f"It cuts the map from {fmap.size:,} to {pooled.size:,} positions, so *every later "
+        f"layer* pays less: a 3x3 conv with 64 → 64 channels here costs {before / 1e6:,.1f} M "
+        f"multiply-adds before pooling and {after / 1e6:,.1f} M after "
+        f"({before / max(after, 1):.1f}x fewer). Edges survive max pooling; average pooling "
+        "blurs them.", icon=":material/compress:")
+
+# ------------------------------------------------------- 2. receptive-field table
+st.header("2 · The pyramid: receptive fields grow with depth")
+st.markdown(
+    "A unit's **receptive field** is the set of input pixels that can change it. Each "
+    "k×k layer widens it by (k−1)×jump pixels, where the **jump** (product of all strides so "
+    "far) is the distance between neighbouring units in input pixels. Pooling and stride "
+    "multiply the jump, so later 3×3 layers add many more pixels: a deep unit sees a large "
+    "part of the image with few weights.")
+model = ui.get_model(MODEL)
+rfs = receptive.receptive_fields(model)
+table = pd.DataFrame([{"layer": r.name, "operation": r.kind,
+                       "output": f"{r.output_hw[0]}x{r.output_hw[1]}", "jump": r.jump,
+                       "receptive field": f"{r.size}x{r.size}", "first centre": r.start}
+                      for r in rfs])
+tc = st.columns([3, 2])
+tc[0].markdown(f"**The built-in `{MODEL}`** (64x64 input)")
+tc[0].dataframe(table, hide_index=True, width="stretch")
+with tc[1]:
+    st.markdown("**Build your own stack**")
+    options = {"conv 3x3": (3, 1, 1), "conv 5x5": (5, 1, 1), "conv 3x3 stride 2": (3, 2, 1),
+               "conv 3x3 dilation 2": (3, 1, 2), "max pool 2": (2, 2, 1), "conv 1x1": (1, 1, 1)}
+    start = ["conv 3x3", "conv 3x3", "max pool 2", "conv 3x3", "conv 3x3", "max pool 2",
+             "conv 3x3"]
+    edited = st.data_editor(
+        pd.DataFrame({"layer": start}), num_rows="dynamic", key="rf_builder",
+        column_config={"layer": st.column_config.SelectboxColumn(
+            "layer", options=list(options), required=True)}, width="stretch")
+    in_size = st.number_input("Input size", 8, 1024, 224, key="rf_input")
+with ui.guard("the layer builder"):
+    specs = [receptive.LayerSpec(f"{i + 1}. {name}", *options[name],
+                                 padding="valid" if name.startswith("max") else "same",
+                                 kind="pool" if name.startswith("max") else "conv")
+             for i, name in enumerate(edited["layer"].dropna()) if name in options]
+    built = receptive.receptive_fields_of_specs(specs, int(in_size))
+    if built:
+        fig = px.line(x=[r.name for r in built], y=[r.size for r in built], markers=True,
+                      labels={"x": "layer", "y": "receptive field (pixels)"},
+                      title=f"Receptive field per layer; the last sees {built[-1].size}x"
+                            f"{built[-1].size} of {in_size}x{in_size} pixels")
+        fig.add_bar(x=[r.name for r in built], y=[r.jump for r in built], name="jump",
+                    opacity=0.35)
+        fig.update_layout(height=330, margin=dict(l=10, r=10, t=50, b=10), showlegend=False,
+                          font=dict(size=14))
+        tc[1].plotly_chart(fig, width="stretch")
+
+# ------------------------------------------- 3. click a unit: theoretical vs effective
+st.header("3 · One unit: theoretical and effective receptive field")
+names = [r.name for r in rfs]
+layer = st.selectbox("Layer of the shapes CNN", names, index=names.index("block2_conv2"),
+                     key="rf_layer")
+rf = rfs[names.index(layer)]
+oh, ow = rf.output_hw
+event = st.session_state.get("rf_map")
+points = (event or {}).get("selection", {}).get("points", [])
+if points:  # a click on the feature map moves the sliders there, once per click
+    clicked = (int(round(points[0]["y"])), int(round(points[0]["x"])))
+    if st.session_state.get("rf_last_click") != clicked:
+        st.session_state["rf_last_click"] = clicked
+        st.session_state["rf_row"], st.session_state["rf_col"] = clicked
+for key, limit in (("rf_row", oh - 1), ("rf_col", ow - 1)):
+    if key not in st.session_state or st.session_state[key] > limit:
+        st.session_state[key] = limit // 2
+sc = st.columns(2)
+row = sc[0].slider("Unit row", 0, oh - 1, key="rf_row")
+col = sc[1].slider("Unit column", 0, ow - 1, key="rf_col")
+x = None
+with ui.guard("the receptive field of this unit"):
+    x = models.preprocess(MODEL, choice.image)[0]
+    image64 = (np.clip(x, 0, 1) * 255).astype(np.uint8)
+    acts = receptive.layer_activation(model, layer, x)
+    erf = receptive.effective_rf(model, layer, x, row, col)
+    top, left, bottom, right = rf.box(row, col, (64, 64))
+    box = [(top, left, bottom, right, "yellow")]
+    centre = (rf.start_hw[0] + row * rf.jump_hw[0], rf.start_hw[1] + col * rf.jump_hw[1])
+    uc = st.columns(3)
+    uc[0].plotly_chart(conv.map_figure(acts.mean(axis=-1), title=f"{layer}: mean over "
+                                       f"channels ({oh}x{ow}), click a unit",
+                                       colorscale="Viridis", symmetric=False,
+                                       pick=(row, col), height=380),
+                       width="stretch", on_select="rerun", selection_mode=("points",),
+                       key="rf_map")
+    uc[1].plotly_chart(conv.map_figure(image64, title="Input 64x64, yellow: theoretical RF",
+                                       boxes=box, height=380), width="stretch")
+    uc[2].plotly_chart(conv.map_figure(erf, title="Effective RF: |∂unit/∂pixel|",
+                                       colorscale="Hot", symmetric=False, boxes=box,
+                                       height=380), width="stretch")
+    if erf.max() == 0:
+        st.warning("Every channel of this unit is switched off (ReLU = 0) for this image, "
+                   "so no pixel changes it right now: pick another unit or image.")
+    else:
+        half = receptive.mass_radius(erf, centre, 0.5)
+        st.info(
+            f"Unit ({row}, {col}) of **{layer}** can see a **{rf.size}x{rf.size}** square of "
+            f"the input (yellow, clipped at the border) — its theoretical receptive field. The "
+            f"gradient shows how much each pixel *actually* moves it: the **effective** "
+            f"receptive field. Half of it lies within a {2 * half + 1}x{2 * half + 1} square "
+            "around the centre: central pixels reach the unit along many more paths than "
+            "pixels at the edge.", icon=":material/center_focus_strong:")
+
+# ------------------------------------------------------- 4. shift invariance probe
+st.header("4 · Shift the image: how much does each layer change?")
+st.markdown(
+    "Convolution moves with the input (shift the image, the map shifts). Pooling keeps only "
+    "the max or mean of each window, so a feature that moves a little often stays in the "
+    "same pooled cell: deep layers change **less** — a *little* shift invariance, not a "
+    "guarantee.")
+max_shift = st.slider("Shift the image right by up to (pixels)", 1, 16, 8, key="shift_max")
+shifts = list(range(max_shift + 1))
+with ui.guard("the shift probe"):
+    if x is None:
+        st.stop()
+    probe = pooling.shift_probe(model, x, shifts)
+    classes = models.class_names(MODEL)
+    pred = [classes[i] for i in probe.predicted[0]]
+    ch = st.columns(2)
+    df = pd.DataFrame(probe.change[1:], index=shifts[1:], columns=probe.layers)
+    fig = px.line(df.T, markers=True, labels={"index": "layer", "value": "relative change",
+                                              "variable": "shift (px)"},
+                  title="‖a(shifted) − a(original)‖ / ‖a(original)‖ per layer")
+    fig.update_layout(height=380, font=dict(size=14))
+    ch[0].plotly_chart(fig, width="stretch")
+    fig = px.line(x=shifts, y=probe.prob_original, markers=True, text=pred,
+                  labels={"x": "shift (pixels)", "y": f"P({pred[0]})"},
+                  title=f"Prediction: P('{pred[0]}') as the image shifts (label: top class)")
+    fig.update_traces(textposition="top center")
+    fig.update_layout(height=380, yaxis_range=[0, 1.1], font=dict(size=14))
+    ch[1].plotly_chart(fig, width="stretch")
+
+st.subheader("With pooling vs without")
+st.markdown(
+    "Two small CNNs with the same three 3x3 conv layers and a Flatten + Dense head, one with "
+    "a 2x2 max pool after each conv, one without, trained the same way on 32x32 shape "
+    "silhouettes. The results are shared by everyone who trains with the same settings.")
+store = _pair_store()
+with st.form("pair_form"):
+    fc = st.columns(2)
+    n_train = fc[0].select_slider("Training images", [500, 1000, 1500, 3000], 1500)
+    epochs = fc[1].slider("Epochs", 1, 15, 8)
+    trained = st.form_submit_button("Train both (about a minute on a laptop)")
+key = (int(n_train), int(epochs), 0)
+if trained and key not in store:
+    with ui.guard("training"), ui.training_slot():
+        cbs = {n: [ui.KerasProgress(epochs, f"Training the {n} model")]
+               for n in ("pooled", "plain")}
+        store[key] = pooling.train_pair(n_train=n_train, epochs=epochs, callbacks=cbs)
+if key in store:
+    pair, accuracy, (val_x, _) = store[key]
+    results = {n: pooling.shift_probe(m, val_x[:60], shifts) for n, m in pair.items()}
+    pcs = st.columns(2)
+    fig = px.line(pd.DataFrame({f"{n} ({accuracy[n]:.0%} val. accuracy)": r.same_prediction
+                                for n, r in results.items()}, index=shifts),
+                  markers=True, labels={"index": "shift (pixels)", "value": "same prediction",
+                                        "variable": "model"},
+                  title="Share of 60 validation images whose prediction does not change")
+    fig.update_layout(height=380, yaxis_range=[0, 1.05], font=dict(size=14))
+    pcs[0].plotly_chart(fig, width="stretch")
+    depth = ["conv1", "conv2", "conv3", "head input"]
+    rows = {n: list(r.change[1, [r.layers.index(c) for c in depth[:3]]])
+            + [r.change[1, -1]] for n, r in results.items()}
+    fig = px.bar(pd.DataFrame(rows, index=depth), barmode="group",
+                 labels={"index": "layer", "value": "relative change", "variable": "model"},
+                 title="Change per layer after a 1-pixel shift")
+    fig.update_layout(height=380, font=dict(size=14))
+    pcs[1].plotly_chart(fig, width="stretch")
+    st.info(
+        f"Measured: after a 1-pixel shift the pooled model keeps "
+        f"{results['pooled'].same_prediction[1]:.0%} of its predictions, the plain one "
+        f"{results['plain'].same_prediction[1]:.0%}; the plain model's head input changes "
+        f"{rows['plain'][-1]:.2f} vs {rows['pooled'][-1]:.2f}. Without pooling the Dense "
+        "head must learn each position separately, which also hurts its accuracy on new "
+        "images. (Global average pooling, as in the shapes CNN, removes position too.)",
+        icon=":material/swap_horiz:")
+else:
+    st.caption("Press the button to train the pair; nothing is shown until it is measured.")
