@@ -388,3 +388,19 @@ def test_online_first_use_downloads_through_keras_into_the_cache(
     assert all(c[1].startswith("https://storage.googleapis.com/") for c in calls)
     models.load_model("mobilenet_v2")  # now cached: no second download
     assert len(calls) == 2
+
+
+def test_training_script_runs_and_records_its_settings(tmp_path):
+    """The script that made the committed weights still runs (tiny settings here)."""
+    from cnnviz.models import train_builtin
+
+    out = tmp_path / "tiny.weights.h5"
+    info = train_builtin.main(["--train", "64", "--val", "16", "--test", "32", "--epochs", "1",
+                               "--batch-size", "32", "--out", str(out)])
+    assert out.is_file()
+    saved = json.loads((tmp_path / "tiny.json").read_text())
+    assert saved["settings"]["train_images"] == 64 and saved["test_size"] == 32
+    assert saved["seeds"] == info["seeds"]
+    assert 0.0 <= saved["test_accuracy"] <= 1.0
+    model = builtin.build_shapes_cnn()
+    model.load_weights(str(out))  # the weights file matches the architecture
