@@ -566,13 +566,17 @@ def load_keras_dataset(name: str, *, n_train: int | None = None, n_test: int | N
     try:
         if name == "cifar10":
             inner = folder / "cifar-10-batches-py-target" / "cifar-10-batches-py"
-            train_pick = _pick(50_000, n_train, DEFAULT_N_TRAIN, rng)
-            xs, ys = [], []
-            for i in range(5):  # one 10 000-image batch at a time keeps memory low
-                x, y = _read_cifar_batch(inner / f"data_batch_{i + 1}")
-                local = train_pick[(train_pick >= i * len(y)) & (train_pick < (i + 1) * len(y))]
-                xs.append(x[local - i * len(y)])
-                ys.append(y[local - i * len(y)])
+            # five batches of 10 000 images; read one at a time to keep memory low
+            x, y = _read_cifar_batch(inner / "data_batch_1")
+            train_pick = _pick(5 * len(y), n_train, DEFAULT_N_TRAIN, rng)
+            xs, ys, offset = [], [], 0
+            for i in range(5):
+                if i:
+                    x, y = _read_cifar_batch(inner / f"data_batch_{i + 1}")
+                local = train_pick[(train_pick >= offset) & (train_pick < offset + len(y))]
+                xs.append(x[local - offset])
+                ys.append(y[local - offset])
+                offset += len(y)
             x_train, y_train = np.concatenate(xs), np.concatenate(ys)
             x_test, y_test = _read_cifar_batch(inner / "test_batch")
             test_pick = _pick(len(y_test), n_test, DEFAULT_N_TEST, rng)
