@@ -95,6 +95,15 @@ def _read_source(src, max_bytes: int) -> tuple[bytes, str]:
     return data, name
 
 
+def _declares_zero_size(data: bytes) -> bool:
+    """A PNG or GIF header that announces a width or height of 0."""
+    if data.startswith(b"\x89PNG\r\n\x1a\n") and data[12:16] == b"IHDR" and len(data) >= 24:
+        return int.from_bytes(data[16:20], "big") == 0 or int.from_bytes(data[20:24], "big") == 0
+    if data.startswith((b"GIF87a", b"GIF89a")) and len(data) >= 10:
+        return int.from_bytes(data[6:8], "little") == 0 or int.from_bytes(data[8:10], "little") == 0
+    return False
+
+
 def _what_is_it(data: bytes) -> str | None:
     """A short description of well-known non-image files, from their first bytes."""
     head = data[:512].lstrip(b"\xef\xbb\xbf \t\r\n")
@@ -143,6 +152,8 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
             f"{max_pixels / 1e6:.0f} megapixels). Use a smaller image."
         ) from error
     except Image.UnidentifiedImageError as error:
+        if _declares_zero_size(data):
+            raise ImageError(f"{name} has zero size (its width or height is 0 pixels).") from error
         kind = _what_is_it(data)
         if kind is not None:
             raise ImageError(
@@ -186,7 +197,8 @@ def _scale_to_uint8(values: np.ndarray, nominal_max: float | None) -> np.ndarray
     A constant image has no range: it is mapped by its nominal range instead
     (``nominal_max``, e.g. 65535 for 16-bit), or clipped to 0..255.
     """
-    values = values.astype(np.float64)
+    is_float = values.dtype.kind == "f"
+    values = values.astype(np.float32)  # enough precision for 256 output levels
     finite = np.isfinite(values)
     if not finite.any():
         return np.zeros(values.shape, dtype=np.uint8)
@@ -196,7 +208,7 @@ def _scale_to_uint8(values: np.ndarray, nominal_max: float | None) -> np.ndarray
         scaled = (values - lo) / (hi - lo) * 255.0
     elif nominal_max:
         scaled = values / nominal_max * 255.0
-    elif 0.0 <= lo <= 1.0 and values.dtype.kind == "f":
+    elif 0.0 <= lo <= 1.0 and is_float:
         scaled = values * 255.0
     else:
         scaled = values

@@ -44,7 +44,8 @@ def test_bad_image_is_refused_with_image_error(case):
     ("empty", "empty"), ("pdf", "PDF"), ("svg", "SVG"), ("html", "web page"),
     ("text", "text file"), ("zip_archive", "zip"), ("png_truncated_half", "incomplete"),
     ("jpeg_truncated_half", "incomplete"), ("png_30_megapixels_header", "30.0 megapixels"),
-    ("png_400_megapixels_header", "too many pixels"),
+    ("png_400_megapixels_header", "too many pixels"), ("png_zero_width", "zero size"),
+    ("png_zero_height", "zero size"),
 ])
 def test_messages_say_what_is_wrong(kind, words):
     case = next(c for c in BAD if c.name == kind)
@@ -260,3 +261,12 @@ def test_colorize_respects_vmin_vmax():
     free = images.colorize(values, colormap="gray")
     fixed = images.colorize(values, colormap="gray", vmin=0.0, vmax=1.0)
     assert free[0, 1, 0] == 255 and 120 < fixed[0, 1, 0] < 135
+
+
+@pytest.mark.parametrize("mode, value, expected", [
+    ("I", 1, 1), ("I", 0, 0), ("I", 200, 200), ("F", 0.5, 128), ("F", 1.0, 255),
+    ("F", 300.0, 255), ("I;16", 65535, 255),
+])
+def test_constant_wide_images_map_by_their_nominal_range(mode, value, expected):
+    out = load_image(Image.new(mode, (3, 2), value))
+    assert np.all(out == expected), (mode, value, out[0, 0])
