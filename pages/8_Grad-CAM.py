@@ -1,0 +1,290 @@
+"""Grad-CAM and friends: where the model looks, and whether to believe it (C12)."""
+
+import numpy as np
+import pandas as pd
+import plotly.express as px
+import plotly.graph_objects as go
+import streamlit as st
+from plotly.subplots import make_subplots
+
+from cnnviz import ui
+
+ui.page_setup("Grad-CAM")
+
+from cnnviz import cam, evaluate, images, models, probe  # noqa: E402
+from cnnviz.conv import map_figure  # noqa: E402
+
+TITLES = cam.METHOD_TITLES
+FAST = ["gradcam", "gradcam_plus_plus", "hirescam", "layercam", "saliency"]
+SLOW = {"scorecam": {"top_k": 32}, "smoothgrad": {"samples": 16},
+        "integrated_gradients": {"steps": 32}, "occlusion": {}}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def predict(name, x):
+    return cam.predict_logits(ui.get_model(name), x)[0]
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def steps_of(name, x, cls, layer, pooling):
+    return cam.gradcam_steps(ui.get_model(name), x, class_index=cls, layer=layer,
+                             pooling=pooling)
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def method_map(name, x, cls, layer, method):
+    return cam.attribution(method, ui.get_model(name), x, class_index=cls,
+                           layer=layer if method in cam.CAM_METHODS else None,
+                           **SLOW.get(method, {}))[0]
+
+
+@st.cache_data(max_entries=8, show_spinner="Re-initialising layers of a copy of the model…")
+def sanity(name, x, cls, layer, method):
+    return evaluate.randomization_check(ui.get_model(name), x, method=method,
+                                        class_index=cls, layer=layer)
+
+
+@st.cache_data(max_entries=8, show_spinner="Scoring every method on the shapes…")
+def localisation(name, n, seed, methods, layer):
+    from cnnviz.data import make_shapes
+
+    scores = evaluate.localisation_scores(ui.get_model(name), make_shapes(n, seed=seed),
+                                          methods, layer=layer, options=SLOW)
+    return pd.DataFrame([{"method": TITLES[s.method], "pointing game": s.pointing,
+                          "energy inside": s.energy, "chance": s.chance,
+                          "seconds": s.seconds} for s in scores])
+
+
+@st.cache_data(max_entries=16, show_spinner="Deleting and inserting pixels…")
+def curves(name, x, cls, heat, seed):
+    model = ui.get_model(name)
+    real = evaluate.deletion_insertion(model, x, heat[None], class_index=cls)
+    rand = evaluate.deletion_insertion(model, x, evaluate.random_maps(heat[None].shape,
+                                                                      seed=seed), class_index=cls)
+    return real, rand
+
+
+def show(img, heat, caption, col):
+    col.image(images.overlay(img, heat, alpha=0.45, vmin=0, vmax=1), caption=caption,
+              width="stretch")
+
+
+def channel_grid(acts, grads, channels):
+    fig = make_subplots(rows=2, cols=len(channels), horizontal_spacing=0.02,
+                        vertical_spacing=0.08, subplot_titles=[f"channel {k}" for k in channels])
+    g = float(np.abs(grads[..., channels]).max()) or 1.0
+    for j, k in enumerate(channels):
+        fig.add_trace(go.Heatmap(z=acts[..., k], colorscale="Viridis", showscale=False), 1, j + 1)
+        fig.add_trace(go.Heatmap(z=grads[..., k], colorscale="RdBu_r", zmin=-g, zmax=g,
+                                 showscale=j == len(channels) - 1), 2, j + 1)
+    fig.update_yaxes(autorange="reversed", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(title_text="activation A", row=1, col=1)
+    fig.update_yaxes(title_text="gradient ∂y/∂A", row=2, col=1)
+    fig.update_layout(height=380, margin=dict(l=40, r=10, t=40, b=10), font_size=14)
+    return fig
+
+
+name = ui.model_picker()
+choice = ui.image_picker()
+st.title("Grad-CAM: where does the model look?")
+st.markdown(
+    "Grad-CAM asks a trained network **which places in a feature map raised the score of "
+    "one class**. It needs one forward pass and one backward pass: the gradient of the "
+    "class *logit* (the score before softmax, which does not saturate) with respect to "
+    "a convolutional layer's activations.")
+
+with ui.guard("the prediction"):
+    model = ui.get_model(name)
+    size = models.input_size(name)[0]
+    x = models.preprocess(name, choice.image)
+    img = images.resize(choice.image, size)
+    mask = None
+    if choice.mask is not None:
+        mask = images.resize_map(choice.mask.astype(np.float32), size) > 0.5
+    names = models.class_names(name)
+    logits = predict(name, x)
+    probs = models.softmax(logits)
+    top = np.argsort(-probs)[:5]
+
+    st.header("What does the model predict?")
+    left, right = st.columns([1, 2])
+    left.image(img, caption=f"{choice.name}, as the model sees it ({size}×{size})",
+               width="stretch")
+    bars = px.bar(x=probs[top][::-1], y=[names[i] for i in top][::-1], orientation="h",
+                  labels={"x": "probability (softmax of the logits)", "y": ""},
+                  text=[f"{p:.1%}" for p in probs[top][::-1]], range_x=[0, 1])
+    bars.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), font_size=15,
+                       title="Top-5 predictions")
+    right.plotly_chart(bars, width="stretch")
+
+    infos = probe.feature_layers(model)
+    infos = probe.feature_layers(model, kinds=probe.default_kinds(infos))
+    labels = {i.name: i.label for i in infos}
+    layer_names = list(labels)
+    default = cam.default_layer(model)
+    pick = st.columns(2)
+    cls = pick[0].selectbox("Explain the class", range(len(names)), index=int(top[0]),
+                            format_func=lambda i: f"{names[i]} (p = {probs[i]:.1%})",
+                            key=f"gc_class_{name}_{choice.name}",
+                            help="Any class, not only the top one: where is the evidence "
+                                 "for *this* class?")
+    layer = pick[1].selectbox("Target layer", layer_names, format_func=labels.get,
+                              index=layer_names.index(default) if default in layer_names
+                              else len(layer_names) - 1, key=f"gc_layer_{name}")
+    cls_arr = np.array([cls])
+
+    # ------------------------------------------------------------ step by step
+    st.header("Grad-CAM in five steps")
+    pooling = st.radio("Pool each channel's gradients with", ["mean", "max"], horizontal=True,
+                       key="gc_pooling", format_func={"mean": "mean (Grad-CAM)",
+                                                      "max": "max (for comparison)"}.get)
+    s = steps_of(name, x, cls_arr, layer, pooling)
+    acts, grads, weights = s.activations[0], s.gradients[0], s.weights[0]
+    st.subheader("1 · Feed the image forward")
+    st.markdown(f"Layer **{layer}** outputs {acts.shape[2]} feature maps of "
+                f"{acts.shape[0]}×{acts.shape[1]}. The logit of **{names[cls]}** is "
+                f"{s.logits[0, cls]:.2f}.")
+    st.subheader("2 · Gradient of the class logit with respect to every activation")
+    contribution = np.abs(weights) * acts.mean(axis=(0, 1))
+    shown = sorted(np.argsort(-contribution)[:6].tolist())
+    st.plotly_chart(channel_grid(acts, grads, shown), width="stretch")
+    st.caption("The six channels that contribute most. Top: what the channel detects; "
+               "bottom: red where growing it would raise the score, blue where it would lower it.")
+    if np.allclose(grads, grads[:1, :1], rtol=1e-4, atol=1e-12):
+        st.info("Here every position of a channel gets the *same* gradient: the layer feeds "
+                "global average pooling and one Dense layer, so mean and max pooling agree "
+                "(and Grad-CAM equals the original CAM). Pick an earlier layer to see them differ.")
+    st.subheader(f"3 · One weight per channel: the {pooling} of its gradients (signed)")
+    order = np.argsort(-weights)
+    wfig = px.bar(x=np.arange(len(weights)), y=weights[order],
+                  color=np.where(weights[order] >= 0, "raises the score", "lowers the score"),
+                  color_discrete_map={"raises the score": "#d62728",
+                                      "lowers the score": "#1f77b4"},
+                  labels={"x": "channels, sorted by weight", "y": "weight α", "color": ""})
+    wfig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), font_size=14)
+    st.plotly_chart(wfig, width="stretch")
+    st.subheader("4 · Weighted sum of the channels, then ReLU")
+    c4 = st.columns(2)
+    c4[0].plotly_chart(map_figure(s.weighted_sum[0], title="Σ α·A (signed)", height=360),
+                       width="stretch")
+    c4[1].plotly_chart(map_figure(s.relu[0], title="ReLU: keep the evidence FOR the class",
+                                  colorscale="Viridis", symmetric=False, height=360),
+                       width="stretch")
+    st.subheader("5 · Upsample to the image and superimpose")
+    c5 = st.columns(3)
+    c5[0].image(img, caption="image", width="stretch")
+    c5[1].image(images.colorize(images.resize_map(s.cam[0], size), vmin=0, vmax=1),
+                caption=f"map upsampled {acts.shape[0]}→{size} (bilinear)", width="stretch")
+    show(img, s.cam[0], f"Grad-CAM for '{names[cls]}'", c5[2])
+    if pooling == "max":
+        mean_cam = steps_of(name, x, cls_arr, layer, "mean").cam[0]
+        rho = evaluate.spearman(mean_cam, s.cam[0])
+        st.warning(f"Max pooling lets one extreme pixel decide a channel's weight; the mean "
+                   f"measures how much the *whole* channel matters. Rank correlation with "
+                   f"the mean map: {rho:.2f}.")
+
+    # ------------------------------------------------------------ comparisons
+    st.header("Other methods, same image and class")
+    with st.form("gc_methods"):
+        chosen = st.multiselect("Methods", list(cam.METHODS), default=FAST, format_func=TITLES.get,
+                                help="Score-CAM, SmoothGrad, Integrated Gradients and "
+                                     "occlusion run the model many times: a few seconds.")
+        st.form_submit_button("Compute")
+    cols = st.columns(5)
+    for i, method in enumerate(chosen):
+        with st.spinner(f"{TITLES[method]}…"):
+            show(img, method_map(name, x, cls_arr, layer, method), TITLES[method], cols[i % 5])
+    st.caption("CAM methods explain the target layer at its resolution; the others "
+               "(saliency, SmoothGrad, Integrated Gradients, occlusion) work on input pixels.")
+
+    st.header("The same method at several layers")
+    stages = {}
+    for info in infos:  # the deepest layer of each resolution
+        stages[info.shape[:2]] = info.name
+    mc = st.columns([1, 3])
+    method = mc[0].selectbox("Method", list(cam.CAM_METHODS), format_func=TITLES.get,
+                             key="gc_layer_method")
+    chosen_layers = mc[1].multiselect("Layers", layer_names, default=list(stages.values())[-4:],
+                                      format_func=labels.get, key=f"gc_layers_{name}")
+    cols = st.columns(max(1, len(chosen_layers)))
+    for col, lyr in zip(cols, chosen_layers, strict=False):
+        show(img, method_map(name, x, cls_arr, lyr, method), labels[lyr], col)
+    st.caption("Deep layers: coarse but class-specific. Early layers: sharp but they mostly "
+               "show edges and colours, whatever the class.")
+
+    # ------------------------------------------------------------ trust
+    st.header("Should I trust it?")
+    tabs = st.tabs(["Sanity check: randomise the model", "Pointing game (shapes)",
+                    "Deletion / insertion"])
+    with tabs[0]:
+        st.markdown("If the map explains what the network *learned*, destroying the learned "
+                    "weights must change it. We re-initialise the layers of a **copy** of the "
+                    "model from the output down, and compare each map with the original by "
+                    "Spearman rank correlation (1 = same ranking).")
+        with st.form("gc_sanity"):
+            smethod = st.selectbox("Method", FAST, format_func=TITLES.get)
+            run = st.form_submit_button("Run the randomisation check")
+        if run or st.session_state.get("gc_sanity_done"):
+            st.session_state["gc_sanity_done"] = True
+            r = sanity(name, x, cls_arr, layer, smethod)
+            cols = st.columns(len(r.steps))
+            for col, step, m, rho in zip(cols, r.steps, r.maps, r.correlations[:, 0],
+                                         strict=True):
+                show(img, m[0], f"{step} · ρ = {rho:.2f}", col)
+            fig = px.line(x=r.steps, y=r.correlations[:, 0], markers=True,
+                          labels={"x": "layers re-initialised (cumulative)",
+                                  "y": "Spearman ρ with the trained map"}, range_y=[-1, 1.05])
+            fig.update_layout(height=320, font_size=14, margin=dict(l=10, r=10, t=10, b=10))
+            st.plotly_chart(fig, width="stretch")
+    with tabs[1]:
+        if name != "shapes_cnn":
+            st.info("The pointing game needs images whose object masks are known: pick the "
+                    "built-in shapes model.")
+        else:
+            st.markdown("On synthetic shapes the object mask is the ground truth. **Pointing "
+                        "game**: is the map's peak on the object? **Energy inside**: what share "
+                        "of the map lies on it? A random map scores the object's area share "
+                        "(*chance*). Each map explains the image's true class.")
+            with st.form("gc_pointing"):
+                fc = st.columns(2)
+                n = fc[0].slider("Shape images", 20, 200, 60, step=20)
+                pmethods = fc[1].multiselect("Methods", list(cam.METHODS), default=FAST,
+                                             format_func=TITLES.get)
+                go_point = st.form_submit_button("Score the methods")
+            if go_point or st.session_state.get("gc_point_done"):
+                st.session_state["gc_point_done"] = True
+                table = localisation(name, n, 1234, tuple(pmethods), layer)
+                long = table.melt(id_vars="method", value_vars=["pointing game",
+                                                                "energy inside"])
+                fig = px.bar(long, x="method", y="value", color="variable", barmode="group",
+                             range_y=[0, 1], labels={"value": "score", "variable": ""})
+                fig.add_hline(y=float(table["chance"].iloc[0]), line_dash="dot",
+                              annotation_text="chance (object area)")
+                fig.update_layout(height=380, font_size=14, margin=dict(l=10, r=10, t=10, b=10))
+                st.plotly_chart(fig, width="stretch")
+                st.dataframe(table.round(3), hide_index=True)
+                st.caption(f"{n} images from make_shapes(seed=1234), target layer {layer}.")
+    with tabs[2]:
+        st.markdown("Remove the pixels the map ranks highest first (replaced by the image's "
+                    "mean colour): a faithful map makes the class probability **fall fast** "
+                    "(small area under the deletion curve). Insert them first into a blank "
+                    "image: it should **rise fast** (large area). A random map is the reference.")
+        dmethod = st.selectbox("Method", FAST, format_func=TITLES.get, key="gc_del_method")
+        real, rand = curves(name, x, cls_arr, method_map(name, x, cls_arr, layer, dmethod), 0)
+        frame = pd.DataFrame({
+            "fraction of pixels": np.tile(real.fractions, 4),
+            f"p({names[cls]})": np.concatenate([real.deletion[0], rand.deletion[0],
+                                                real.insertion[0], rand.insertion[0]]),
+            "curve": np.repeat([f"deletion, {TITLES[dmethod]}", "deletion, random map",
+                                f"insertion, {TITLES[dmethod]}", "insertion, random map"],
+                               len(real.fractions))})
+        fig = px.line(frame, x="fraction of pixels", y=f"p({names[cls]})", color="curve",
+                      line_dash="curve", range_y=[0, 1.02])
+        fig.update_layout(height=380, font_size=14, margin=dict(l=10, r=10, t=10, b=10))
+        st.plotly_chart(fig, width="stretch")
+        st.dataframe(pd.DataFrame({
+            "map": [TITLES[dmethod], "random"],
+            "deletion AUC (lower is better)": [real.deletion_auc[0], rand.deletion_auc[0]],
+            "insertion AUC (higher is better)": [real.insertion_auc[0], rand.insertion_auc[0]],
+        }).round(3), hide_index=True)
