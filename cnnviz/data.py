@@ -465,10 +465,9 @@ def _probe_hosts(hosts, timeout: float) -> dict[str, bool]:
 def _offline_message(spec: Download, where: Path) -> str:
     return (
         f"{spec.title} is not cached on this machine (looked for {where}). It needs the "
-        f"internet once: it is downloaded from {spec.host} (about {spec.size_mb} MB) "
-        "and Keras keeps it in that folder, but "
-        "this machine cannot reach the internet now. Connect once, or copy the file "
-        "into that folder; the offline datasets (shapes, textures, faces) work meanwhile."
+        f"internet once: Keras downloads it from {spec.host} (about {spec.size_mb} MB) and "
+        "keeps it in that folder for next time, but this machine cannot reach the internet "
+        "now. The offline datasets (shapes, textures, faces) work meanwhile."
     )
 
 
