@@ -489,3 +489,34 @@ def overlay(image, heatmap, *, alpha: float = 0.4, colormap: str = "jet",
     coloured = colorize(smooth, colormap=colormap, vmin=vmin, vmax=vmax)
     blended = (1.0 - alpha) * rgb.astype(np.float32) + alpha * coloured.astype(np.float32)
     return np.clip(np.round(blended), 0, 255).astype(np.uint8)
+
+
+def fit_for_demos(image: np.ndarray, *, min_side: int = 32, max_side: int = 1024,
+                  max_aspect: float = 4.0) -> tuple[np.ndarray, str | None]:
+    """Bring any loaded image into the range every page can work with.
+
+    A 1x1 icon, a 10000x1 strip or a 6000x4000 photo are all valid images, but a
+    3x3 kernel needs a few pixels and a slider needs more than one position.
+    Extreme strips are centre-cropped to ``max_aspect``, then the image is scaled
+    so its short side is at least ``min_side`` and its long side at most
+    ``max_side``. Returns the image and a note for the student when it changed.
+    """
+    h, w = original_h, original_w = image.shape[:2]
+    notes = []
+    if max(h, w) > max_aspect * min(h, w):
+        keep_h = min(h, int(max_aspect * w))
+        keep_w = min(w, int(max_aspect * h))
+        top, left = (h - max(keep_h, 1)) // 2, (w - max(keep_w, 1)) // 2
+        image = image[top:top + max(keep_h, 1), left:left + max(keep_w, 1)]
+        notes.append(f"cropped to its centre {image.shape[1]}x{image.shape[0]}")
+    h, w = image.shape[:2]
+    scale = max(min_side / min(h, w), 1.0)
+    scale = min(scale, max_side / max(h, w)) if max(h, w) * scale > max_side else scale
+    if scale != 1.0:
+        size = (max(1, round(h * scale)), max(1, round(w * scale)))
+        image = resize(image, size)
+        notes.append(f"scaled to {size[1]}x{size[0]}")
+    if not notes:
+        return image, None
+    return image, (f"Your {original_w}x{original_h} image was " + " and ".join(notes)
+                   + " for the demos.")

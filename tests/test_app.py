@@ -105,3 +105,11 @@ def test_every_page_renders_from_home(page):
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert not [e.value for e in at.error if "Something went wrong" in e.value]
+
+
+def test_navigation_icons_are_real_material_icons():
+    from streamlit.material_icon_names import ALL_MATERIAL_ICONS
+
+    for page in PAGES:
+        name = page.icon.removeprefix(":material/").removesuffix(":")
+        assert name in ALL_MATERIAL_ICONS, page

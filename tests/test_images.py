@@ -270,3 +270,16 @@ def test_colorize_respects_vmin_vmax():
 def test_constant_wide_images_map_by_their_nominal_range(mode, value, expected):
     out = load_image(Image.new(mode, (3, 2), value))
     assert np.all(out == expected), (mode, value, out[0, 0])
+
+
+def test_fit_for_demos_keeps_normal_images_and_fixes_extreme_ones():
+    from cnnviz.images import fit_for_demos
+
+    photo = np.zeros((300, 400, 3), np.uint8)
+    same, note = fit_for_demos(photo)
+    assert same is photo and note is None
+    for shape in [(1, 1), (4, 6), (1, 10000), (10000, 1), (5000, 6000)]:
+        fitted, note = fit_for_demos(np.zeros(shape + (3,), np.uint8))
+        h, w = fitted.shape[:2]
+        assert 32 <= min(h, w) and max(h, w) <= 1024 and max(h, w) <= 4 * min(h, w)
+        assert fitted.dtype == np.uint8 and note.startswith(f"Your {shape[1]}x{shape[0]} image")

@@ -116,11 +116,12 @@ def _samples() -> dict[str, np.ndarray]:
 
 def _decode_upload(data: bytes, name: str, slot: str) -> None:
     """Decode an uploaded image once and keep it for every page of the session."""
-    from cnnviz.images import load_image
+    from cnnviz.images import fit_for_demos, load_image
 
     store = _persist_store()
     try:
-        store[slot] = (name, load_image(data))
+        image, note = fit_for_demos(load_image(data))
+        store[slot] = (name, image, note)
     except CnnvizError as error:
         store.pop(slot, None)
         st.error(f"{name}: {error}", icon=":material/error:")
@@ -158,7 +159,9 @@ def image_picker(key: str = "image", *, label: str = "Image") -> ImageChoice:
                 store[f"{slot}_id"] = file.file_id
                 _decode_upload(file.getvalue(), file.name, slot)
             if slot in store:
-                name, image = store[slot]
+                name, image, note = store[slot]
+                if note:
+                    st.caption(note)
                 choice = ImageChoice(name, image)
             else:
                 st.caption("Until you add one, the sample photo below is used.")
