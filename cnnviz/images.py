@@ -43,6 +43,10 @@ ALLOWED_FORMATS = (
 if Image.MAX_IMAGE_PIXELS is not None and Image.MAX_IMAGE_PIXELS < DEFAULT_MAX_PIXELS:
     Image.MAX_IMAGE_PIXELS = DEFAULT_MAX_PIXELS
 ImageFile.LOAD_TRUNCATED_IMAGES = False  # a truncated file is an error, not grey pixels
+# Between its limit and twice it, Pillow only warns about a possible bomb: make that an
+# error (process-wide and set once: catching warnings per call is not thread-safe).
+# Our own size check below rejects such images anyway, so safety does not rest on this.
+warnings.filterwarnings("error", category=Image.DecompressionBombWarning)
 
 _FORMAT_HINT = "PNG, JPEG, GIF, WebP, BMP or TIFF"
 
@@ -142,10 +146,7 @@ def _formats() -> tuple[str, ...]:
 def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
     """Open lazily (header only) and check the size before any pixel is decoded."""
     try:
-        with warnings.catch_warnings():
-            # Pillow's own guard warns between its limit and twice it: make that an error.
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            image = Image.open(io.BytesIO(data), formats=_formats())
+        image = Image.open(io.BytesIO(data), formats=_formats())
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as error:
         raise ImageError(
             f"{name} has too many pixels to open safely (more than "
@@ -233,12 +234,10 @@ def _to_rgb(image: Image.Image) -> np.ndarray:
 
 def _decode(image: Image.Image, name: str) -> np.ndarray:
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # e.g. "possibly corrupt EXIF": we still decode
-            image.seek(0)  # animated GIF / WebP / APNG: the first frame
-            image.load()
-            image = ImageOps.exif_transpose(image) or image
-            return _to_rgb(image)
+        image.seek(0)  # animated GIF / WebP / APNG: the first frame
+        image.load()
+        image = ImageOps.exif_transpose(image) or image
+        return _to_rgb(image)
     except ImageError:
         raise
     except MemoryError as error:
