@@ -15,6 +15,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 import numpy as np
 
@@ -691,6 +692,37 @@ class ZipReport:
     top_folder: str | None  # the single top folder that was stripped, if any
 
 
+class ZipImages(NamedTuple):
+    """What ``load_image_zip`` returns: unpack it as ``data, report = ...``.
+
+    For convenience it also passes ``images``, ``labels``, ``class_names`` and
+    ``counts()`` through to ``data``, so it can be handed to code that expects
+    a ``LabeledImages``.
+    """
+
+    data: LabeledImages
+    report: ZipReport
+
+    @property
+    def images(self) -> np.ndarray:
+        return self.data.images
+
+    @property
+    def labels(self) -> np.ndarray:
+        return self.data.labels
+
+    @property
+    def class_names(self) -> tuple[str, ...]:
+        return self.data.class_names
+
+    @property
+    def test_mask(self) -> None:
+        return None
+
+    def counts(self) -> dict[str, int]:
+        return self.data.counts()
+
+
 def _zip_bytes(src, limit: int) -> bytes:
     if isinstance(src, (bytes, bytearray, memoryview)):
         data = bytes(src)
@@ -750,7 +782,7 @@ def _read_member(zf, info, remaining: int, max_member_bytes: int) -> bytes:
 def load_image_zip(src, *, size: int = 64, max_files: int = MAX_ZIP_FILES,
                    max_total_bytes: int = MAX_ZIP_TOTAL_BYTES,
                    max_member_bytes: int = MAX_ZIP_MEMBER_BYTES,
-                   max_ratio: float = MAX_ZIP_RATIO) -> tuple[LabeledImages, ZipReport]:
+                   max_ratio: float = MAX_ZIP_RATIO) -> ZipImages:
     """A student's dataset from a zip of class folders, read in memory (never extracted).
 
     Layout ``cat/001.jpg, dog/002.png, ...`` or the same inside one top folder
@@ -848,5 +880,6 @@ def load_image_zip(src, *, size: int = 64, max_files: int = MAX_ZIP_FILES,
     labels = np.concatenate([np.full(len(per_class[c]), i, dtype=np.int64)
                              for i, c in enumerate(class_names)])
     report = ZipReport({c: len(per_class[c]) for c in class_names}, tuple(skipped), top)
-    return (LabeledImages(images, labels, class_names, description="your zip of class folders"),
-            report)
+    return ZipImages(
+        LabeledImages(images, labels, class_names, description="your zip of class folders"),
+        report)

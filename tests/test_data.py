@@ -359,6 +359,10 @@ def test_zip_of_class_folders(tmp_path):
     assert report.skipped == () and report.top_folder is None
     cats = loaded.images[loaded.labels == 1]
     assert np.allclose(cats[:, 4, 4], np.array([220, 40, 40]) / 255, atol=0.02)
+    # the result also passes the arrays through, for code expecting a LabeledImages
+    result = data.load_image_zip(payload, size=16)
+    assert result.class_names == loaded.class_names and result.images.shape == (12, 16, 16, 3)
+    assert np.array_equal(result.labels, loaded.labels) and result.counts()["cats"] == 4
     # the same from a path and from a file object
     path = tmp_path / "pets.zip"
     path.write_bytes(payload)
