@@ -291,3 +291,48 @@ def bad_zips() -> list[Case]:
 def all_bad_uploads() -> list[Case]:
     """Every refused input: images first, then zips."""
     return bad_images() + bad_zips()
+
+
+# --------------------------------------------------------------------------- model files
+
+
+def _keras_bytes(model) -> bytes:
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "model.keras"
+        model.save(path)
+        return path.read_bytes()
+
+
+def good_model_file() -> bytes:
+    """A small valid image CNN saved as .keras (softmax output, 3 classes)."""
+    import keras
+
+    return _keras_bytes(keras.Sequential([
+        keras.Input((32, 32, 3)),
+        keras.layers.Conv2D(4, 3, activation="relu", name="conv"),
+        keras.layers.GlobalAveragePooling2D(),
+        keras.layers.Dense(3, activation="softmax"),
+    ]))
+
+
+def bad_model_files() -> list[Case]:
+    """.keras uploads that must be refused with ModelError."""
+    import keras
+
+    from cnnviz.errors import ModelError
+
+    inputs = keras.Input((16, 16, 3))
+    hidden = keras.layers.Lambda(lambda t: t * 2.0)(keras.layers.Conv2D(2, 3)(inputs))
+    with_lambda = keras.Model(
+        inputs, keras.layers.Dense(2)(keras.layers.GlobalAveragePooling2D()(hidden)))
+    tabular = keras.Sequential([keras.Input((10,)), keras.layers.Dense(2)])
+    return [
+        Case("model_with_lambda_layer", _keras_bytes(with_lambda), ModelError),
+        Case("model_not_an_image_cnn", _keras_bytes(tabular), ModelError),
+        Case("model_empty_file", b"", ModelError),
+        Case("model_text_file", b"this is not a model\n" * 10, ModelError),
+        Case("model_truncated_zip", good_model_file()[:300], ModelError),
+    ]

@@ -404,3 +404,30 @@ def test_training_script_runs_and_records_its_settings(tmp_path):
     assert 0.0 <= saved["test_accuracy"] <= 1.0
     model = builtin.build_shapes_cnn()
     model.load_weights(str(out))  # the weights file matches the architecture
+
+
+def test_registered_user_models_are_named_by_content_and_bounded():
+    from badinput import good_model_file
+
+    data = good_model_file()
+    name = models.register_user_model(data, filename="mine.keras")
+    assert name.startswith("user:") and name.endswith(":mine.keras")
+    assert models.register_user_model(data, filename="mine.keras") == name
+    assert models.input_size(name) == (32, 32, 3)
+    assert models.class_names(name) == ["class 0", "class 1", "class 2"]
+    x = models.preprocess(name, np.zeros((8, 8, 3), np.uint8))
+    fresh = models.load_model(name)
+    assert fresh is not models._USER_MODELS[name]
+    assert models.decode(name, np.asarray(fresh(x)))[0][0][0].startswith("class ")
+    models._USER_MODELS.clear()
+    with pytest.raises(ModelError, match="upload the file again"):
+        models.load_model(name)
+
+
+def test_bad_model_files_are_refused_with_model_error():
+    from badinput import bad_model_files
+
+    for case in bad_model_files():
+        with pytest.raises(ModelError):
+            models.register_user_model(case.data, filename=f"{case.name}.keras")
+    assert not [n for n in models._USER_MODELS if "model_" in n]

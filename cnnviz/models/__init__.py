@@ -25,11 +25,11 @@ import numpy as np
 
 from cnnviz.errors import ImageError, ModelError
 from cnnviz.models import builtin, imagenet
-from cnnviz.models.user import MAX_BYTES, load_user_model
+from cnnviz.models.user import MAX_BYTES, load_user_model, read_model_bytes
 
 __all__ = [
     "ModelInfo", "available_models", "load_model", "preprocess", "class_names", "decode",
-    "input_size", "load_user_model", "softmax", "probabilities", "MAX_BYTES",
+    "input_size", "load_user_model", "register_user_model", "softmax", "probabilities", "MAX_BYTES",
     "BUILTIN_MODELS", "IMAGENET_MODELS",
 ]
 
@@ -89,8 +89,54 @@ def _unknown(name) -> ModelError:
     return ModelError(f"Unknown model {name!r}; choose one of: {known}.")
 
 
+#: Uploaded models by name ("user:<content hash>:<file name>"), newest last. A
+#: few at most are kept; the same file uploaded twice is loaded once.
+_USER_MODELS: dict[str, object] = {}
+MAX_USER_MODELS = 4
+
+
+def register_user_model(src, *, filename: str = "model.keras") -> str:
+    """Load a user's ``.keras`` file safely and give it a name the other functions know.
+
+    The name is derived from the file's content, so two students uploading the
+    same file share one read-only model and different files never collide.
+    """
+    import hashlib
+
+    data = read_model_bytes(src, MAX_BYTES)
+    name = f"user:{hashlib.sha256(data).hexdigest()[:12]}:{filename}"
+    if name not in _USER_MODELS:
+        _USER_MODELS[name] = load_user_model(data)
+    _USER_MODELS[name] = _USER_MODELS.pop(name)  # most recently used last
+    while len(_USER_MODELS) > MAX_USER_MODELS:
+        _USER_MODELS.pop(next(iter(_USER_MODELS)))
+    return name
+
+
+def _user_model(name: str):
+    try:
+        return _USER_MODELS[name]
+    except KeyError:
+        raise ModelError("This uploaded model is no longer in memory; please upload the "
+                         "file again.") from None
+
+
+def _resolve(model_or_name):
+    """A user model's name -> the model; anything else unchanged."""
+    if isinstance(model_or_name, str) and model_or_name.startswith("user:"):
+        return _user_model(model_or_name)
+    return model_or_name
+
+
 def load_model(name: str):
     """A fresh keras.Model (flat functional, outputs logits) for ``name``."""
+    if isinstance(name, str) and name.startswith("user:"):
+        import keras
+
+        source = _user_model(name)
+        model = keras.models.clone_model(source)
+        model.set_weights(source.get_weights())
+        return model
     if name == builtin.NAME:
         return builtin.load_shapes_cnn()
     if name in imagenet.SPECS:
@@ -104,6 +150,7 @@ def _is_model(obj) -> bool:
 
 def input_size(model_or_name) -> tuple[int, int, int]:
     """(height, width, channels) the model takes."""
+    model_or_name = _resolve(model_or_name)
     if _is_model(model_or_name):
         shape = tuple(model_or_name.inputs[0].shape)
         return int(shape[1]), int(shape[2]), int(shape[3])
@@ -169,6 +216,7 @@ def preprocess(model_or_name, images) -> np.ndarray:
     ResNet50 BGR minus the ImageNet mean. A user model (a keras.Model) can be
     passed instead of a name; grayscale models get one channel.
     """
+    model_or_name = _resolve(model_or_name)
     h, w, channels = input_size(model_or_name)
     x = _resize_batch(_as_float_batch(images), h, w)
     if isinstance(model_or_name, str) and model_or_name in imagenet.SPECS:
@@ -180,6 +228,7 @@ def preprocess(model_or_name, images) -> np.ndarray:
 
 def class_names(model_or_name) -> list[str]:
     """Class names in output order ("class 0", ... for a user model)."""
+    model_or_name = _resolve(model_or_name)
     if _is_model(model_or_name):
         n = int(model_or_name.outputs[0].shape[-1])
         return [f"class {i}" for i in range(max(n, 2))]
@@ -209,6 +258,7 @@ def probabilities(logits, dtype=np.float32) -> np.ndarray:
 
 def decode(model_or_name, logits, top: int = 5) -> list[list[tuple[str, float]]]:
     """Top-``top`` (class name, probability) per image, best first."""
+    model_or_name = _resolve(model_or_name)
     z = np.asarray(logits)
     if z.ndim == 1:
         z = z[None]

@@ -21,7 +21,7 @@ MAX_BYTES = 50 * 1024 * 1024  # 50 MB
 MAX_UNZIPPED_RATIO = 4  # a .keras zip holds mostly incompressible weights
 
 
-def _read_source(src, max_bytes: int) -> bytes:
+def read_model_bytes(src, max_bytes: int) -> bytes:
     if isinstance(src, (bytes, bytearray, memoryview)):
         data = bytes(src)
     elif isinstance(src, (str, os.PathLike)):
@@ -144,7 +144,7 @@ def load_user_model(src, *, max_bytes: int = MAX_BYTES):
     cut before it so that it outputs logits like every model in cnnviz.
     Raises ``ModelError`` with the reason when the file cannot be used.
     """
-    data = _read_source(src, max_bytes)
+    data = read_model_bytes(src, max_bytes)
     _check_zip(data, max_bytes)
     import keras
 

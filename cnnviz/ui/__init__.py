@@ -183,15 +183,58 @@ def _model_infos():
     return available_models()
 
 
-def model_picker(key: str = "model", *, label: str = "Model") -> str:
-    """Pick a model that can be used now; explain why the others cannot."""
+def _register_upload(key: str) -> None:
+    """Callback of the model uploader: load the file safely and select it."""
+    from cnnviz.models import register_user_model
+
+    file = st.session_state.get(f"{key}_upload_widget")
+    store = _persist_store()
+    store.pop(f"{key}_upload_error", None)
+    if file is None:
+        return
+    try:
+        name = register_user_model(file.getvalue(), filename=file.name)
+    except CnnvizError as error:
+        store[f"{key}_upload_error"] = f"{file.name}: {error}"
+        return
+    store.setdefault("user_models", [])
+    if name not in store["user_models"]:
+        store["user_models"].append(name)
+    st.session_state[key] = store[key] = name
+
+
+def model_picker(key: str = "model", *, label: str = "Model",
+                 allow_upload: bool = True) -> str:
+    """Pick a model that can be used now; explain why the others cannot.
+
+    With ``allow_upload`` a student can add their own ``.keras`` image classifier;
+    it is loaded in Keras' safe mode and offered in this session only.
+    """
+    from cnnviz.models import _USER_MODELS
+
     infos = _model_infos()
-    usable = [info for info in infos if info.usable]
-    titles = {info.name: info.title for info in usable}
+    titles = {info.name: info.title for info in infos if info.usable}
+    store = _persist_store()
+    store["user_models"] = [n for n in store.get("user_models", []) if n in _USER_MODELS]
+    if allow_upload:
+        titles |= {n: f"Your model: {n.split(':', 2)[2]}" for n in store["user_models"]}
+    if st.session_state.get(key, store.get(key)) not in titles:
+        st.session_state.pop(key, None)
+        store.pop(key, None)
     with st.sidebar:
         name = st.selectbox(label, list(titles), format_func=titles.get,
-                            key=_remembered(key, usable[0].name))
+                            key=_remembered(key, next(iter(titles))))
         _remember(key)
+        if allow_upload:
+            with st.expander("Use your own .keras model"):
+                st.file_uploader(
+                    "A Keras image classifier saved with model.save('name.keras')",
+                    type=["keras"], key=f"{key}_upload_widget",
+                    on_change=_register_upload, args=(key,),
+                    help="Loaded in Keras' safe mode: files with code (Lambda layers) "
+                         "are refused.")
+                if store.get(f"{key}_upload_error"):
+                    st.error(store[f"{key}_upload_error"], icon=":material/error:")
         unavailable = [info for info in infos if not info.usable]
         if unavailable:
             with st.expander("Why are some models missing?"):
