@@ -95,3 +95,31 @@ def test_training_slot_lets_one_training_run_at_a_time():
     _TRAINING_SLOTS.release()
     thread.join(5)
     assert order == ["first done", "second"]
+
+
+def _model_page():
+    import streamlit as st
+
+    from cnnviz import ui
+
+    st.write(ui.model_picker())
+
+
+def test_model_picker_offers_usable_models_and_takes_an_upload():
+    from badinput import bad_model_files, good_model_file
+
+    at = AppTest.from_function(_model_page, default_timeout=120).run()
+    assert not at.exception
+    assert at.main.markdown[-1].value == "shapes_cnn"
+    uploader = at.sidebar.file_uploader(key="model_upload_widget")
+    lambda_case = bad_model_files()[0]
+    uploader.set_value(("evil.keras", lambda_case.data, "application/octet-stream")).run()
+    assert not at.exception
+    assert "evil.keras:" in at.sidebar.error[0].value and "Lambda" in at.sidebar.error[0].value
+    assert at.main.markdown[-1].value == "shapes_cnn"
+    at.sidebar.file_uploader(key="model_upload_widget").set_value(
+        ("mine.keras", good_model_file(), "application/octet-stream")).run()
+    assert not at.exception and not at.sidebar.error
+    chosen = at.main.markdown[-1].value
+    assert chosen.startswith("user:") and chosen.endswith(":mine.keras")
+    assert "Your model: mine.keras" in at.sidebar.selectbox(key="model").options
