@@ -127,16 +127,19 @@ def _decode_upload(data: bytes, name: str, slot: str) -> None:
         st.error(f"{name}: {error}", icon=":material/error:")
 
 
-def image_picker(key: str = "image", *, label: str = "Image") -> ImageChoice:
+def image_picker(key: str = "image", *, label: str = "Image",
+                 default_source: str = "Sample photo") -> ImageChoice:
     """Pick an image in the sidebar: a sample photo, a synthetic shape, an upload or
-    a camera photo. The choice is remembered across pages of the session."""
+    a camera photo. The choice is remembered across pages of the session; the
+    page's ``default_source`` applies until the student picks a source."""
     from cnnviz.data import SHAPE_CLASSES
 
     with st.sidebar:
         st.markdown(f"**{label}**")
         source = st.radio("Source", IMAGE_SOURCES, horizontal=True,
-                          key=_remembered(f"{key}_source", IMAGE_SOURCES[0]))
-        _remember(f"{key}_source")
+                          key=_remembered(f"{key}_source", default_source))
+        if source != default_source or f"{key}_source" in _persist_store():
+            _remember(f"{key}_source")  # a student's choice, not this page's default
         store = _persist_store()
         choice = None
         if source == "Synthetic shape":
