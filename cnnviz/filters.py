@@ -175,30 +175,45 @@ def _gaussian_blur(tf, x, sigma):
 
 
 def _random_transform(tf, x, regs, seed, step, h: int, w: int):
-    """Jitter (pad-and-crop), then a random zoom and rotation; one draw per step."""
-    u = tf.random.stateless_uniform([5], seed=tf.stack([seed, step]))
-    jitter = tf.cast(tf.minimum(regs[0], float(min(h, w) // 4)), tf.int32)
-    pad = tf.stack([[0, 0], [jitter, jitter], [jitter, jitter], [0, 0]])
-    x = tf.pad(x, pad, mode="REFLECT")
-    oy = tf.cast(tf.floor(u[0] * tf.cast(2 * jitter + 1, tf.float32)), tf.int32)
-    ox = tf.cast(tf.floor(u[1] * tf.cast(2 * jitter + 1, tf.float32)), tf.int32)
-    x = tf.slice(x, tf.stack([0, oy, ox, 0]), tf.stack([-1, h, w, -1]))
-    x = tf.ensure_shape(x, [None, h, w, 3])
+    """Jitter (pad-and-crop), then a random zoom and rotation; one draw per step.
 
-    zoom = 1.0 + regs[1] * (2.0 * u[2] - 1.0)
-    angle = regs[2] * (2.0 * u[3] - 1.0) * (math.pi / 180.0)
-    # output pixel (x, y) samples input at A @ ((x, y) - c) + c, A = R(-angle) / zoom
-    cos, sin = tf.cos(angle) / zoom, tf.sin(angle) / zoom
-    cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
-    transform = tf.stack([cos, -sin, cx - cos * cx + sin * cy,
-                          sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
-    n = tf.shape(x)[0]
-    transformed = tf.raw_ops.ImageProjectiveTransformV3(
-        images=x, transforms=tf.tile(transform[None], [n, 1]),
-        output_shape=tf.constant([h, w]), fill_value=0.0,
-        interpolation="BILINEAR", fill_mode="REFLECT")
+    Each part runs under ``tf.cond``: switched off, it costs nothing.
+    """
+    u = tf.random.stateless_uniform([4], seed=tf.stack([seed, step]))
+
+    def jitter(x):
+        shift = tf.cast(tf.minimum(regs[0], float(min(h, w) // 4)), tf.int32)
+        pad = tf.stack([[0, 0], [shift, shift], [shift, shift], [0, 0]])
+        padded = tf.pad(x, pad, mode="REFLECT")
+        oy = tf.cast(tf.floor(u[0] * tf.cast(2 * shift + 1, tf.float32)), tf.int32)
+        ox = tf.cast(tf.floor(u[1] * tf.cast(2 * shift + 1, tf.float32)), tf.int32)
+        return tf.slice(padded, tf.stack([0, oy, ox, 0]), tf.stack([-1, h, w, -1]))
+
+    def zoom_and_rotate(x):
+        zoom = 1.0 + regs[1] * (2.0 * u[2] - 1.0)
+        angle = regs[2] * (2.0 * u[3] - 1.0) * (math.pi / 180.0)
+        # output pixel p samples the input at A (p - c) + c, A = R(-angle) / zoom
+        cos, sin = tf.cos(angle) / zoom, tf.sin(angle) / zoom
+        cx, cy = (w - 1) / 2.0, (h - 1) / 2.0
+        transform = tf.stack([cos, -sin, cx - cos * cx + sin * cy,
+                              sin, cos, cy - sin * cx - cos * cy, 0.0, 0.0])
+        return tf.raw_ops.ImageProjectiveTransformV3(
+            images=x, transforms=tf.tile(transform[None], [tf.shape(x)[0], 1]),
+            output_shape=tf.constant([h, w]), fill_value=0.0,
+            interpolation="BILINEAR", fill_mode="REFLECT")
+
+    x = tf.cond(regs[0] >= 1, lambda: jitter(x), lambda: tf.identity(x))
+    x = tf.ensure_shape(x, [None, h, w, 3])
     active = tf.logical_or(regs[1] > 0, regs[2] > 0)
-    return tf.where(active, tf.ensure_shape(transformed, [None, h, w, 3]), x)
+    x = tf.cond(active, lambda: zoom_and_rotate(x), lambda: tf.identity(x))
+    return tf.ensure_shape(x, [None, h, w, 3])
+
+
+def _total_variation(tf, x):
+    """Mean absolute difference of neighbouring pixels, per image."""
+    dx = x[:, :, 1:, :] - x[:, :, :-1, :]
+    dy = x[:, 1:, :, :] - x[:, :-1, :, :]
+    return tf.reduce_mean(tf.abs(dx), [1, 2, 3]) + tf.reduce_mean(tf.abs(dy), [1, 2, 3])
 
 
 def _make_step(sub, h: int, w: int, fourier: bool, preprocess: str):
@@ -230,11 +245,11 @@ def _make_step(sub, h: int, w: int, fourier: bool, preprocess: str):
             maps = maps[:, crop_h: mh - crop_h, crop_w: mw - crop_w, :]
             chosen = tf.gather(maps, filters, axis=3, batch_dims=1)  # (n, h', w')
             activation = tf.reduce_mean(chosen, axis=[1, 2])
-            dx = x[:, :, 1:, :] - x[:, :, :-1, :]
-            dy = x[:, 1:, :, :] - x[:, :-1, :, :]
-            tv = tf.reduce_mean(tf.abs(dx), [1, 2, 3]) + tf.reduce_mean(tf.abs(dy), [1, 2, 3])
-            l2 = tf.reduce_mean(tf.square(x - 0.5), [1, 2, 3])
-            objective = activation - regs[3] * tv - regs[4] * l2
+            objective = activation
+            objective -= tf.cond(regs[3] > 0, lambda: regs[3] * _total_variation(tf, x),
+                                 lambda: tf.zeros_like(activation))
+            objective -= tf.cond(regs[4] > 0, lambda: regs[4] * tf.reduce_mean(
+                tf.square(x - 0.5), [1, 2, 3]), lambda: tf.zeros_like(activation))
             total = tf.reduce_sum(objective)  # image i's term depends on image i only
         grads = tape.gradient(total, params)
         axes = list(range(1, len(pshape)))
