@@ -94,42 +94,63 @@ def shapes_split(*, classes, n_train: int, n_val: int, size: int = 64, seed: int
                  f"synthetic shapes ({', '.join(classes)})")
 
 
-#: Datasets the experiments can use: key -> (title, loader name in cnnviz.data).
+#: Datasets the experiments can use: key -> title.
 DATASETS = {
-    "shapes": ("Shapes: circle, square, triangle (offline)", None),
-    "shapes5": ("Shapes: the five classes of the built-in model (offline)", None),
-    "new_shapes": ("New shapes: ring, hexagon, crescent (offline)", None),
-    "textures": ("Textures from photos (offline)", "load_textures"),
-    "faces": ("Faces vs non-faces, LFW subset (offline)", "load_faces"),
-    "mnist": ("MNIST digits (download)", "load_keras_dataset"),
-    "fashion_mnist": ("Fashion-MNIST (download)", "load_keras_dataset"),
-    "cifar10": ("CIFAR-10 (download)", "load_keras_dataset"),
-    "cats_vs_dogs": ("Cats vs dogs (download)", "load_cats_vs_dogs"),
+    "shapes": "Shapes: circle, square, triangle (offline)",
+    "shapes5": "Shapes: the five classes of the built-in model (offline)",
+    "new_shapes": "New shapes: ring, hexagon, crescent (offline)",
+    "textures": "Textures: brick, grass, gravel (offline)",
+    "faces": "Faces vs non-faces, LFW subset (offline)",
+    "mnist": "MNIST digits (download)",
+    "fashion_mnist": "Fashion-MNIST (download)",
+    "cifar10": "CIFAR-10 (download)",
+    "cats_vs_dogs": "Cats vs dogs (download)",
 }
 
 
+def _from_parts(train, val, description: str, size: int) -> Split:
+    return Split(_resize(train.images, size), train.labels, _resize(val.images, size),
+                 val.labels, tuple(train.class_names), description)
+
+
 def load_split(name: str, *, n_train: int, n_val: int, size: int = 64, seed: int = 0) -> Split:
-    """A small per-class subset of a named dataset, resized to ``size``."""
+    """A small per-class subset of a named dataset, resized to ``size``.
+
+    Validation images never overlap the training ones: shapes are drawn with
+    another seed, textures cut from another part of each photo, Keras datasets
+    taken from their official test part.
+    """
     from cnnviz import data
 
-    if name == "shapes":
-        return shapes_split(classes=data.SOURCE_CLASSES[:3], n_train=n_train, n_val=n_val,
-                            size=size, seed=seed)
-    if name == "shapes5":
-        return shapes_split(classes=data.SOURCE_CLASSES, n_train=n_train, n_val=n_val,
-                            size=size, seed=seed)
-    if name == "new_shapes":
-        return shapes_split(classes=data.NEW_SHAPE_CLASSES, n_train=n_train, n_val=n_val,
+    shape_classes = {"shapes": data.SOURCE_CLASSES[:3], "shapes5": data.SOURCE_CLASSES,
+                     "new_shapes": data.NEW_SHAPE_CLASSES}
+    if name in shape_classes:
+        return shapes_split(classes=shape_classes[name], n_train=n_train, n_val=n_val,
                             size=size, seed=seed)
     if name not in DATASETS:
         raise DatasetError(f"Unknown dataset {name!r}; choose from {', '.join(DATASETS)}.")
-    title, loader_name = DATASETS[name]
-    loader = getattr(data, loader_name, None)
-    if loader is None:
-        raise DatasetError(f"{title} is not available in this version of cnnviz.")
-    loaded = loader(name) if loader_name == "load_keras_dataset" else loader()
-    return split_per_class(loaded.images, loaded.labels, loaded.class_names, n_train=n_train,
-                           n_val=n_val, size=size, seed=seed, description=title)
+    title = DATASETS[name]
+    if name == "textures":
+        return _from_parts(data.load_textures(n_train, size=size, seed=seed, part="train"),
+                           data.load_textures(n_val, size=size, seed=seed + 1, part="test"),
+                           title, size)
+    if name == "faces":
+        faces = data.load_faces(size=size, seed=seed)
+        return split_per_class(faces.images, faces.labels, faces.class_names, n_train=n_train,
+                               n_val=n_val, size=size, seed=seed, description=title)
+    if name == "cats_vs_dogs":
+        return _from_parts(
+            data.load_cats_vs_dogs(size=size, subset="train", max_per_class=n_train, seed=seed),
+            data.load_cats_vs_dogs(size=size, subset="validation", max_per_class=n_val,
+                                   seed=seed), title, size)
+    loaded = data.load_keras_dataset(name, n_train=40 * n_train, n_test=20 * n_val, seed=seed)
+    train_part = loaded.subset(~loaded.test_mask)
+    val_part = loaded.subset(loaded.test_mask)
+    train = split_per_class(train_part.images, train_part.labels, loaded.class_names,
+                            n_train=n_train, n_val=0, size=size, seed=seed)
+    val = split_per_class(val_part.images, val_part.labels, loaded.class_names,
+                          n_train=0, n_val=n_val, size=size, seed=seed)
+    return Split(train.x_train, train.y_train, val.x_val, val.y_val, loaded.class_names, title)
 
 
 def user_split(labeled, *, n_train: int, n_val: int, size: int = 64, seed: int = 0) -> Split:
@@ -174,6 +195,8 @@ def _callback_classes():
                 if self.should_stop():
                     self.stopped = True
                     self.model.stop_training = True
+
+            on_epoch_end = on_train_batch_end
 
         _CALLBACKS = (EpochRecorder, StopFlag)
     return _CALLBACKS
@@ -368,9 +391,10 @@ class TransferSettings:
     head_epochs: int = 15
     fine_tune_epochs: int = 10
     unfreeze: int = 2  # layers with weights, counted from the top of the base
-    head_lr: float = 1e-3
+    head_lr: float = 1e-2
     fine_tune_lr: float = 1e-4
     high_lr: float = 1e-2
+    scratch_lr: float = 1e-3
     batch_size: int = 16
     seed: int = 0
     scratch: bool = True
@@ -418,7 +442,7 @@ def add_head(base, n_classes: int, *, head: str = "linear", seed: int = 0):
         x = layers.Dropout(0.3, seed=seed, name="head_dropout")(x)
     outputs = layers.Dense(n_classes, name="head_logits",
                            kernel_initializer=keras.initializers.GlorotUniform(seed))(x)
-    return keras.Model(base.inputs, outputs, name=f"{base.name}_transfer")
+    return keras.Model(base.inputs[0], outputs, name=f"{base.name}_transfer")
 
 
 def is_head(layer) -> bool:
@@ -502,7 +526,8 @@ def batchnorm_state(model) -> dict[str, list[np.ndarray]]:
     """Moving mean and variance of every BatchNormalization layer."""
     import keras
 
-    return {layer.name: [np.array(layer.moving_mean), np.array(layer.moving_variance)]
+    numpy = keras.ops.convert_to_numpy
+    return {layer.name: [numpy(layer.moving_mean), numpy(layer.moving_variance)]
             for layer in model.layers if isinstance(layer, keras.layers.BatchNormalization)}
 
 
@@ -671,13 +696,13 @@ def run_scratch(base, split: Split, settings: TransferSettings, *, label: str = 
     fresh = keras.models.clone_model(base)  # same layers, newly initialised weights
     model = add_head(fresh, split.n_classes, head=settings.head, seed=settings.seed)
     unfreeze_all(model)
-    compile_model(model, settings.head_lr)
+    compile_model(model, settings.scratch_lr)
     run = TransferRun(label)
     start = time.perf_counter()
     run.initial_val_accuracy = evaluate(model, split.x_val, split.y_val)[1]
     epochs = settings.head_epochs + settings.fine_tune_epochs
     run.phases.append(Phase("everything trainable, random start", 0, epochs,
-                            settings.head_lr, parameter_counts(model)))
+                            settings.scratch_lr, parameter_counts(model)))
     run.stopped = fit(model, split, epochs=epochs, batch_size=settings.batch_size, label=label,
                       history=run.history, callbacks=callbacks, on_epoch=on_epoch,
                       should_stop=should_stop)

@@ -94,7 +94,7 @@ st.header("3 · Train with and without it")
 st.markdown("The **same** small CNN, the same seed and the same few images are trained "
             "twice: once on the images as they are, once through the pipeline above. "
             "Then we compare training and validation accuracy.")
-names = {**{k: v[0] for k, v in train.DATASETS.items()}, "zip": "Your own zip of class folders"}
+names = {**train.DATASETS, "zip": "Your own zip of class folders"}
 base = train.AugmentSettings()
 with st.form("aug_experiment"):
     c1, c2, c3 = st.columns(3)

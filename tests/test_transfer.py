@@ -1,0 +1,140 @@
+"""Transfer learning: freezing, BatchNorm in inference mode, the shared base untouched,
+and transfer beating training from scratch on a similar target."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from cnnviz import train
+
+TINY = train.TransferSettings(n_train=3, n_val=4, head_epochs=1, fine_tune_epochs=1,
+                              batch_size=8, scratch=False)
+
+
+@pytest.fixture(scope="module")
+def base():
+    return train.load_base("shapes_cnn")
+
+
+@pytest.fixture(scope="module")
+def pristine(base):
+    """The shared base's weights and trainable flags before any run touched anything."""
+    return ([np.array(w) for w in base.get_weights()],
+            [layer.trainable for layer in base.layers])
+
+
+@pytest.fixture(scope="module")
+def split():
+    return train.transfer_split(TINY)
+
+
+@pytest.fixture(scope="module")
+def run(base, pristine, split):
+    """One tiny standard run that unfreezes deep enough to have BN between trained convs,
+    at a high rate so that the weights visibly move."""
+    settings = dataclasses.replace(TINY, unfreeze=6, fine_tune_lr=1e-2)
+    return train.run_transfer(base, split, settings)
+
+
+def _bn_layers(model):
+    import keras
+
+    return [layer for layer in model.layers
+            if isinstance(layer, keras.layers.BatchNormalization)]
+
+
+def test_builtin_base_has_batchnorm(base):
+    assert len(_bn_layers(base)) >= 2  # so the BN tests below test something
+
+
+def test_phases_freeze_then_unfreeze_top_layers(base):
+    model = train.add_head(train.clone(base), 3)
+    assert [layer.name for layer in model.layers][-2:] == ["head_pool", "head_logits"]
+    train.freeze_base(model, unfreeze_top=0)
+    counts = {row["block"]: row for row in train.parameter_counts(model)}
+    assert counts["head"]["frozen"] == 0 and counts["head"]["trainable"] == 64 * 3 + 3
+    assert all(row["trainable"] == 0 for name, row in counts.items() if name != "head")
+    train.freeze_base(model, unfreeze_top=2)
+    counts = {row["block"]: row for row in train.parameter_counts(model)}
+    conv3 = sum(int(np.prod(w.shape)) for n in ("block3_conv1", "block3_conv2")
+                for w in model.get_layer(n).weights)
+    assert counts["block3"]["trainable"] == conv3
+    assert counts["block1"]["trainable"] == counts["block2"]["trainable"] == 0
+    assert not any(layer.trainable for layer in _bn_layers(model))
+    train.unfreeze_all(model)
+    assert not any(layer.trainable for layer in _bn_layers(model))
+    assert model.get_layer("block1_conv1").trainable
+
+
+def test_batchnorm_statistics_frozen_in_fine_tuning(run):
+    assert len(run.phases) == 2 and run.phases[1].trainable > run.phases[0].trainable
+    assert run.batchnorm_change == 0.0
+    assert max(run.weight_change.values()) > 0  # the convs did train
+
+
+def test_batchnorm_would_move_if_left_trainable(base, split):
+    """The control: the check above can fail — a trainable BN layer updates its stats."""
+    model = train.add_head(train.clone(base), split.n_classes)
+    train.unfreeze_all(model)
+    for layer in _bn_layers(model):
+        layer.trainable = True
+    train.compile_model(model, 1e-3)
+    before = train.batchnorm_state(model)
+    train.fit(model, split, epochs=1, batch_size=8, label="bn", history={})
+    assert train.batchnorm_change(before, train.batchnorm_state(model)) > 1e-4
+
+
+def test_two_runs_leave_the_shared_base_unchanged(base, pristine, split, run):
+    weights, flags = pristine
+    assert max(run.weight_change.values()) > 0.01  # the first run changed its copy
+    settings = dataclasses.replace(TINY, recipe="no_freeze", head_epochs=1,
+                                   fine_tune_epochs=0)
+    second = train.run_transfer(base, split, settings)
+    assert max(second.weight_change.values()) > 0.01
+    for before, after in zip(weights, base.get_weights(), strict=True):
+        np.testing.assert_array_equal(before, after)
+    assert [layer.trainable for layer in base.layers] == flags
+
+
+def test_callbacks_and_stop(base, split):
+    seen = []
+    settings = dataclasses.replace(TINY, head_epochs=3)
+    run = train.run_transfer(base, split, settings, on_epoch=lambda label, h: seen.append(
+        (label, len(h["loss"]))), should_stop=lambda: len(seen) >= 1)
+    assert run.stopped and seen == [("transfer: phase 2", 1)]
+    assert len(run.phases) == 1  # phase 3 never started
+
+
+def test_mobilenet_style_base_keeps_batchnorm_frozen():
+    import keras
+
+    base = keras.applications.MobileNetV2(weights=None, input_shape=(32, 32, 3), alpha=0.35,
+                                          include_top=False)
+    model = train.add_head(base, 2)
+    train.freeze_base(model, unfreeze_top=5)
+    assert not any(layer.trainable for layer in _bn_layers(model))
+    counts = train.parameter_counts(model)
+    trainable_blocks = [row["block"] for row in counts if row["trainable"]]
+    assert trainable_blocks[-1] == "head" and len(trainable_blocks) <= 4
+    assert counts[0]["trainable"] == 0
+
+
+def test_figures_have_phase_boundaries(run):
+    fig = train.history_figure({"transfer": run.history},
+                               boundaries={"transfer": [run.phases[1].start_epoch]})
+    assert len(fig.data) == 2 and fig.layout.shapes[0].x0 == 1.5
+    bars = train.parameter_figure(run.phases)
+    assert {trace.name for trace in bars.data} == {"trainable", "frozen"}
+
+
+@pytest.mark.slow
+def test_transfer_beats_scratch_on_similar_target_with_defaults(base):
+    settings = train.TransferSettings()
+    result = train.transfer_experiment(base, train.transfer_split(settings), settings)
+    transfer, scratch = result.transfer, result.scratch
+    assert transfer.final_val_accuracy > scratch.final_val_accuracy + 0.2
+    assert transfer.final_val_accuracy > 0.75
+    assert transfer.batchnorm_change == 0.0
