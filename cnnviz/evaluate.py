@@ -176,12 +176,23 @@ class LocalisationScore:
     chance: float  # mean object area share: a random map's expected score for both
     n: int
     seconds: float
+    deletion_auc: float = float("nan")  # mean, lower is better
+    insertion_auc: float = float("nan")  # mean, higher is better
+
+
+#: pseudo-method for localisation_scores: a uniform random map at 16x16, upsampled
+RANDOM = "random"
 
 
 def localisation_scores(model, shapes, methods=cam.CAM_METHODS + cam.INPUT_METHODS, *,
-                        layer=None, options: dict | None = None) -> list[LocalisationScore]:
+                        layer=None, options: dict | None = None, curve_steps: int = 0,
+                        seed: int = 0) -> list[LocalisationScore]:
     """Pointing game and energy inside for each method, explaining each image's TRUE
-    class (``shapes.labels``), with ``shapes.masks`` as the ground truth."""
+    class (``shapes.labels``), with ``shapes.masks`` as the ground truth.
+
+    ``curve_steps > 0`` also measures the mean deletion / insertion AUC. The method
+    name ``"random"`` scores random maps (the reference every method must beat).
+    """
     import time
 
     options = options or {}
@@ -189,14 +200,22 @@ def localisation_scores(model, shapes, methods=cam.CAM_METHODS + cam.INPUT_METHO
     out = []
     for method in methods:
         start = time.perf_counter()
-        maps = cam.attribution(method, model, shapes.images, class_index=shapes.labels,
-                               layer=layer if method in cam.CAM_METHODS else None,
-                               **options.get(method, {}))
+        if method == RANDOM:
+            maps = random_maps((len(shapes.labels), 16, 16), seed=seed)
+        else:
+            maps = cam.attribution(method, model, shapes.images, class_index=shapes.labels,
+                                   layer=layer if method in cam.CAM_METHODS else None,
+                                   **options.get(method, {}))
         seconds = time.perf_counter() - start
+        aucs = (float("nan"), float("nan"))
+        if curve_steps:
+            c = deletion_insertion(model, shapes.images, maps, class_index=shapes.labels,
+                                   steps=curve_steps, seed=seed)
+            aucs = (float(c.deletion_auc.mean()), float(c.insertion_auc.mean()))
         out.append(LocalisationScore(
             method, float(pointing_game(maps, shapes.masks).mean()),
             float(energy_inside(maps, shapes.masks).mean()), chance, len(shapes.labels),
-            seconds))
+            seconds, *aucs))
     return out
 
 

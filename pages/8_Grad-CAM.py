@@ -49,18 +49,22 @@ def localisation(name, n, seed, methods, layer):
     from cnnviz.data import make_shapes
 
     scores = evaluate.localisation_scores(ui.get_model(name), make_shapes(n, seed=seed),
-                                          methods, layer=layer, options=SLOW)
-    return pd.DataFrame([{"method": TITLES[s.method], "pointing game": s.pointing,
-                          "energy inside": s.energy, "chance": s.chance,
-                          "seconds": s.seconds} for s in scores])
+                                          (*methods, evaluate.RANDOM), layer=layer,
+                                          options=SLOW, curve_steps=16)
+    return pd.DataFrame([{"method": TITLES.get(s.method, "random map"),
+                          "pointing game": s.pointing, "energy inside": s.energy,
+                          "chance": s.chance, "deletion AUC ↓": s.deletion_auc,
+                          "insertion AUC ↑": s.insertion_auc, "seconds": s.seconds}
+                         for s in scores])
 
 
 @st.cache_data(max_entries=16, show_spinner="Deleting and inserting pixels…")
 def curves(name, x, cls, heat, seed):
     model = ui.get_model(name)
-    real = evaluate.deletion_insertion(model, x, heat[None], class_index=cls)
+    real = evaluate.deletion_insertion(model, x, heat[None], class_index=cls, steps=32)
     rand = evaluate.deletion_insertion(model, x, evaluate.random_maps(heat[None].shape,
-                                                                      seed=seed), class_index=cls)
+                                                                      seed=seed),
+                                       class_index=cls, steps=32)
     return real, rand
 
 
@@ -231,7 +235,7 @@ with ui.guard("the prediction"):
             cols = st.columns(len(r.steps))
             for col, step, m, rho in zip(cols, r.steps, r.maps, r.correlations[:, 0],
                                          strict=True):
-                show(img, m[0], f"{step} · ρ = {rho:.2f}", col)
+                show(img, m[0], f"{step.replace('down to ', '↓ ')}: ρ = {rho:.2f}", col)
             fig = px.line(x=r.steps, y=r.correlations[:, 0], markers=True,
                           labels={"x": "layers re-initialised (cumulative)",
                                   "y": "Spearman ρ with the trained map"}, range_y=[-1, 1.05])
@@ -264,12 +268,15 @@ with ui.guard("the prediction"):
                 fig.update_layout(height=380, font_size=14, margin=dict(l=10, r=10, t=10, b=10))
                 st.plotly_chart(fig, width="stretch")
                 st.dataframe(table.round(3), hide_index=True)
-                st.caption(f"{n} images from make_shapes(seed=1234), target layer {layer}.")
+                st.caption(f"{n} images from make_shapes(seed=1234), target layer {layer}; "
+                           "deletion/insertion areas from 16-step curves, averaged.")
     with tabs[2]:
         st.markdown("Remove the pixels the map ranks highest first (replaced by the image's "
                     "mean colour): a faithful map makes the class probability **fall fast** "
                     "(small area under the deletion curve). Insert them first into a blank "
-                    "image: it should **rise fast** (large area). A random map is the reference.")
+                    "image: it should **rise fast** (large area). A random map is the "
+                    "reference. One image is noisy: the pointing-game tab averages the areas "
+                    "over many shapes.")
         dmethod = st.selectbox("Method", FAST, format_func=TITLES.get, key="gc_del_method")
         real, rand = curves(name, x, cls_arr, method_map(name, x, cls_arr, layer, dmethod), 0)
         frame = pd.DataFrame({

@@ -80,13 +80,19 @@ def test_randomisation_runs_on_a_clone_and_destroys_the_map(shapes_model, shapes
     np.testing.assert_allclose(again.correlations, result.correlations, atol=1e-5)
 
 
-def test_localisation_scores_beat_chance(shapes_model, shapes):
-    scores = evaluate.localisation_scores(shapes_model, shapes, ("gradcam", "saliency"))
-    assert [s.method for s in scores] == ["gradcam", "saliency"]
-    for s in scores:
+def test_localisation_scores_beat_chance_and_the_random_map(shapes_model, shapes):
+    scores = evaluate.localisation_scores(shapes_model, shapes,
+                                          ("gradcam", "saliency", evaluate.RANDOM),
+                                          curve_steps=8)
+    assert [s.method for s in scores] == ["gradcam", "saliency", "random"]
+    gradcam, saliency, random = scores
+    for s in (gradcam, saliency):
         assert s.n == len(shapes) and 0 < s.chance < 0.3
         assert s.energy > 2 * s.chance
-    assert scores[0].pointing >= 0.8
+        assert s.insertion_auc > random.insertion_auc
+    assert gradcam.pointing >= 0.8 and gradcam.deletion_auc < random.deletion_auc
+    # a random map scores about chance (the object's area share)
+    assert abs(random.energy - random.chance) < 0.05
 
 
 def test_deletion_and_insertion_beat_a_random_map(shapes_model, shapes):
