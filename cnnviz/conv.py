@@ -73,8 +73,8 @@ class Geometry:
         p = (self.pad_top + self.pad_bottom) if axis == 0 else (self.pad_left + self.pad_right)
         ke = effective_kernel_size(k, d)
         return (
-            f"out = floor((n + p - d(k-1) - 1) / s) + 1 = floor(({n} + {p} - {d}*({k}-1) - 1)"
-            f" / {s}) + 1 = floor({n + p - ke} / {s}) + 1 = {self.out_hw[axis]}"
+            f"floor(({n} + {p} - {d}*({k}-1) - 1) / {s}) + 1 = floor({n + p - ke} / {s}) + 1"
+            f" = {self.out_hw[axis]}"
         )
 
 
@@ -372,7 +372,8 @@ def colorize(values, *, colorscale: str = "RdBu_r", symmetric: bool = True):
 
 
 def map_figure(values, *, title: str = "", colorscale: str = "RdBu_r", symmetric: bool = True,
-               peak: bool = False, boxes=(), pick=None, click_points: int = 48, height=420):
+               peak: bool = False, boxes=(), pick=None, click_points: int = 48,
+               height: int | None = None):
     """A response map (2-D floats) or an image (uint8 RGB) as a Plotly figure.
 
     ``boxes``: (top, left, bottom, right, colour) rectangles in pixel coordinates.
@@ -390,6 +391,8 @@ def map_figure(values, *, title: str = "", colorscale: str = "RdBu_r", symmetric
     else:
         rgb, vmin, vmax = colorize(arr, colorscale=colorscale, symmetric=symmetric)
     h, w = rgb.shape[:2]
+    if height is None:  # about as tall as the map is in a third of a wide page
+        height = int(min(480, max(280, 360 * h / w + 60)))
     fig = px.imshow(rgb, binary_string=True)
     fig.update_traces(hoverinfo="skip", hovertemplate=None)
     step = max(1, math.ceil(max(h, w) / click_points))

@@ -4,6 +4,7 @@ import time
 
 import numpy as np
 import pandas as pd
+import scipy.signal  # noqa: F401 - imported up front: the timing below is the maths alone
 import streamlit as st
 
 from cnnviz import ui
@@ -94,7 +95,7 @@ st.markdown(
     f"p = total padding, k = kernel size, d = dilation, s = stride. The dilated kernel spans "
     f"d(k-1)+1 = **{g.effective_hw[0]}x{g.effective_hw[1]}** pixels."
 )
-st.code(f"height: {g.formula(0)}\nwidth:  {g.formula(1)}", language=None)
+st.code(f"height: {g.formula(0)}\nwidth:  {g.formula(1)}", language=None, wrap_lines=True)
 st.caption(f"Input {h}x{w}, padding {pad_h} rows and {pad_w} columns in total → output "
            f"**{g.out_hw[0]}x{g.out_hw[1]}**, computed in {elapsed:.0f} ms.")
 
@@ -128,23 +129,24 @@ with cols[1]:
                                     pick=(row, col)),
                     width="stretch", on_select="rerun", selection_mode=("points",),
                     key="conv_map")
+ncc = None
 if is_patch:
     with cols[2], ui.guard("template matching"):
         ncc = conv.match_template(x, kernel)
         st.plotly_chart(conv.map_figure(ncc, title="Normalised cross-correlation",
                                         peak=True), width="stretch")
-        npeak = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
-        st.info(
-            f"**Template matching.** Each output is the dot product of the kernel with the "
-            f"patch under it, so it is largest where the image has the kernel's pattern: the "
-            f"patch you cut (top-left at row {ptop}, col {pleft}) is found by normalised "
-            f"cross-correlation at row {npeak[0]}, col {npeak[1]} (score {ncc.max():.2f}). "
-            f"The raw sum (★ at output row {peak[0]}, col {peak[1]}) also grows with plain "
-            "**brightness**: a bright region multiplies every positive weight by a big number. "
-            "Normalised cross-correlation subtracts both means and divides by both norms, so "
-            "only the pattern counts (1 = same pattern, 0 = unrelated; stride 1, no padding).",
-            icon=":material/target:")
-else:
+if ncc is not None:
+    npeak = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
+    st.info(
+        f"**Template matching.** Each output is the dot product of the kernel with the patch "
+        f"under it, so it is largest where the image has the kernel's pattern: the patch you "
+        f"cut (top-left at row {ptop}, col {pleft}) is found by normalised cross-correlation "
+        f"at row {npeak[0]}, col {npeak[1]} (score {ncc.max():.2f}). The raw sum (★ at output "
+        f"row {peak[0]}, col {peak[1]}) also grows with plain **brightness**: a bright region "
+        "multiplies every positive weight by a big number. Normalised cross-correlation "
+        "subtracts both means and divides by both norms, so only the pattern counts (1 = same "
+        "pattern, 0 = unrelated; stride 1, no padding).", icon=":material/target:")
+elif not is_patch:
     st.info(
         f"**Feature detection.** The map is large where the image under the kernel looks "
         f"like the kernel's pattern of positive and negative weights (★ = the maximum, "

@@ -20,6 +20,25 @@ def _pair_store() -> dict:
     return {}
 
 
+@st.cache_data(max_entries=256, show_spinner=False)
+def _unit(x, layer: str, row: int, col: int):
+    """The layer's activations and one unit's |gradient| map (cached per unit)."""
+    model = ui.get_model(MODEL)
+    return (receptive.layer_activation(model, layer, x),
+            receptive.effective_rf(model, layer, x, row, col))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _shift_probe(x, max_shift: int):
+    return pooling.shift_probe(ui.get_model(MODEL), x, range(max_shift + 1))
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def _pair_probe(key, max_shift: int):
+    pair, _, (val_x, _) = _pair_store()[key]
+    return {n: pooling.shift_probe(m, val_x[:60], range(max_shift + 1)) for n, m in pair.items()}
+
+
 choice = ui.image_picker()
 st.title("Pooling, pyramids and receptive fields")
 
@@ -65,7 +84,7 @@ rfs = receptive.receptive_fields(model)
 table = pd.DataFrame([{"layer": r.name, "operation": r.kind,
                        "output": f"{r.output_hw[0]}x{r.output_hw[1]}", "jump": r.jump,
                        "receptive field": f"{r.size}x{r.size}", "first centre": r.start}
-                      for r in rfs])
+                      for r in rfs if "x" in r.kind])  # conv and pooling layers
 tc = st.columns([3, 2])
 tc[0].markdown(f"**The built-in `{MODEL}`** (64x64 input)")
 tc[0].dataframe(table, hide_index=True, width="stretch")
@@ -89,8 +108,7 @@ with ui.guard("the layer builder"):
     if built:
         fig = px.line(x=[r.name for r in built], y=[r.size for r in built], markers=True,
                       labels={"x": "layer", "y": "receptive field (pixels)"},
-                      title=f"Receptive field per layer; the last sees {built[-1].size}x"
-                            f"{built[-1].size} of {in_size}x{in_size} pixels")
+                      title=f"Last layer sees {built[-1].size}x{built[-1].size} pixels")
         fig.add_bar(x=[r.name for r in built], y=[r.jump for r in built], name="jump",
                     opacity=0.35)
         fig.update_layout(height=330, margin=dict(l=10, r=10, t=50, b=10), showlegend=False,
@@ -121,21 +139,20 @@ x = None
 with ui.guard("the receptive field of this unit"):
     x = models.preprocess(MODEL, choice.image)[0]
     image64 = (np.clip(x, 0, 1) * 255).astype(np.uint8)
-    acts = receptive.layer_activation(model, layer, x)
-    erf = receptive.effective_rf(model, layer, x, row, col)
+    acts, erf = _unit(x, layer, row, col)
     top, left, bottom, right = rf.box(row, col, (64, 64))
     box = [(top, left, bottom, right, "yellow")]
     centre = (rf.start_hw[0] + row * rf.jump_hw[0], rf.start_hw[1] + col * rf.jump_hw[1])
     uc = st.columns(3)
-    uc[0].plotly_chart(conv.map_figure(acts.mean(axis=-1), title=f"{layer}: mean over "
-                                       f"channels ({oh}x{ow}), click a unit",
+    uc[0].plotly_chart(conv.map_figure(acts.mean(axis=-1),
+                                       title=f"{layer} ({oh}x{ow}): click a unit",
                                        colorscale="Viridis", symmetric=False,
                                        pick=(row, col), height=380),
                        width="stretch", on_select="rerun", selection_mode=("points",),
                        key="rf_map")
-    uc[1].plotly_chart(conv.map_figure(image64, title="Input 64x64, yellow: theoretical RF",
+    uc[1].plotly_chart(conv.map_figure(image64, title="Theoretical RF (yellow)",
                                        boxes=box, height=380), width="stretch")
-    uc[2].plotly_chart(conv.map_figure(erf, title="Effective RF: |∂unit/∂pixel|",
+    uc[2].plotly_chart(conv.map_figure(erf, title="Effective RF |∂unit/∂pixel|",
                                        colorscale="Hot", symmetric=False, boxes=box,
                                        height=380), width="stretch")
     if erf.max() == 0:
@@ -163,11 +180,12 @@ shifts = list(range(max_shift + 1))
 with ui.guard("the shift probe"):
     if x is None:
         st.stop()
-    probe = pooling.shift_probe(model, x, shifts)
+    probe = _shift_probe(x, max_shift)
     classes = models.class_names(MODEL)
     pred = [classes[i] for i in probe.predicted[0]]
     ch = st.columns(2)
-    df = pd.DataFrame(probe.change[1:], index=shifts[1:], columns=probe.layers)
+    shown = sorted({1, 2, 4, max_shift} & set(shifts[1:]))
+    df = pd.DataFrame(probe.change[shown], index=shown, columns=probe.layers)
     fig = px.line(df.T, markers=True, labels={"index": "layer", "value": "relative change",
                                               "variable": "shift (px)"},
                   title="‖a(shifted) − a(original)‖ / ‖a(original)‖ per layer")
@@ -198,8 +216,8 @@ if trained and key not in store:
                for n in ("pooled", "plain")}
         store[key] = pooling.train_pair(n_train=n_train, epochs=epochs, callbacks=cbs)
 if key in store:
-    pair, accuracy, (val_x, _) = store[key]
-    results = {n: pooling.shift_probe(m, val_x[:60], shifts) for n, m in pair.items()}
+    _, accuracy, _ = store[key]
+    results = _pair_probe(key, max_shift)
     pcs = st.columns(2)
     fig = px.line(pd.DataFrame({f"{n} ({accuracy[n]:.0%} val. accuracy)": r.same_prediction
                                 for n, r in results.items()}, index=shifts),

@@ -1,0 +1,88 @@
+"""The Pooling & receptive fields page in AppTest (tiny training settings)."""
+
+from __future__ import annotations
+
+import functools
+import json
+from pathlib import Path
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/2_Pooling_and_Receptive_Fields.py"
+
+
+@pytest.fixture
+def page():
+    st.cache_resource.clear()  # no trained pair left over from another test
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.switch_page(PAGE).run()
+    at.radio(key="image_source").set_value("Synthetic shape").run()  # 64x64, fast
+    assert not at.exception
+    return at
+
+
+def _info(at) -> str:
+    return "\n".join(i.value for i in at.info)
+
+
+def _figure_titles(at) -> list[str]:
+    titles = []
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec.get("layout", {}).get("title", {})
+        titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return titles
+
+
+def test_pooling_cuts_positions_and_cost(page):
+    at = page
+    assert "from 4,096 to 1,024 positions" in _info(at)  # 64x64 -> 32x32
+    assert "(4.0x fewer)" in _info(at)
+    at.select_slider(key="pool_size").set_value(3).run()
+    at.select_slider(key="pool_stride").set_value(3).run()
+    assert "from 4,096 to 441 positions" in _info(at)  # 21x21
+    at.radio(key="pool_mode").set_value("average").run()
+    assert "keeps the average of each 3x3 window" in _info(at)
+    assert not at.exception
+
+
+def test_receptive_field_table_and_builder(page):
+    at = page
+    table = at.dataframe[0].value
+    rows = dict(zip(table["layer"], table["receptive field"]))
+    assert rows["block1_conv1"] == "3x3" and rows["block3_conv2"] == "32x32"
+    assert not any("bn" in name for name in rows)  # only layers that change the field
+    # default builder: conv, conv, pool, conv, conv, pool, conv -> 24x24
+    assert any("Last layer sees 24x24 pixels" in t for t in _figure_titles(at))
+
+
+def test_unit_receptive_fields(page):
+    at = page
+    at.slider(key="rf_row").set_value(0).run()
+    at.slider(key="rf_col").set_value(5).run()
+    assert "Unit (0, 5) of **block2_conv2** can see a **14x14** square" in _info(at) or (
+        "switched off" in "\n".join(w.value for w in at.warning))
+    at.selectbox(key="rf_layer").set_value("block3_conv2").run()
+    assert not at.exception
+    text = _info(at) + "\n".join(w.value for w in at.warning)
+    assert "**32x32**" in text or "switched off" in text
+
+
+def test_shift_probe_and_trained_pair(page, monkeypatch):
+    from cnnviz import pooling
+
+    at = page
+    at.slider(key="shift_max").set_value(3).run()
+    assert any(t.startswith("Prediction: P(") for t in _figure_titles(at))
+    assert "Press the button to train the pair" in "\n".join(c.value for c in at.caption)
+    monkeypatch.setattr(pooling, "train_pair",
+                        functools.partial(pooling.train_pair, n_train=100, epochs=1))
+    button = next(b for b in at.button if b.label.startswith("Train both"))
+    button.click().run(timeout=240)
+    assert not at.exception
+    info = _info(at)
+    assert "Measured: after a 1-pixel shift the pooled model keeps" in info
+    assert any(t.startswith("Share of 60 validation images") for t in _figure_titles(at))
