@@ -1,0 +1,211 @@
+"""Transfer learning: reuse a pretrained CNN on a new, small task, in three phases,
+and measure what it buys you (concepts C14 and C15)."""
+
+import dataclasses
+
+import streamlit as st
+
+from cnnviz import ui
+
+ui.page_setup("Transfer learning")
+
+from cnnviz import train  # noqa: E402
+from cnnviz.errors import DatasetError  # noqa: E402
+
+st.title(":material/swap_horiz: Transfer learning")
+st.markdown(
+    "A network trained on one task has learnt features — edges, corners, curves, parts — "
+    "that are useful for others. With **few images** of a new task, start from those "
+    "features instead of from random weights:\n"
+    "1. **New head**: cut the pretrained network before its classifier, add a new one "
+    "for the new classes.\n"
+    "2. **Freeze the base, train the head**: only the new layers learn, so their random "
+    "start cannot damage the pretrained features.\n"
+    "3. **Fine-tune**: unfreeze the top layers of the base and train on at a *much lower* "
+    "learning rate. BatchNorm layers stay frozen (inference mode) throughout.")
+
+
+@st.cache_resource(show_spinner=False)
+def _store() -> train.ResultStore:
+    return train.ResultStore(max_entries=32)
+
+
+@st.cache_data(show_spinner="Preparing the images…", max_entries=8)
+def _split(settings: train.TransferSettings, zip_bytes: bytes | None) -> train.Split:
+    labeled = None
+    if settings.target == "zip":
+        from cnnviz.data import load_image_zip
+
+        labeled = load_image_zip(zip_bytes)
+    return train.transfer_split(settings, labeled)
+
+
+def _run(settings: train.TransferSettings, zip_bytes: bytes | None = None):
+    """Train (or fetch the stored result); partial results survive an interruption."""
+    key = (*settings.key(), hash(zip_bytes))
+    cached = _store().get(key)
+    if cached is not None:
+        return _remember(cached)
+    split = _split(settings, zip_bytes)
+    live = train.TransferResult(settings, split.description, split.class_names, runs={})
+    st.session_state["tr_result"] = live
+
+    def on_epoch(label, history):
+        name = label.split(":")[0]
+        live.runs[name] = train.TransferRun(name, history, stopped=True)
+
+    with ui.training_slot():
+        result = train.transfer_experiment(
+            ui.get_model(settings.base), split, settings, on_epoch=on_epoch,
+            callbacks=lambda label, n: [ui.KerasProgress(n, label)])
+    if result.complete:
+        _store().put(key, result)
+        _remember(result)
+    return result
+
+
+def _remember(result):
+    """Keep every finished result of this session for the comparison table."""
+    history = st.session_state.setdefault("tr_history", [])
+    if all(r is not result for r in history):
+        history.append(result)
+    return result
+
+
+BASES = {"shapes_cnn": "Shapes CNN (built-in, pretrained on 5 shapes)"}
+with ui.guard("the model list"):
+    from cnnviz.models import available_models
+
+    BASES |= {i.name: i.title for i in available_models() if i.name == "mobilenet_v2"
+              and i.usable}
+TARGETS = {"new_shapes": "New shapes: ring, hexagon, crescent (similar)",
+           "textures": "Textures: brick, grass, gravel (dissimilar)",
+           "faces": "Faces vs non-faces (dissimilar)",
+           **{k: train.DATASETS[k] for k in ("mnist", "fashion_mnist", "cifar10",
+                                               "cats_vs_dogs")},
+           "zip": "Your own zip of class folders"}
+d = train.TransferSettings()
+
+st.header("Run the three phases")
+with st.form("transfer"):
+    c1, c2, c3 = st.columns(3)
+    base = c1.selectbox("Pretrained base", list(BASES), format_func=BASES.get, key="tr_base")
+    target = c2.selectbox("New task", list(TARGETS), format_func=TARGETS.get, key="tr_target")
+    n_train = c3.slider("Training images per class", 3, 100, d.n_train, key="tr_n_train")
+    c4, c5, c6 = st.columns(3)
+    head = c4.selectbox("New head", list(train.HEADS), format_func=train.HEADS.get)
+    recipe = c5.selectbox("Recipe", list(train.RECIPES), format_func=train.RECIPES.get,
+                          key="tr_recipe")
+    unfreeze = c6.slider("Phase 3: unfreeze the top … layers", 1, 20, d.unfreeze,
+                         help="Counted among the layers with weights (BatchNorm excluded).")
+    c7, c8, c9 = st.columns(3)
+    head_epochs = c7.slider("Phase 2 epochs (head)", 1, 40, d.head_epochs, key="tr_head_epochs")
+    ft_epochs = c8.slider("Phase 3 epochs (fine-tune)", 0, 40, d.fine_tune_epochs,
+                          key="tr_ft_epochs")
+    ft_lr = c9.select_slider("Phase 3 learning rate", [1e-5, 3e-5, 1e-4, 3e-4, 1e-3],
+                             d.fine_tune_lr, help=f"Phase 2 uses {d.head_lr:g}; the "
+                             f"'high learning rate' recipe fine-tunes at {d.high_lr:g}.")
+    with st.expander("More settings"):
+        e1, e2, e3 = st.columns(3)
+        n_val = e1.slider("Validation images per class", 10, 100, d.n_val, key="tr_n_val")
+        seed = e2.number_input("Seed", 0, 10_000, d.seed)
+        scratch = e3.checkbox("Also train the same network from scratch", d.scratch)
+        zip_file = st.file_uploader("Your zip (one folder per class)", type="zip")
+    st.caption("Touching a control outside this box while it trains stops the training; "
+               "the epochs done so far are kept.")
+    go = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:")
+compare = st.button("Compare a similar and a dissimilar task (transfer and scratch on each, "
+                    "about 2 minutes)", icon=":material/compare_arrows:")
+
+settings = train.TransferSettings(
+    base=base, target=target, n_train=n_train, n_val=n_val, head=head, recipe=recipe,
+    head_epochs=head_epochs, fine_tune_epochs=ft_epochs, unfreeze=unfreeze,
+    fine_tune_lr=ft_lr, seed=int(seed), scratch=scratch)
+if go or compare:
+    with ui.guard("the training"):
+        zip_bytes = zip_file.getvalue() if target == "zip" and zip_file else None
+        if target == "zip" and zip_bytes is None and not compare:
+            raise DatasetError("Upload a zip of class folders first (under More settings).")
+        st.button("Stop training", icon=":material/stop:")
+        if compare:
+            for name in ("new_shapes", "textures"):
+                _run(dataclasses.replace(settings, target=name, scratch=True))
+            st.session_state["tr_result"] = None
+        else:
+            st.session_state["tr_result"] = _run(settings, zip_bytes)
+
+# ------------------------------------------------------------------ one result
+result = st.session_state.get("tr_result")
+if result is not None:
+    s = result.settings
+    transfer, scratch_run = result.transfer, result.scratch
+    st.header("Phases, parameters and curves")
+    if not result.complete:
+        st.warning("Training was stopped; showing the epochs that finished.",
+                   icon=":material/pause_circle:")
+    cols = st.columns(4)
+    if transfer is not None:
+        cols[0].metric("Transfer: val accuracy", f"{transfer.final_val_accuracy:.0%}")
+    if scratch_run is not None:
+        cols[1].metric("From scratch: val accuracy", f"{scratch_run.final_val_accuracy:.0%}")
+        if transfer is not None:
+            gain = transfer.final_val_accuracy - scratch_run.final_val_accuracy
+            cols[2].metric("Gain of transfer", f"{gain:+.0%}")
+    if transfer is not None and transfer.phases:
+        cols[3].metric("Val accuracy drop when phase 3 starts", f"{transfer.phase_drop():.0%}"
+                       if transfer.phase_drop() == transfer.phase_drop() else "–")
+        st.markdown(f"**Phase 1 · new head** on *{BASES.get(s.base, s.base)}* for "
+                    f"{len(result.class_names)} classes ({', '.join(result.class_names)}): "
+                    f"{train.HEADS[s.head]}. With its random weights it scores "
+                    f"{transfer.initial_val_accuracy:.0%} on validation.")
+        st.plotly_chart(train.parameter_figure(transfer.phases), width="stretch")
+        bn = ("BatchNorm moving statistics unchanged (largest change "
+              f"{transfer.batchnorm_change:.1g})" if transfer.batchnorm_change == 0
+              else f"BatchNorm statistics moved by up to {transfer.batchnorm_change:.3g}")
+        st.caption(f"Green = trainable, grey = frozen, per block of the network. {bn}.")
+    histories = {run.label: run.history for run in result.runs.values()}
+    bounds = {"transfer": [p.start_epoch for p in transfer.phases[1:]]} if transfer else {}
+    left, right = st.columns(2)
+    left.plotly_chart(train.history_figure(histories, "accuracy", boundaries=bounds),
+                      width="stretch")
+    right.plotly_chart(train.history_figure(histories, "loss", boundaries=bounds),
+                       width="stretch")
+    if transfer is not None and transfer.weight_change:
+        st.subheader("How far the pretrained weights moved")
+        st.plotly_chart(train.weight_change_figure({"transfer": transfer.weight_change}),
+                        width="stretch")
+        st.caption("‖W_after − W_pretrained‖ / ‖W_pretrained‖ per layer. With freezing and a "
+                   "low rate the base barely moves; without freezing or at a high rate the "
+                   "features the base learnt are overwritten.")
+    st.caption(
+        f"Data: {result.description}, {s.n_train} training and {s.n_val} validation images "
+        f"per class. Phase 2: {s.head_epochs} epochs at lr {s.head_lr:g}"
+        + ("" if s.recipe != "no_freeze" else " with nothing frozen")
+        + f"; phase 3: {s.fine_tune_epochs} epochs, top {s.unfreeze} layers, lr "
+        f"{s.high_lr if s.recipe == 'high_lr' else s.fine_tune_lr:g}. Scratch: "
+        f"{s.head_epochs + s.fine_tune_epochs} epochs at lr {s.scratch_lr:g}. Adam, batch "
+        f"{s.batch_size}, seed {s.seed}."
+        + (f" {result.seconds:.0f} s in total." if result.seconds else ""))
+
+# ------------------------------------------------------------------ all runs so far
+history = st.session_state.get("tr_history", [])
+if history:
+    st.header("Your runs, side by side")
+    rows = []
+    for r in history:
+        t, sc = r.transfer, r.scratch
+        rows.append({
+            "task": TARGETS.get(r.settings.target, r.settings.target),
+            "recipe": r.settings.recipe, "images/class": r.settings.n_train,
+            "transfer val acc": round(t.final_val_accuracy, 3),
+            "scratch val acc": round(sc.final_val_accuracy, 3) if sc else None,
+            "gain": round(t.final_val_accuracy - sc.final_val_accuracy, 3) if sc else None,
+            "phase-3 drop": round(t.phase_drop(), 3),
+            "max weight change": round(max(t.weight_change.values(), default=0.0), 3),
+            "seed": r.settings.seed, "seconds": round(r.seconds)})
+    st.dataframe(rows, hide_index=True, width="stretch")
+    st.caption("Transfer helps most when the new task looks like the old one (shapes → new "
+               "shapes) and less for a dissimilar one (shapes → textures or faces).")
+elif result is None:
+    st.info("Press **Run** to train (under a minute with the defaults), or compare a "
+            "similar and a dissimilar task.")

@@ -1,0 +1,72 @@
+"""The transfer-learning page renders and runs tiny three-phase trainings in AppTest."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/5_Transfer_Learning.py"
+
+
+@pytest.fixture
+def app():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def _tiny(at):
+    at.slider(key="tr_n_train").set_value(3)
+    at.slider(key="tr_head_epochs").set_value(1)
+    at.slider(key="tr_ft_epochs").set_value(1)
+    at.slider(key="tr_n_val").set_value(10)
+
+
+def _click(at, label):
+    next(b for b in at.button if b.label.startswith(label)).click()
+    at.run()
+    assert not at.exception, at.exception
+
+
+def test_page_renders_with_the_builtin_base(app):
+    assert app.title[0].value.endswith("Transfer learning")
+    assert app.selectbox(key="tr_base").value == "shapes_cnn"
+    assert app.info  # nothing trained yet: the page says how to start
+
+
+def test_tiny_run_shows_phases_curves_and_is_reused(app):
+    _tiny(app)
+    _click(app, "Run")
+    result = app.session_state["tr_result"]
+    assert result.complete and list(result.runs) == ["transfer", "from scratch"]
+    transfer = result.transfer
+    assert [p.epochs for p in transfer.phases] == [1, 1]
+    assert transfer.phases[0].trainable < transfer.phases[1].trainable
+    assert transfer.batchnorm_change == 0.0
+    labels = [m.label for m in app.metric]
+    assert "Gain of transfer" in labels and "From scratch: val accuracy" in labels
+    assert len(app.get("plotly_chart")) == 4  # parameters, accuracy, loss, weight change
+    assert len(app.dataframe) == 1
+    _click(app, "Run")  # same settings: the stored result, no retraining
+    assert app.session_state["tr_result"] is result
+    assert len(app.session_state["tr_history"]) == 1
+
+
+def test_compare_similar_and_dissimilar(app):
+    _tiny(app)
+    _click(app, "Run")  # commits the tiny settings of the form
+    _click(app, "Compare")
+    history = app.session_state["tr_history"]
+    assert [r.settings.target for r in history] == ["new_shapes", "textures"]
+    assert all(r.scratch is not None for r in history)
+    assert app.dataframe[0].value.shape[0] == 2
+
+
+def test_zip_without_upload_is_a_polite_error(app):
+    app.selectbox(key="tr_target").set_value("zip")
+    _click(app, "Run")
+    assert any("zip" in e.value for e in app.error)
