@@ -74,3 +74,18 @@ def test_trust_checks_run_from_their_forms(page):
     assert gradcam["pointing game"] >= 0.7 and gradcam["energy inside"] > 2 * gradcam["chance"]
     auc = at.dataframe[1].value  # deletion / insertion for this image
     assert list(auc["map"]) == ["Grad-CAM", "random"]
+
+
+@pytest.mark.slow  # builds and saves a MobileNetV2 for the fake cache, then loads it
+def test_mobilenet_v2_with_cached_weights(fake_imagenet_home):
+    """ImageNet model (random weights from the fake Keras cache): 1000 classes, 7x7 maps."""
+    import streamlit as st
+
+    st.cache_resource.clear()  # the model list is cached; it must see the fake cache
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240).run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="model").set_value("mobilenet_v2").run()
+    assert not at.exception and not at.error
+    assert at.selectbox(key="gc_layer_mobilenet_v2").value == "out_relu"
+    assert "outputs 1280 feature maps of 7×7" in _text(at)
+    st.cache_resource.clear()
