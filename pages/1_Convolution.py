@@ -103,17 +103,8 @@ st.caption(f"Input {h}x{w}, padding {pad_h} rows and {pad_w} columns in total �
 st.header("3 · The response map")
 oh, ow = response.shape
 peak = np.unravel_index(int(np.argmax(response)), response.shape)
-event = st.session_state.get("conv_map")
-points = (event or {}).get("selection", {}).get("points", [])
-if points:  # a click on the map: move the sliders there (once per click)
-    clicked = (int(round(points[0]["y"])), int(round(points[0]["x"])))
-    if st.session_state.get("conv_last_click") != clicked:
-        st.session_state["conv_last_click"] = clicked
-        st.session_state["conv_row"], st.session_state["conv_col"] = clicked
-for key, limit, default in (("conv_row", oh - 1, peak[0]), ("conv_col", ow - 1, peak[1])):
-    if key not in st.session_state or st.session_state[key] > limit:
-        st.session_state[key] = int(min(default, limit))
-row, col = st.session_state["conv_row"], st.session_state["conv_col"]
+row, col, pick_ver = conv.resolve_pick(st.session_state, "conv",
+                                       st.session_state.get("conv_map"), (oh, ow), peak)
 window = conv.window_at(x, kernel, row, col, stride=stride, padding=padding, dilation=dilation)
 win_box = (max(window.rows[0], 0), max(window.cols[0], 0), min(window.rows[-1], h - 1),
            min(window.cols[-1], w - 1), "lime")
@@ -158,8 +149,8 @@ elif not is_patch:
 st.header("4 · One output pixel, step by step")
 st.caption("Click the response map above, or use the sliders.")
 sc = st.columns(2)
-sc[0].slider("Output row", 0, oh - 1, key="conv_row")
-sc[1].slider("Output column", 0, ow - 1, key="conv_col")
+sc[0].slider("Output row", 0, oh - 1, row, key=f"conv_row_{pick_ver}")
+sc[1].slider("Output column", 0, ow - 1, col, key=f"conv_col_{pick_ver}")
 if colour:
     channel = st.radio("Channel to show", ["R", "G", "B"], horizontal=True, key="conv_ch")
     ci = "RGB".index(channel)

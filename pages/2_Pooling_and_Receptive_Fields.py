@@ -122,19 +122,11 @@ layer = st.selectbox("Layer of the shapes CNN", names, index=names.index("block2
                      key="rf_layer")
 rf = rfs[names.index(layer)]
 oh, ow = rf.output_hw
-event = st.session_state.get("rf_map")
-points = (event or {}).get("selection", {}).get("points", [])
-if points:  # a click on the feature map moves the sliders there, once per click
-    clicked = (int(round(points[0]["y"])), int(round(points[0]["x"])))
-    if st.session_state.get("rf_last_click") != clicked:
-        st.session_state["rf_last_click"] = clicked
-        st.session_state["rf_row"], st.session_state["rf_col"] = clicked
-for key, limit in (("rf_row", oh - 1), ("rf_col", ow - 1)):
-    if key not in st.session_state or st.session_state[key] > limit:
-        st.session_state[key] = limit // 2
+row, col, pick_ver = conv.resolve_pick(st.session_state, "rf", st.session_state.get("rf_map"),
+                                       (oh, ow), (oh // 2, ow // 2))
 sc = st.columns(2)
-row = sc[0].slider("Unit row", 0, oh - 1, key="rf_row")
-col = sc[1].slider("Unit column", 0, ow - 1, key="rf_col")
+row = sc[0].slider("Unit row", 0, oh - 1, row, key=f"rf_row_{pick_ver}")
+col = sc[1].slider("Unit column", 0, ow - 1, col, key=f"rf_col_{pick_ver}")
 x = None
 with ui.guard("the receptive field of this unit"):
     x = models.preprocess(MODEL, choice.image)[0]

@@ -26,6 +26,10 @@ def _text(at) -> str:
                      + [i.value for i in at.info] + [c.value for c in at.caption])
 
 
+def _slider(at, label):
+    return next(s for s in at.slider if s.label == label)
+
+
 def _use_shape(at):
     """Switch the shared picker to a 64x64 synthetic shape (small and fast)."""
     at.radio(key="image_source").set_value("Synthetic shape").run()
@@ -49,9 +53,19 @@ def test_window_products_sum_to_the_map_value(page):
     match = re.search(r"Sum of all (\d+) products = \*\*(-?[\d.]+)\*\*, the value in the map: "
                       r"(-?\d+\.\d+)", text)
     assert match and match.group(2) == match.group(3)
-    at.slider(key="conv_row").set_value(3).run()
-    at.slider(key="conv_col").set_value(5).run()
+    _slider(at, "Output row").set_value(3).run()
+    _slider(at, "Output column").set_value(5).run()
     assert "Output pixel (row 3, col 5)" in _text(at)
+
+
+def test_a_click_on_the_map_moves_the_sliders(page):
+    at = page
+    at.session_state["conv_map"] = {"selection": {"points": [{"x": 9, "y": 4}]}}
+    at.run()
+    assert _slider(at, "Output row").value == 4 and _slider(at, "Output column").value == 9
+    assert "Output pixel (row 4, col 9)" in _text(at)
+    _slider(at, "Output column").set_value(11).run()  # the old click does not win again
+    assert "Output pixel (row 4, col 11)" in _text(at)
 
 
 def test_knobs_update_the_formula_and_output(page):

@@ -61,8 +61,8 @@ def test_receptive_field_table_and_builder(page):
 
 def test_unit_receptive_fields(page):
     at = page
-    at.slider(key="rf_row").set_value(0).run()
-    at.slider(key="rf_col").set_value(5).run()
+    next(s for s in at.slider if s.label == "Unit row").set_value(0).run()
+    next(s for s in at.slider if s.label == "Unit column").set_value(5).run()
     assert "Unit (0, 5) of **block2_conv2** can see a **14x14** square" in _info(at) or (
         "switched off" in "\n".join(w.value for w in at.warning))
     at.selectbox(key="rf_layer").set_value("block3_conv2").run()
