@@ -110,25 +110,29 @@ win_box = (max(window.rows[0], 0), max(window.cols[0], 0), min(window.rows[-1], 
            min(window.cols[-1], w - 1), "lime")
 
 is_patch = patch_box is not None
-cols = st.columns(3 if is_patch else 2)
+cols = st.columns(2)
 with cols[0]:
     boxes = [b for b in (patch_box, win_box) if b is not None]
     st.plotly_chart(conv.map_figure(image_u8, title="Input (yellow: patch, green: window)",
                                     boxes=boxes), width="stretch")
 with cols[1]:
+    signed = bool(response.min() < 0)  # all-positive maps get a sequential scale
     st.plotly_chart(conv.map_figure(response, title="Raw response = weighted sum", peak=True,
-                                    pick=(row, col)),
+                                    pick=(row, col), symmetric=signed,
+                                    colorscale="RdBu_r" if signed else "Viridis"),
                     width="stretch", on_select="rerun", selection_mode=("points",),
                     key="conv_map")
 ncc = None
 if is_patch:
-    with cols[2], ui.guard("template matching"):
+    cols = st.columns(2)
+    with cols[0], ui.guard("template matching"):
         ncc = conv.match_template(x, kernel)
         st.plotly_chart(conv.map_figure(ncc, title="Normalised cross-correlation",
                                         peak=True), width="stretch")
 if ncc is not None:
     npeak = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
-    st.info(
+    cols[1].markdown("####\n")  # line the note up with the map
+    cols[1].info(
         f"**Template matching.** Each output is the dot product of the kernel with the patch "
         f"under it, so it is largest where the image has the kernel's pattern: the patch you "
         f"cut (top-left at row {ptop}, col {pleft}) is found by normalised cross-correlation "
@@ -188,9 +192,9 @@ if colour:
     with ui.guard("the per-channel maps"):
         parts = conv.convolve_channels(x, kernel, stride=stride, padding=padding,
                                        dilation=dilation)
-        pc = st.columns(4)
-        for i, label in enumerate(("R part", "G part", "B part")):
-            pc[i].plotly_chart(conv.map_figure(parts[..., i], title=label, height=300),
-                               width="stretch")
-        pc[3].plotly_chart(conv.map_figure(parts.sum(axis=2), title="= sum (the response)",
-                                           height=300), width="stretch")
+        maps = [parts[..., i] for i in range(3)] + [parts.sum(axis=2)]
+        titles = ("R part", "+ G part", "+ B part", "= the response")
+        for i in range(4):
+            if i % 2 == 0:
+                pc = st.columns(2)
+            pc[i % 2].plotly_chart(conv.map_figure(maps[i], title=titles[i]), width="stretch")

@@ -53,8 +53,8 @@ fmap = np.maximum(conv.convolve(gray, conv.classic_kernel("Sobel x"), padding="s
 with ui.guard("pooling"):
     pooled = pooling.pool2d(fmap, size, stride, mode)
     fc = st.columns(2)
-    fc[0].plotly_chart(conv.map_figure(fmap, title=f"Feature map {fmap.shape[0]}x"
-                                       f"{fmap.shape[1]} (ReLU of a vertical-edge filter)",
+    fc[0].plotly_chart(conv.map_figure(fmap, title=f"Edge map {fmap.shape[0]}x"
+                                       f"{fmap.shape[1]} (ReLU of Sobel x)",
                                        colorscale="Viridis", symmetric=False, height=380),
                        width="stretch")
     fc[1].plotly_chart(conv.map_figure(pooled, title=f"After {mode} pooling: "
@@ -163,10 +163,12 @@ with ui.guard("the receptive field of this unit"):
 # ------------------------------------------------------- 4. shift invariance probe
 st.header("4 · Shift the image: how much does each layer change?")
 st.markdown(
-    "Convolution moves with the input (shift the image, the map shifts). Pooling keeps only "
-    "the max or mean of each window, so a feature that moves a little often stays in the "
-    "same pooled cell: deep layers change **less** — a *little* shift invariance, not a "
-    "guarantee.")
+    "Convolution moves *with* the input: shift the image and every feature map shifts too, "
+    "so compared position by position it changes. Max pooling keeps only the strongest "
+    "response in each window, so a feature that moves by less than a window often stays in "
+    "the same pooled cell: a *little* shift invariance, not a guarantee (a shift across a "
+    "window border still changes the output). First the built-in shapes CNN on your image, "
+    "then a controlled experiment with and without pooling.")
 max_shift = st.slider("Shift the image right by up to (pixels)", 1, 16, 8, key="shift_max")
 shifts = list(range(max_shift + 1))
 with ui.guard("the shift probe"):
@@ -189,6 +191,9 @@ with ui.guard("the shift probe"):
     fig.update_traces(textposition="top center")
     fig.update_layout(height=380, yaxis_range=[0, 1.1], font=dict(size=14))
     ch[1].plotly_chart(fig, width="stretch")
+    st.caption("The shapes CNN ends with global average pooling, which discards position "
+               "altogether, so its prediction usually moves much less than its feature maps. "
+               "It only knows five shapes: on a photo it still has to pick one of them.")
 
 st.subheader("With pooling vs without")
 st.markdown(
