@@ -506,9 +506,11 @@ def unfreeze_all(model) -> None:
 
 
 def base_weights(model) -> dict[str, list[np.ndarray]]:
-    """Copies of the weights of every base layer (not the head), by layer name."""
+    """Copies of the weights of every base layer with a kernel (not the head, not
+    BatchNorm, whose scale and shift stay frozen), by layer name."""
     return {layer.name: [np.array(w) for w in layer.get_weights()]
-            for layer in model.layers if layer.weights and not is_head(layer)}
+            for layer in model.layers
+            if getattr(layer, "kernel", None) is not None and not is_head(layer)}
 
 
 def weight_change(before: dict, after: dict) -> dict[str, float]:
@@ -809,9 +811,10 @@ def parameter_figure(phases: list[Phase]):
                 y=blocks, x=[row[key] for row in phase.counts], orientation="h", name=name,
                 marker_color=colour, showlegend=col == 1,
                 text=[f"{row[key]:,}" if row[key] else "" for row in phase.counts],
-                textposition="auto"), row=1, col=col)
-    fig.update_layout(barmode="stack", font=_FONT, height=120 + 34 * len(phases[0].counts)
-                      if phases else 300, margin={"l": 10, "r": 10, "t": 80, "b": 10},
+                textposition="inside", insidetextanchor="middle"), row=1, col=col)
+    fig.update_layout(barmode="stack", font=_FONT, uniformtext={"minsize": 12, "mode": "hide"},
+                      height=120 + 34 * len(phases[0].counts) if phases else 300,
+                      margin={"l": 10, "r": 10, "t": 80, "b": 10},
                       legend={"orientation": "h", "y": -0.15})
     fig.update_yaxes(autorange="reversed")
     fig.update_annotations(font={"size": 14})

@@ -133,11 +133,14 @@ if submitted:
             def on_epoch(label, history):
                 live.runs[label] = train.Run(label, history, stopped=True)
 
-            st.button("Stop training", icon=":material/stop:")
-            with ui.training_slot():
-                result = train.augmentation_experiment(
-                    split, spec, settings, on_epoch=on_epoch,
-                    callbacks=lambda label, n: [ui.KerasProgress(n, label)])
+            live_area = st.empty()
+            with live_area.container():
+                st.button("Stop training", icon=":material/stop:")
+                with ui.training_slot():
+                    result = train.augmentation_experiment(
+                        split, spec, settings, on_epoch=on_epoch,
+                        callbacks=lambda label, n: [ui.KerasProgress(n, label)])
+            live_area.empty()
             st.session_state["aug_result"] = result
             if result.complete:
                 _store().put(key, result)

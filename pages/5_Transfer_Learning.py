@@ -126,13 +126,16 @@ if go or compare:
         zip_bytes = zip_file.getvalue() if target == "zip" and zip_file else None
         if target == "zip" and zip_bytes is None and not compare:
             raise DatasetError("Upload a zip of class folders first (under More settings).")
-        st.button("Stop training", icon=":material/stop:")
-        if compare:
-            for name in ("new_shapes", "textures"):
-                _run(dataclasses.replace(settings, target=name, scratch=True))
-            st.session_state["tr_result"] = None
-        else:
-            st.session_state["tr_result"] = _run(settings, zip_bytes)
+        live_area = st.empty()
+        with live_area.container():
+            st.button("Stop training", icon=":material/stop:")
+            if compare:
+                for name in ("new_shapes", "textures"):
+                    _run(dataclasses.replace(settings, target=name, scratch=True))
+                st.session_state["tr_result"] = None
+            else:
+                st.session_state["tr_result"] = _run(settings, zip_bytes)
+        live_area.empty()
 
 # ------------------------------------------------------------------ one result
 result = st.session_state.get("tr_result")
