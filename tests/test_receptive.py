@@ -162,3 +162,66 @@ def test_unsupported_and_bad_inputs_raise_cnnviz_errors():
     with pytest.raises(ModelError):
         receptive.receptive_fields(free)
     assert receptive.receptive_fields(free, input_size=10)[0].output_hw == (8, 8)
+
+
+# ------------------------------------------------------------------ pooling helpers
+def test_pool2d_matches_keras_pooling():
+    from cnnviz import pooling
+
+    rng = np.random.default_rng(3)
+    fmap = rng.normal(size=(13, 10, 4)).astype("float32")
+    for size, stride in [(2, None), (3, 2), (2, 1), (4, 3)]:
+        s = stride or size
+        for mode, layer in (("max", layers.MaxPooling2D), ("average", layers.AveragePooling2D)):
+            ref = np.asarray(layer(size, strides=s)(fmap[None]))[0]
+            ours = pooling.pool2d(fmap, size, stride, mode)
+            np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+    assert pooling.pool2d(fmap[..., 0], 2).shape == (6, 5)
+    with pytest.raises(CnnvizError):
+        pooling.pool2d(fmap, 14)
+    with pytest.raises(CnnvizError):
+        pooling.pool2d(fmap, 2, 0)
+    with pytest.raises(CnnvizError):
+        pooling.pool2d(fmap, 2, mode="median")
+
+
+def test_shift_image_and_costs():
+    from cnnviz import pooling
+
+    image = np.arange(30).reshape(5, 6)
+    moved = pooling.shift_image(image, 2)
+    np.testing.assert_array_equal(moved[:, 2:], image[:, :-2])
+    np.testing.assert_array_equal(moved[:, :2], image[:, :1].repeat(2, axis=1))  # edge copied
+    np.testing.assert_array_equal(pooling.shift_image(image, -1, 1)[1:, :-1], image[:-1, 1:])
+    with pytest.raises(CnnvizError):
+        pooling.shift_image(image, 6)
+    assert pooling.conv_macs(32, 32, 3, 64, 64) == 4 * pooling.conv_macs(16, 16, 3, 64, 64)
+
+
+def test_shift_probe_on_a_known_model():
+    """Global pooling of a conv map is shift invariant on a flat background: the
+    conv layer changes, the prediction does not."""
+    from cnnviz import pooling
+
+    inp = keras.Input((24, 24, 1))
+    conv = layers.Conv2D(2, 3, padding="same", name="conv")(inp)
+    out = layers.Dense(2, name="logits")(layers.GlobalMaxPooling2D(name="gmp")(conv))
+    model = keras.Model(inp, out)
+    image = np.zeros((24, 24, 1), dtype="float32")
+    image[8:12, 6:10] = 1.0  # a square far from the borders
+    probe = pooling.shift_probe(model, image, [0, 1, 3])
+    assert probe.layers == ["conv"]
+    assert probe.change[0, 0] == 0 and probe.change[1, 0] > 0.1
+    np.testing.assert_allclose(probe.prob_original, probe.prob_original[0], atol=1e-5)
+    assert probe.same_prediction.tolist() == [1.0, 1.0, 1.0]
+    batch = pooling.shift_probe(model, np.stack([image, image]), [1, 2])
+    assert batch.shifts == [0, 1, 2] and batch.predicted.shape == (2, 3)
+
+
+def test_mass_radius():
+    erf = np.zeros((11, 11))
+    erf[5, 5] = 1.0
+    assert receptive.mass_radius(erf, (5, 5)) == 0
+    erf[5, 8] = 3.0  # three quarters of the mass 3 pixels away
+    assert receptive.mass_radius(erf, (5, 5), 0.5) == 3
+    assert receptive.mass_radius(np.zeros((4, 4)), (1, 1)) == 0
