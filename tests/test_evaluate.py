@@ -39,6 +39,15 @@ def test_low_resolution_maps_are_upsampled_to_the_mask():
     assert evaluate.energy_inside(coarse, masks)[0] > 0.7  # bilinear ramps spill a little
 
 
+def test_random_coarse_maps_point_at_chance():
+    """The peak of a random 16x16 map lands on the object as often as its area share."""
+    from cnnviz.data import make_shapes
+
+    shapes = make_shapes(300, seed=5)
+    hits = evaluate.pointing_game(evaluate.random_maps((300, 16, 16), seed=3), shapes.masks)
+    assert abs(hits.mean() - shapes.masks.mean()) < 0.05
+
+
 def test_spearman():
     a = np.arange(16.0).reshape(4, 4)
     assert evaluate.spearman(a, a**3) == pytest.approx(1.0)
