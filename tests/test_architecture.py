@@ -124,3 +124,37 @@ def test_residual_projection_only_when_shapes_change():
     assert proj.params - same.params == 8 * 8 + 4 * 8
     assert proj.shape == (4, 4, 8)
     assert np.isclose(same.params, 2 * 9 * 64 + 2 * 4 * 8)
+
+
+# ---------------------------------------------------------------- residual vs plain
+
+
+def test_plain_gradients_vanish_residual_stay_flat():
+    from cnnviz import residual as R
+
+    result = R.compare(R.Settings(depth=12, steps=8, train_images=64, batch=32))
+    s = R.summary(result)
+    # plain sigmoid stack: the first layer gets a tiny fraction of the last layer's gradient
+    assert s["plain_init"]["first_over_last"] < 1e-4
+    # identity shortcuts: the same layers, the same weights, but a flat profile
+    assert 0.2 < s["residual_init"]["first_over_last"] < 5
+    norms = np.asarray(result["residual"]["init"])
+    assert norms.max() / norms.min() < 5
+    # the plain net's first layer moves much less in training than the residual's
+    assert result["plain"]["moved"][0] < 0.5 * result["residual"]["moved"][0]
+    assert len(result["plain"]["loss"]) == 8 and np.isfinite(result["residual"]["loss"]).all()
+    assert R.gradient_figure(result).layout.yaxis.type == "log"
+    assert len(R.loss_figure(result).data) == 2
+
+
+def test_tf_stack_is_the_keras_stack():
+    from cnnviz import residual as R
+    from cnnviz.data import make_shapes
+
+    settings = R.Settings(depth=4, activation="tanh")
+    images = make_shapes(4, size=settings.size, seed=3).images
+    for residual in (False, True):
+        model = R.keras_stack(settings, residual=residual)
+        expected = np.asarray(model(images))
+        np.testing.assert_allclose(R.forward(settings, images, residual=residual), expected,
+                                   rtol=1e-4, atol=1e-5)
