@@ -10,6 +10,7 @@ from cnnviz import ui
 ui.page_setup("Pooling & receptive fields")
 
 from cnnviz import conv, models, pooling, receptive  # noqa: E402
+from cnnviz.images import overlay  # noqa: E402
 
 MODEL = "shapes_cnn"
 
@@ -49,7 +50,7 @@ mode = pc[0].radio("Pooling", ["max", "average"], horizontal=True, key="pool_mod
 size = pc[1].select_slider("Window", [2, 3, 4], value=2, key="pool_size")
 stride = pc[2].select_slider("Stride", [1, 2, 3, 4], value=size, key="pool_stride")
 gray = conv.to_gray(conv.shrink(choice.image, 96))
-fmap = np.maximum(conv.convolve(gray, conv.classic_kernel("Sobel x"), padding="same"), 0)
+fmap = np.maximum(conv.convolve(gray, conv.classic_kernel("Sobel x")), 0)  # no padding edge
 with ui.guard("pooling"):
     pooled = pooling.pool2d(fmap, size, stride, mode)
     fc = st.columns(2)
@@ -142,7 +143,8 @@ with ui.guard("the receptive field of this unit"):
                                        pick=(row, col), height=380),
                        width="stretch", on_select="rerun", selection_mode=("points",),
                        key="rf_map")
-    uc[1].plotly_chart(conv.map_figure(image64, title="Theoretical RF (yellow)",
+    shown = overlay(image64, erf, alpha=0.55, colormap="magma") if erf.max() > 0 else image64
+    uc[1].plotly_chart(conv.map_figure(shown, title="Theoretical RF (box), effective RF",
                                        boxes=box, height=380), width="stretch")
     uc[2].plotly_chart(conv.map_figure(erf, title="Effective RF |∂unit/∂pixel|",
                                        colorscale="Hot", symmetric=False, boxes=box,

@@ -39,11 +39,11 @@ def _figure_titles(at) -> list[str]:
 
 def test_pooling_cuts_positions_and_cost(page):
     at = page
-    assert "from 4,096 to 1,024 positions" in _info(at)  # 64x64 -> 32x32
+    assert "from 3,844 to 961 positions" in _info(at)  # 62x62 edge map -> 31x31
     assert "(4.0x fewer)" in _info(at)
     at.select_slider(key="pool_size").set_value(3).run()
     at.select_slider(key="pool_stride").set_value(3).run()
-    assert "from 4,096 to 441 positions" in _info(at)  # 21x21
+    assert "from 3,844 to 400 positions" in _info(at)  # 20x20
     at.radio(key="pool_mode").set_value("average").run()
     assert "keeps the average of each 3x3 window" in _info(at)
     assert not at.exception
