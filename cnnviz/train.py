@@ -160,6 +160,20 @@ def user_split(labeled, *, n_train: int, n_val: int, size: int = 64, seed: int =
                            description="your images")
 
 
+def labeled_from_photos(photos: dict[str, list], *, size: int = 64):
+    """Photos collected per class (e.g. with a camera) as a ``LabeledImages``."""
+    from cnnviz.augment import thumbnail
+    from cnnviz.data import LabeledImages
+
+    names = tuple(name for name, images in photos.items() if len(images))
+    if len(names) < 2:
+        raise DatasetError("Take photos of at least two classes first.")
+    images = [thumbnail(image, size) for name in names for image in photos[name]]
+    labels = [i for i, name in enumerate(names) for _ in photos[name]]
+    return LabeledImages(np.stack(images).astype(np.float32) / 255.0,
+                         np.array(labels, dtype=np.int64), names, description="your photos")
+
+
 # --------------------------------------------------------------------------- fitting
 
 

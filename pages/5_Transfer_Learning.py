@@ -2,6 +2,7 @@
 and measure what it buys you (concepts C14 and C15)."""
 
 import dataclasses
+import hashlib
 
 import streamlit as st
 
@@ -31,22 +32,37 @@ def _store() -> train.ResultStore:
 
 
 @st.cache_data(show_spinner="Preparing the images…", max_entries=8)
-def _split(settings: train.TransferSettings, zip_bytes: bytes | None) -> train.Split:
-    labeled = None
-    if settings.target == "zip":
+def _split(settings: train.TransferSettings, data_key: str | None, _labeled) -> train.Split:
+    return train.transfer_split(settings, _labeled)
+
+
+def _user_data(target: str, zip_file):
+    """(the student's own images, a key naming their content) for the zip / camera tasks."""
+    if target == "zip":
+        if zip_file is None:
+            raise DatasetError("Upload a zip of class folders first (under More settings).")
         from cnnviz.data import load_image_zip
 
-        labeled = load_image_zip(zip_bytes)
-    return train.transfer_split(settings, labeled)
+        data = zip_file.getvalue()
+        return load_image_zip(data), hashlib.sha1(data).hexdigest()
+    if target == "camera":
+        photos = st.session_state.get("tr_photos", {})
+        digest = hashlib.sha1()
+        for name, images in photos.items():
+            digest.update(name.encode())
+            for image in images:
+                digest.update(image.tobytes())
+        return train.labeled_from_photos(photos), digest.hexdigest()
+    return None, None
 
 
-def _run(settings: train.TransferSettings, zip_bytes: bytes | None = None):
+def _run(settings: train.TransferSettings, labeled=None, data_key: str | None = None):
     """Train (or fetch the stored result); partial results survive an interruption."""
-    key = (*settings.key(), hash(zip_bytes))
+    key = (*settings.key(), data_key)
     cached = _store().get(key)
     if cached is not None:
         return _remember(cached)
-    split = _split(settings, zip_bytes)
+    split = _split(settings, data_key, labeled)
     live = train.TransferResult(settings, split.description, split.class_names, runs={})
     st.session_state["tr_result"] = live
 
@@ -83,7 +99,8 @@ TARGETS = {"new_shapes": "New shapes: ring, hexagon, crescent (similar)",
            "faces": "Faces vs non-faces (dissimilar)",
            **{k: train.DATASETS[k] for k in ("mnist", "fashion_mnist", "cifar10",
                                                "cats_vs_dogs")},
-           "zip": "Your own zip of class folders"}
+           "zip": "Your own zip of class folders",
+           "camera": "Your camera photos (collect them below)"}
 d = train.TransferSettings()
 
 st.header("Run the three phases")
@@ -117,15 +134,37 @@ with st.form("transfer"):
 compare = st.button("Compare a similar and a dissimilar task (transfer and scratch on each, "
                     "about 2 minutes)", icon=":material/compare_arrows:")
 
+with st.expander("Collect your own classes with the camera (Teachable-Machine style)",
+                 icon=":material/photo_camera:"):
+    st.markdown("Type a class name, then take photos: each new photo is added to that "
+                "class. Take at least (images per class + 1) photos of two or more classes, "
+                "then choose *Your camera photos* as the new task.")
+    photos = st.session_state.setdefault("tr_photos", {})
+    left, right = st.columns(2)
+    photo_class = left.text_input("Class of the next photos", "class A", max_chars=40)
+    shot = right.camera_input("Photo", key="tr_camera")
+    if shot is not None and st.session_state.get("tr_last_shot") != shot.file_id:
+        st.session_state["tr_last_shot"] = shot.file_id
+        with ui.guard("your photo"):
+            from cnnviz.augment import thumbnail
+            from cnnviz.images import load_image
+
+            image = thumbnail(load_image(shot.getvalue()), 96)
+            photos.setdefault(photo_class.strip() or "unnamed", []).append(image)
+    if photos:
+        left.dataframe([{"class": k, "photos": len(v)} for k, v in photos.items()],
+                       hide_index=True)
+        if left.button("Forget all photos", icon=":material/delete:"):
+            photos.clear()
+            st.rerun()
+
 settings = train.TransferSettings(
     base=base, target=target, n_train=n_train, n_val=n_val, head=head, recipe=recipe,
     head_epochs=head_epochs, fine_tune_epochs=ft_epochs, unfreeze=unfreeze,
     fine_tune_lr=ft_lr, seed=int(seed), scratch=scratch)
 if go or compare:
     with ui.guard("the training"):
-        zip_bytes = zip_file.getvalue() if target == "zip" and zip_file else None
-        if target == "zip" and zip_bytes is None and not compare:
-            raise DatasetError("Upload a zip of class folders first (under More settings).")
+        labeled, data_key = (None, None) if compare else _user_data(target, zip_file)
         live_area = st.empty()
         with live_area.container():
             st.button("Stop training", icon=":material/stop:")
@@ -134,7 +173,7 @@ if go or compare:
                     _run(dataclasses.replace(settings, target=name, scratch=True))
                 st.session_state["tr_result"] = None
             else:
-                st.session_state["tr_result"] = _run(settings, zip_bytes)
+                st.session_state["tr_result"] = _run(settings, labeled, data_key)
         live_area.empty()
 
 # ------------------------------------------------------------------ one result

@@ -67,3 +67,30 @@ def test_zip_without_upload_is_a_polite_error(app):
     _submit(app)
     assert not app.exception
     assert any("zip" in e.value for e in app.error)
+
+
+def test_experiment_on_an_uploaded_zip(app):
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    rng = np.random.default_rng(0)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for name, channel in (("red", 0), ("green", 1)):
+            for i in range(8):
+                image = rng.integers(0, 60, (24, 24, 3)).astype(np.uint8)
+                image[..., channel] = 220
+                png = io.BytesIO()
+                Image.fromarray(image).save(png, format="PNG")
+                archive.writestr(f"{name}/{i}.png", png.getvalue())
+    app.selectbox(key="aug_dataset").set_value("zip")
+    app.slider(key="aug_n_train").set_value(5)
+    app.slider(key="aug_epochs").set_value(5)
+    app.get("file_uploader")[0].set_value(("colours.zip", buffer.getvalue(), "application/zip"))
+    _submit(app)
+    assert not app.exception, app.exception
+    result = app.session_state["aug_result"]
+    assert result.complete and "your images" in result.description

@@ -70,3 +70,30 @@ def test_zip_without_upload_is_a_polite_error(app):
     app.selectbox(key="tr_target").set_value("zip")
     _click(app, "Run")
     assert any("zip" in e.value for e in app.error)
+
+
+def test_camera_photos_as_the_new_task(app):
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    red = np.zeros((80, 80, 3), np.uint8)
+    red[..., 0] = 200
+    blue = np.zeros((80, 80, 3), np.uint8)
+    blue[..., 2] = 200
+    app.session_state["tr_photos"] = {
+        "red": [np.clip(red + rng.integers(0, 40, red.shape), 0, 255).astype(np.uint8)
+                for _ in range(5)],
+        "blue": [np.clip(blue + rng.integers(0, 40, blue.shape), 0, 255).astype(np.uint8)
+                 for _ in range(5)]}
+    _tiny(app)
+    app.selectbox(key="tr_target").set_value("camera")
+    _click(app, "Run")
+    result = app.session_state["tr_result"]
+    assert result.complete and result.class_names == ("red", "blue")
+    assert result.description == "your images"
+
+
+def test_camera_task_without_photos_is_a_polite_error(app):
+    app.selectbox(key="tr_target").set_value("camera")
+    _click(app, "Run")
+    assert any("two classes" in e.value for e in app.error)
