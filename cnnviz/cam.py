@@ -39,7 +39,10 @@ from cnnviz.errors import ModelError
 #: Pseudo layer name: take gradients with respect to the model's input.
 INPUT = "<input>"
 
-EPS = 1e-8
+#: added to each map's max before dividing: keeps an all-zero map at zero (no NaN)
+#: without flattening a map whose values are genuinely tiny (an untrained deep
+#: network's activations can be ~1e-11; a 1e-8 epsilon would blank its map).
+EPS = 1e-30
 _CHUNK = 32  # images per forward/backward pass: bounds memory on big models
 _MAX_PROBES = 16
 _PROBES: OrderedDict[tuple[int, str], tuple[Any, Probe]] = OrderedDict()
@@ -361,7 +364,7 @@ def _fill(image: np.ndarray, baseline) -> np.ndarray:
 
 def normalize(maps: np.ndarray) -> np.ndarray:
     """ReLU, then divide each map by its max + eps: [0, 1], zeros stay zeros (no NaN)."""
-    maps = np.maximum(np.asarray(maps, np.float32), 0.0)
+    maps = np.maximum(np.asarray(maps, np.float64), 0.0)
     peak = maps.reshape(len(maps), -1).max(axis=1)
     return (maps / (peak + EPS).reshape(-1, *([1] * (maps.ndim - 1)))).astype(np.float32)
 
