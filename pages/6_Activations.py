@@ -1,0 +1,164 @@
+"""Activations: what each layer of a real CNN sees (concepts C9, C10)."""
+
+import numpy as np
+import pandas as pd
+import plotly.graph_objects as go
+import streamlit as st
+
+from cnnviz import ui
+
+ui.page_setup("Activations")
+
+from cnnviz import activations, images, models, probe  # noqa: E402
+
+PER_PAGE = 32
+COLS = 8
+
+st.title("Activations: what each layer sees")
+st.markdown(
+    "Every convolution layer turns the image into a stack of **feature maps**, one per "
+    "filter. Early layers keep the image's size and light up on edges and colours; deeper "
+    "layers are smaller, have many more channels, and each channel fires on a rarer, more "
+    "complex pattern (C9). Below: the real maps of the model you picked, for your image.")
+
+name = ui.model_picker()
+choice = ui.image_picker(default_source="Synthetic shape")
+st.session_state.setdefault("image_b_shape", "square")  # a second class to compare with
+other = ui.image_picker(key="image_b", label="Second image (side by side)",
+                        default_source="Synthetic shape")
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def layer_list(model_name):
+    return probe.feature_layers(ui.get_model(model_name))
+
+
+@st.cache_data(max_entries=32, show_spinner="Running the model…")
+def acts_of(model_name, x, layer_names):
+    return activations.extract(ui.get_model(model_name), x, layer_names)
+
+
+def spread(options, k):
+    """k options evenly spread from first to last."""
+    if len(options) <= k:
+        return list(options)
+    return [options[round(i * (len(options) - 1) / (k - 1))] for i in range(k)]
+
+
+def page_of_maps(maps, order, start, mode):
+    shown = order[start:start + PER_PAGE]
+    scaled = activations.scale_for_display(maps, mode=mode)
+    tiles = activations.colorize(scaled[shown])
+    return tiles, shown
+
+
+with ui.guard("reading the model's layers"):
+    infos = layer_list(name)
+    by_name = {i.name: i for i in infos}
+    kinds = st.multiselect("Layer kinds to list", probe.KINDS,
+                           default=list(probe.default_kinds(infos)), key=f"act_kinds_{name}",
+                           help="In MobileNet/ResNet the convolution is linear and a ReLU "
+                                "layer follows it: look at the activation layers there.")
+    listed = [i.name for i in infos if i.kind in kinds] or [i.name for i in infos]
+    chosen = st.multiselect("Layers to show", listed, default=spread(listed, 3),
+                            format_func=lambda n: by_name[n].label, key=f"act_layers_{name}")
+    c1, c2 = st.columns(2)
+    mode = c1.radio("Scale each map", ["channel", "layer"], horizontal=True,
+                    format_func={"channel": "by its own min–max (see every pattern)",
+                                 "layer": "by the layer's max (see which are strong)"}.get)
+    x = models.preprocess(name, choice.image)
+    shown_image = images.resize(choice.image, x.shape[1:3])
+
+    tab_maps, tab_depth, tab_pair = st.tabs(
+        ["Feature maps", "Statistics vs depth", "Two images side by side"])
+
+    with tab_maps:
+        if not chosen:
+            st.info("Choose at least one layer above.")
+        acts = acts_of(name, x, tuple(chosen)) if chosen else {}
+        st.code(activations.keras_code(chosen or ["block1_conv1"]), language="python")
+        st.caption("This is the code that produced the maps below: one extra model whose "
+                   "outputs are the chosen layers, one forward pass (C10).")
+        for layer in chosen:
+            maps = acts[layer][0]
+            order = activations.strongest_channels(maps)
+            info = by_name[layer]
+            st.subheader(f"{layer} — {maps.shape[0]}×{maps.shape[1]} pixels, "
+                         f"{maps.shape[2]} channels")
+            start = 0
+            if maps.shape[2] > PER_PAGE:
+                start = c2.slider(f"{layer}: show channels from rank", 0,
+                                  maps.shape[2] - PER_PAGE, 0, step=PER_PAGE // 2,
+                                  key=f"act_start_{name}_{layer}")
+            tiles, shown = page_of_maps(maps, order, start, mode)
+            labels = [f"{layer}:{k}" for k in shown]
+            st.caption(f"Strongest first (ranks {start + 1}–{start + len(shown)} by mean "
+                       "activation). Click a map to see it large over the image.")
+            st.plotly_chart(activations.feature_map_grid_figure(tiles, labels, cols=COLS),
+                            width="stretch", on_select="rerun", selection_mode=("points",),
+                            key=f"act_grid_{name}_{layer}")
+            event = st.session_state.get(f"act_grid_{name}_{layer}") or {}
+            for point in event.get("selection", {}).get("points", []):
+                st.session_state["act_clicked"] = point.get("customdata")
+        clicked = st.session_state.get("act_clicked")
+        if chosen and (not isinstance(clicked, str) or clicked.split(":")[0] not in acts):
+            first = chosen[0]
+            clicked = f"{first}:{activations.strongest_channels(acts[first][0])[0]}"
+        if chosen:
+            layer, channel = clicked.rsplit(":", 1)
+            fmap = acts[layer][0][..., int(channel)]
+            st.subheader(f"Enlarged: {layer}, channel {channel}")
+            big = st.columns(2)
+            big[0].image(images.overlay(shown_image, fmap, alpha=0.5, colormap="viridis"),
+                         caption="over the input image (bilinear upsampling)",
+                         width="stretch")
+            big[1].image(activations.colorize(activations.scale_for_display(
+                fmap[..., None])[0]), caption=f"the map itself, {fmap.shape[0]}×"
+                f"{fmap.shape[1]}; max {fmap.max():.3g}, {np.mean(fmap <= 0):.0%} zeros",
+                width="stretch")
+
+    with tab_depth:
+        everything = acts_of(name, x, tuple(listed))
+        rows = activations.layer_statistics(everything, {n: by_name[n].depth for n in listed})
+        st.plotly_chart(activations.statistics_figure(rows), width="stretch")
+        first, last = rows[0], rows[-1]
+        st.markdown(
+            f"From **{first['layer']}** to **{last['layer']}** the maps shrink from "
+            f"{first['height']}×{first['width']} to {last['height']}×{last['width']} pixels "
+            f"while channels grow from {first['channels']} to {last['channels']}: space is "
+            f"traded for kinds of features. Zeros go from {first['fraction zero']:.0%} to "
+            f"{last['fraction zero']:.0%}: a deep channel answers *is my pattern here?* and "
+            "is silent most of the time.")
+        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+
+    with tab_pair:
+        pair_layer = st.selectbox("Layer", listed, index=len(listed) // 2,
+                                  format_func=lambda n: by_name[n].label, key="act_pair")
+        x2 = models.preprocess(name, other.image)
+        a = acts_of(name, x, (pair_layer,))[pair_layer][0]
+        b = acts_of(name, x2, (pair_layer,))[pair_layer][0]
+        diff = activations.channel_strength(a) - activations.channel_strength(b)
+        top = list(np.argsort(-diff, kind="stable")[:8]) + list(np.argsort(diff,
+                                                                          kind="stable")[:8])
+        both = activations.scale_for_display(np.concatenate([a[..., top], b[..., top]], 0),
+                                             mode="layer")
+        h = a.shape[0]
+        cols = st.columns(2)
+        for col, img, part, caption in ((cols[0], choice, both[:, :h], choice.name),
+                                        (cols[1], other, both[:, h:], other.name)):
+            col.image(images.resize(img.image, 160), caption=caption)
+            col.image(activations.grid(activations.colorize(part), cols=8), width="stretch",
+                      caption="top row: channels stronger for the LEFT image; bottom row: "
+                              "stronger for the RIGHT image (same scale for both)")
+        fig = go.Figure()
+        fig.add_bar(x=list(range(a.shape[-1])), y=activations.channel_strength(a),
+                    name=choice.name)
+        fig.add_bar(x=list(range(b.shape[-1])), y=activations.channel_strength(b),
+                    name=other.name)
+        fig.update_layout(barmode="group", height=340, xaxis_title="channel",
+                          yaxis_title="mean activation", font={"size": 15},
+                          legend={"orientation": "h", "y": 1.12},
+                          margin={"l": 10, "r": 10, "t": 30, "b": 10})
+        st.plotly_chart(fig, width="stretch")
+        st.caption("Channels that fire for one image and not the other are the features "
+                   "that tell them apart; deep layers separate classes more than early ones.")

@@ -1,0 +1,72 @@
+"""The Activations page in AppTest: maps per layer, Keras code, statistics, side by side."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/6_Activations.py"
+
+
+@pytest.fixture(scope="module")
+def page():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
+    at.switch_page(PAGE).run()
+    assert not at.exception
+    return at
+
+
+def test_feature_maps_code_and_enlarged_map(page):
+    at = page
+    assert not at.error
+    layers = at.multiselect(key="act_layers_shapes_cnn").value
+    assert layers == ["block1_conv1", "block2_conv2", "block3_conv2"]
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders[:3] == ["block1_conv1 — 64×64 pixels, 16 channels",
+                              "block2_conv2 — 32×32 pixels, 32 channels",
+                              "block3_conv2 — 16×16 pixels, 64 channels"]
+    assert subheaders[3].startswith("Enlarged: block1_conv1, channel ")
+    code = at.code[0].value
+    assert "keras.Model(" in code and "model.get_layer('block3_conv2').output" in code
+    # the 64-channel layer pages through its channels
+    assert at.slider(key="act_start_shapes_cnn_block3_conv2").max == 32
+
+
+def test_statistics_table_shows_the_hierarchy(page):
+    at = page
+    table = at.dataframe[0].value
+    assert list(table["layer"])[0] == "block1_conv1"
+    assert table["height"].iloc[0] == 64 and table["height"].iloc[-1] == 16
+    assert table["channels"].iloc[-1] == 64
+    assert ((table["fraction zero"] >= 0) & (table["fraction zero"] <= 1)).all()
+    assert any("the maps shrink from" in m.value for m in at.markdown)
+
+
+def test_choosing_layers_and_layer_scaling(page):
+    at = page
+    at.multiselect(key="act_layers_shapes_cnn").set_value(["block2_pool"]).run()
+    assert not at.exception and not at.error
+    assert [s.value for s in at.subheader][0] == "block2_pool — 16×16 pixels, 32 channels"
+    at.radio[0].set_value("layer").run()
+    assert not at.exception
+    at.selectbox(key="act_pair").set_value("block3_conv1").run()
+    assert not at.exception and not at.error
+
+
+@pytest.mark.slow  # builds and saves a MobileNetV2 for the fake cache
+def test_mobilenet_v2_lists_its_relu_layers(fake_imagenet_home):
+    import streamlit as st
+
+    st.cache_resource.clear()  # the model list is cached; it must see the fake cache
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=300).run()
+    at.switch_page(PAGE).run()
+    at.selectbox(key="model").set_value("mobilenet_v2").run()
+    assert not at.exception and not at.error
+    assert at.multiselect(key="act_kinds_mobilenet_v2").value == ["activation", "pool"]
+    chosen = at.multiselect(key="act_layers_mobilenet_v2").value
+    assert chosen[0] == "Conv1_relu" and chosen[-1] == "out_relu"
+    assert at.dataframe[0].value["height"].iloc[0] == 112
+    st.cache_resource.clear()
