@@ -62,6 +62,17 @@ def test_all_negative_map_is_zeros_not_nan(images):
     assert np.isfinite(maps).all() and (maps == 0).all()
 
 
+def test_normalise_by_max_plus_tiny_eps():
+    maps = np.zeros((3, 2, 2), np.float32)
+    maps[0] = [[1e-13, 5e-14], [0, -1]]  # an untrained deep net's map is this small
+    maps[1] = [[-2, -1], [-3, -4]]  # all negative
+    maps[2] = [[4, 2], [1, 0]]
+    out = cam.normalize(maps)
+    np.testing.assert_allclose(out[0], [[1, 0.5], [0, 0]], rtol=1e-6)
+    assert (out[1] == 0).all()
+    np.testing.assert_allclose(out[2], [[1, 0.5], [0.25, 0]])
+
+
 @pytest.mark.parametrize("variant", ["dense_softmax", "softmax_layer"])
 def test_softmax_model_explains_the_logit(images, variant):
     model = (_linear_model("softmax") if variant == "dense_softmax"
