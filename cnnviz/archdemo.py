@@ -28,7 +28,7 @@ def feature_map(model, images: np.ndarray, layer_name: str) -> np.ndarray:
         raise ModelError(f"The model has no layer named '{layer_name}'.") from None
     if len(layer.output.shape) != 4:
         raise ModelError(f"'{layer_name}' does not output a feature map (h, w, c).")
-    probe = keras.Model(model.inputs, layer.output)
+    probe = keras.Model(model.inputs[0], layer.output)
     return np.asarray(probe(images, training=False), dtype=np.float32)
 
 
@@ -125,7 +125,7 @@ def inception_outputs(fmap: np.ndarray, filters: int, *, seed: int = 0) -> dict:
     block = A.build_model(spec, fmap.shape, seed=seed)
     name = A.layer_name(1, spec[0])
     ends = [f"{name}_1x1", f"{name}_3x3", f"{name}_5x5", f"{name}_pool_proj"]
-    probe = keras.Model(block.inputs, [block.get_layer(n).output for n in ends]
+    probe = keras.Model(block.inputs[0], [block.get_layer(n).output for n in ends]
                         + [block.outputs[0]])
     *parts, concat = (np.asarray(t)[0] for t in probe(fmap[None]))
     assert np.allclose(np.concatenate(parts, axis=-1), concat)
@@ -143,3 +143,49 @@ def channel_grid(maps: np.ndarray, count: int = 8) -> np.ndarray:
         tile = (m - m.min()) / span if span > 0 else np.zeros_like(m)
         tiles.append(np.pad(tile, 1, constant_values=1.0))
     return (np.concatenate(tiles, axis=1) * 255).round().astype(np.uint8)
+
+
+def pointwise_figure(pw: Pointwise):
+    """The channel vector at the pixel, the C x K weights, and the K output values."""
+    from plotly.subplots import make_subplots
+
+    c, k = pw.weights.shape
+    fig = make_subplots(rows=1, cols=3, column_widths=[0.22, 0.56, 0.22],
+                        horizontal_spacing=0.06, subplot_titles=(
+                            f"input: {c} channels at the pixel",
+                            f"1x1 weights ({c} x {k}): column j makes output j",
+                            f"output: {k} weighted sums"))
+    channels = np.arange(c)
+    fig.add_bar(y=channels, x=pw.vector, orientation="h", marker_color="#1f77b4",
+                row=1, col=1, name="input value")
+    limit = float(np.abs(pw.weights).max()) or 1.0
+    fig.add_heatmap(z=pw.weights, x=np.arange(k), y=channels, colorscale="RdBu_r",
+                    zmin=-limit, zmax=limit, row=1, col=2, colorbar=dict(x=0.76, len=0.8),
+                    hovertemplate="in %{y} → out %{x}: w = %{z:.3f}<extra></extra>")
+    fig.add_bar(x=np.arange(k), y=pw.sums, marker_color=np.where(pw.sums >= 0, "#2ca02c",
+                                                                 "#d62728"),
+                row=1, col=3, name="output value")
+    fig.update_yaxes(title_text="input channel", autorange="reversed", row=1, col=1)
+    fig.update_yaxes(autorange="reversed", row=1, col=2)
+    fig.update_xaxes(title_text="output channel", row=1, col=2)
+    fig.update_xaxes(title_text="output channel", row=1, col=3)
+    fig.update_layout(height=520, showlegend=False, font=dict(size=15),
+                      margin=dict(l=10, r=10, t=60, b=10))
+    return fig
+
+
+def concat_figure(channels: dict[str, int]):
+    """One stacked bar: how the branches' channels line up in the concatenation."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    start = 0
+    for name, count in channels.items():
+        fig.add_bar(y=["concatenated"], x=[count], orientation="h", name=f"{name}: {count}",
+                    text=f"{name}<br>{count} ch", textposition="inside",
+                    hovertemplate=f"channels {start}–{start + count - 1}<extra>{name}</extra>")
+        start += count
+    fig.update_layout(barmode="stack", height=190, font=dict(size=15), showlegend=False,
+                      xaxis_title=f"channel index (total {start})",
+                      margin=dict(l=10, r=10, t=10, b=10))
+    return fig

@@ -568,3 +568,16 @@ def keras_code(spec: list[LayerSpec], input_shape: tuple[int, int, int]) -> str:
     lines.append("model = keras.Model(inputs, x)")
     lines.append("model.summary()")
     return "\n".join(lines) + "\n"
+
+
+def check_with_keras(spec: list[LayerSpec], input_shape) -> tuple[bool, str]:
+    """Build the real model; do its parameter count and layer shapes match the table?"""
+    rows = analyze(spec, input_shape)
+    model = build_model(spec, input_shape)
+    shapes_ok = all(tuple(model.get_layer(r.name).output.shape[1:]) == r.shape for r in rows)
+    params = totals(rows)["params"]
+    same = model.count_params() == params and shapes_ok
+    return same, (
+        f"Keras: {model.count_params():,} parameters, output "
+        f"{tuple(model.outputs[0].shape[1:])}; table: {params:,}. Every layer's output shape "
+        f"{'matches' if shapes_ok else 'does NOT match'}.")

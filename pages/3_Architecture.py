@@ -1,0 +1,285 @@
+"""Architecture lab: filters and depth, 1x1 convs, inception and residual blocks (C5-C8)."""
+
+from dataclasses import asdict, fields
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from cnnviz import ui
+
+ui.page_setup("Architecture lab")
+
+from cnnviz import archdiagram as D  # noqa: E402
+from cnnviz import architecture as A  # noqa: E402
+
+choice = ui.image_picker()
+st.title("Architecture lab")
+st.markdown("Build a CNN layer by layer and see what every choice costs: the table is pure "
+            "arithmetic, checked against real Keras models.")
+tab_build, tab_models, tab_1x1, tab_inc, tab_res = st.tabs(
+    ["Builder", "Model diagrams", "1x1 convolution", "Inception block", "Residual vs plain"])
+
+# ---------------------------------------------------------------- builder (C5)
+NAME_OF = {label: kind for kind, label in A.KINDS.items()}
+ss = st.session_state
+if "arch_base" not in ss:
+    shape0, spec0 = A.preset("Tiny VGG")
+    ss.arch_base, ss.arch_version = A.spec_to_dicts(spec0), 0
+    ss.arch_h, ss.arch_w, ss.arch_c = shape0
+
+
+def _set_base(records, shape=None):
+    ss.arch_base = records
+    if shape is not None:
+        ss.arch_h, ss.arch_w, ss.arch_c = shape
+    ss.arch_version += 1
+
+
+with tab_build:
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1], vertical_alignment="bottom")
+    preset_name = c1.selectbox("Start from a preset", list(A.PRESETS), index=1,
+                               key="arch_preset")
+    if c2.button("Load preset", key="arch_load", icon=":material/download:"):
+        shape, spec = A.preset(preset_name)
+        _set_base(A.spec_to_dicts(spec), shape)
+    h_in = c3.number_input("Input height", 1, 512, key="arch_h")
+    w_in = c4.number_input("Input width", 1, 512, key="arch_w")
+    c_in = c5.number_input("Channels", 1, 64, key="arch_c")
+    input_shape = (int(h_in), int(w_in), int(c_in))
+
+    base = pd.DataFrame(ss.arch_base, columns=[f.name for f in fields(A.LayerSpec)])
+    base["kind"] = base["kind"].map(A.KINDS)
+    col = st.column_config
+    edited = st.data_editor(
+        base, key=f"arch_editor_{ss.arch_version}", num_rows="dynamic", width="stretch",
+        hide_index=False, column_config={
+            "kind": col.SelectboxColumn("layer", options=list(NAME_OF), required=True,
+                                        width="medium", default=A.KINDS["conv"]),
+            "filters": col.NumberColumn("filters / units", min_value=1, max_value=2048,
+                                        step=1, default=16),
+            "kernel": col.NumberColumn("kernel", min_value=1, max_value=11, step=1, default=3),
+            "stride": col.NumberColumn("stride", min_value=1, max_value=8, step=1, default=1),
+            "padding": col.SelectboxColumn("padding", options=list(A.PADDINGS),
+                                           default="same"),
+            "activation": col.SelectboxColumn("activation", options=list(A.ACTIVATIONS),
+                                              default="relu"),
+            "rate": col.NumberColumn("dropout rate", min_value=0.0, max_value=0.95,
+                                     step=0.05, default=0.25),
+        })
+    st.caption("Edit any cell; add a layer with the **+** row at the bottom, delete rows by "
+               "selecting them (left edge) and pressing the bin. Fields a layer does not use "
+               "are ignored (e.g. kernel for Dense).")
+    records = edited.assign(kind=edited["kind"].map(NAME_OF)).to_dict("records")
+    spec = A.spec_from_dicts(records)
+    current = A.spec_to_dicts(spec)
+
+    m1, m2, m3, m4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    if spec:
+        move = m1.number_input("Move layer #", 1, len(spec), 1, key="arch_move")
+        if m2.button("Up", key="arch_up", icon=":material/arrow_upward:") and move > 1:
+            current[move - 2], current[move - 1] = current[move - 1], current[move - 2]
+            _set_base(current)
+            st.rerun()
+        if m3.button("Down", key="arch_down", icon=":material/arrow_downward:") \
+                and move < len(spec):
+            current[move - 1], current[move] = current[move], current[move - 1]
+            _set_base(current)
+            st.rerun()
+
+    rows = A.analyze(spec, input_shape)
+    total = A.totals(rows)
+    k1, k2, k3, k4 = st.columns(4)
+    k1.metric("Parameters", f"{total['params']:,}")
+    k2.metric("Multiply-adds (MACs)", A.human(total["macs"]), help="FLOPs ≈ 2 x MACs")
+    k3.metric("Activation memory / image", f"{total['memory'] / 1024:,.1f} KB")
+    k4.metric("Output", " x ".join(map(str, total["output"])) if total["output"] else "invalid")
+    for row in rows:
+        if row.error and not row.error.startswith("Not computed"):
+            st.error(f"Layer {row.index} ({A.KINDS.get(row.kind, row.kind)}): {row.error}",
+                     icon=":material/error:")
+    st.dataframe(pd.DataFrame(A.table_records(rows)), hide_index=True, width="stretch",
+                 column_config={"parameters": st.column_config.NumberColumn(format="%,d"),
+                                "MACs": st.column_config.NumberColumn(format="%,d")})
+    st.plotly_chart(D.spec_diagram(spec, input_shape), width="stretch")
+    left, right = st.columns(2)
+    with left:
+        st.subheader("The same network in Keras")
+        st.code(A.keras_code(spec, input_shape), language="python")
+    with right:
+        st.subheader("Check against Keras")
+        st.markdown("Builds the real model and compares its `count_params()` and every "
+                    "layer's output shape with the table above.")
+        if st.button("Build it with Keras", key="arch_check", disabled=not total["valid"]):
+            with ui.guard("building the model"):
+                same, message = A.check_with_keras(spec, input_shape)
+                (st.success if same else st.error)(message)
+
+# ---------------------------------------------------------------- real models' diagrams
+with tab_models:
+    from cnnviz.models import available_models
+
+    usable = {i.name: i.title for i in available_models(check_online=False) if i.usable}
+    name = st.selectbox("Model", list(usable), format_func=usable.get, key="arch_model")
+    if len(usable) == 1:
+        st.caption("ImageNet models (MobileNetV2) appear here once their weights are cached.")
+    with ui.guard("drawing the model"):
+        model = ui.get_model(name)
+        st.plotly_chart(D.model_diagram(model, usable[name]), width="stretch")
+        st.caption("Boxes: conv / pool / dense / merge layers in order (batch norm and "
+                   "activations folded into the box before them); dotted arcs: shortcuts.")
+        summary = pd.DataFrame(D.model_summary(model))
+        st.metric("Parameters", f"{model.count_params():,}")
+        st.dataframe(summary, hide_index=True, width="stretch", height=420)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
+    from cnnviz import archdemo
+    from cnnviz.models import preprocess
+
+    x = preprocess(model_name, image)
+    return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
+
+
+# ---------------------------------------------------------------- 1x1 convolution (C6)
+with tab_1x1, ui.guard("the 1x1 demo"):
+    from cnnviz import archdemo
+
+    st.markdown("A **1x1 convolution** looks at one pixel at a time: it takes the pixel's "
+                "vector of C channel values and makes K weighted sums of it, one per output "
+                "channel. The image size stays; only the channel depth changes.")
+    shapes_model = ui.get_model("shapes_cnn")
+    layers = archdemo.feature_layers(shapes_model)
+    p1, p2, p3, p4 = st.columns(4)
+    layer = p1.selectbox("Feature map of the built-in model", layers,
+                         index=layers.index("block3_conv1"), key="pw_layer")
+    fmap = _feature_map("shapes_cnn", layer, choice.image)
+    fh, fw, fc = fmap.shape
+    k_out = p2.slider("Output channels K", 1, 64, 15, key="pw_k")
+    row = p3.slider("Pixel row", 0, fh - 1, fh // 2, key="pw_row")
+    colm = p4.slider("Pixel column", 0, fw - 1, fw // 2, key="pw_col")
+    pw = archdemo.pointwise(fmap, k_out, row, colm, seed=0)
+    st.markdown(f"`{layer}` gives a **{fh}x{fw}x{fc}** map for *{choice.name}*; a 1x1 conv "
+                f"with {k_out} filters turns it into **{fh}x{fw}x{k_out}** "
+                f"({fc * k_out + k_out:,} parameters: {fc}x{k_out} weights + {k_out} biases).")
+    st.plotly_chart(archdemo.pointwise_figure(pw), width="stretch")
+    gap = float(np.abs(pw.sums - pw.outputs[row, colm]).max())
+    st.caption(f"Output j = Σ_c input[c] · w[c, j] + b[j]. The weights are a freshly "
+               f"initialised Keras `Conv2D({k_out}, 1)` (He normal, seed 0); the hand-made "
+               f"sums equal the layer's own output at ({row}, {colm}) to {gap:.1e}.")
+    i1, i2 = st.columns(2)
+    i1.image(archdemo.channel_grid(fmap), clamp=True, width="stretch",
+             caption=f"input: first 8 of {fc} channels")
+    i2.image(archdemo.channel_grid(pw.outputs), clamp=True, width="stretch",
+             caption=f"output: first 8 of {k_out} channels (same {fh}x{fw} grid)")
+
+    st.subheader("Bottleneck calculator")
+    st.markdown("A k x k conv from C_in to C_out costs H·W·C_out·k²·C_in multiply-adds. "
+                "A 1x1 conv down to a few channels first makes the big conv cheap.")
+    b = st.columns(6)
+    hh = b[0].number_input("H", 1, 512, 28, key="bn_h")
+    ww = b[1].number_input("W", 1, 512, 28, key="bn_w")
+    ci = b[2].number_input("C_in", 1, 4096, 192, key="bn_cin")
+    co = b[3].number_input("C_out", 1, 4096, 32, key="bn_cout")
+    kk = b[4].selectbox("kernel", [3, 5, 7], index=1, key="bn_k")
+    kb = b[5].number_input("bottleneck channels", 1, 4096, 16, key="bn_b")
+    cost = archdemo.bottleneck_cost(hh, ww, ci, co, kk, kb)
+    r1, r2, r3 = st.columns(3)
+    r1.metric(f"{kk}x{kk} conv directly", A.human(cost["direct_macs"]) + " MACs",
+              f"{cost['direct_params']:,} params", delta_color="off")
+    r2.metric(f"1x1 to {kb}, then {kk}x{kk}", A.human(cost["bottleneck_macs"]) + " MACs",
+              f"{cost['bottleneck_params']:,} params", delta_color="off")
+    r3.metric("Saving", f"{cost['saving']:.1f}x fewer MACs")
+    st.code(f"direct:     {hh}·{ww}·{co}·{kk}·{kk}·{ci} = {cost['direct_macs']:,}\n"
+            f"bottleneck: {hh}·{ww}·{kb}·{ci} + {hh}·{ww}·{co}·{kk}·{kk}·{kb} = "
+            f"{cost['reduce_macs']:,} + {cost['conv_macs']:,} = {cost['bottleneck_macs']:,}",
+            language=None)
+
+# ---------------------------------------------------------------- inception (C7)
+with tab_inc, ui.guard("the inception demo"):
+    from cnnviz import archdemo
+
+    st.markdown("An **inception block** looks at the same input at several scales at once "
+                "(1x1, 3x3, 5x5 and pooling) and stacks the results along the channels. "
+                "The 1x1 convs before the 3x3 and 5x5 (and after the pool) keep it cheap.")
+    q1, q2 = st.columns(2)
+    layers = archdemo.feature_layers(ui.get_model("shapes_cnn"))
+    in_layer = q1.selectbox("Input: a real feature map of the built-in model", layers,
+                            index=layers.index("block2_pool"), key="inc_layer")
+    filters = q2.slider("Block width F (1x1 branch filters)", 2, 64, 8, key="inc_f")
+    fmap = _feature_map("shapes_cnn", in_layer, choice.image)
+    out = archdemo.inception_outputs(fmap, filters, seed=0)
+    st.markdown(f"Input `{in_layer}`: **{' x '.join(map(str, fmap.shape))}** for "
+                f"*{choice.name}*.")
+    cols = st.columns(4)
+    for column, (branch, maps) in zip(cols, out["branches"].items()):
+        column.markdown(f"**{branch}** → {maps.shape[0]}x{maps.shape[1]}x**{maps.shape[2]}**")
+        column.image(archdemo.channel_grid(maps, 4), clamp=True, width="stretch",
+                     caption="first 4 channels")
+    st.plotly_chart(archdemo.concat_figure(
+        {k: v.shape[-1] for k, v in out["branches"].items()}), width="stretch")
+    st.caption(f"Concatenated: {' x '.join(map(str, out['concat'].shape))} — the same "
+               "pixels, the branches' channels side by side (checked against the real "
+               "Keras `Concatenate` output).")
+    fh, fw, fc = fmap.shape
+    costs = [("this block", fh, fw, fc, filters), ("GoogLeNet block 3a", 28, 28, 192, 64)]
+    records = []
+    for label, h, w, c, f in costs:
+        cost = archdemo.inception_cost(h, w, c, f)
+        records.append({"block": label, "input": f"{h}x{w}x{c}", "F": f,
+                        "naive MACs (no 1x1 reductions)": cost["naive_macs"],
+                        "naive output channels": cost["naive_channels"],
+                        "with 1x1 bottlenecks": cost["bottleneck_macs"],
+                        "bottleneck output channels": cost["bottleneck_channels"],
+                        "saving": f"{cost['saving']:.1f}x"})
+    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+
+# ---------------------------------------------------------------- residual vs plain (C8)
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _residual(settings: dict) -> dict:
+    from cnnviz import residual as R
+
+    return R.compare(R.Settings(**settings))
+
+
+with tab_res:
+    from cnnviz import residual as R
+
+    st.markdown("Two networks with **the same layers and the same initial weights**; one "
+                "adds the input of every layer to its output (an identity shortcut). We "
+                "measure the gradient that reaches each layer.")
+    with st.form("res_form"):
+        f1, f2, f3 = st.columns(3)
+        depth = f1.slider("Depth (conv layers)", 10, 50, 20, key="res_depth")
+        act = f2.selectbox("Activation", R.ACTIVATIONS, key="res_act")
+        steps = f3.slider("Training steps", 10, 120, 60, step=10, key="res_steps")
+        run = st.form_submit_button("Measure both networks", type="primary")
+    if run:
+        ss.res_settings = asdict(R.Settings(depth=depth, activation=act, steps=steps))
+    if "res_settings" not in ss:
+        st.info("Choose a depth and press **Measure both networks** (a few seconds).")
+    else:
+        with ui.guard("the residual experiment"), ui.training_slot(), \
+                st.spinner("Training the plain and the residual network…"):
+            result = _residual(ss.res_settings)
+        s = R.summary(result)
+        g = st.columns(4)
+        g[0].metric("Plain: first / last layer gradient",
+                    f"{s['plain_init']['first_over_last']:.1e}")
+        g[1].metric("Residual: first / last", f"{s['residual_init']['first_over_last']:.2f}")
+        g[2].metric("Training loss, plain", f"{s['plain_loss']['end']:.2f}",
+                    f"{s['plain_loss']['end'] - s['plain_loss']['start']:+.2f}",
+                    delta_color="inverse")
+        g[3].metric("Training loss, residual", f"{s['residual_loss']['end']:.2f}",
+                    f"{s['residual_loss']['end'] - s['residual_loss']['start']:+.2f}",
+                    delta_color="inverse")
+        st.plotly_chart(R.gradient_figure(result), width="stretch")
+        st.plotly_chart(R.loss_figure(result), width="stretch")
+        steps_col = [c for c in R.table_records(result)[0] if "layer," in c]
+        st.dataframe(pd.DataFrame(R.table_records(result)), hide_index=True, width="stretch",
+                     column_config={c: st.column_config.NumberColumn(format="%.2e")
+                                    for c in steps_col})
+        st.caption(R.describe(result))

@@ -1,0 +1,157 @@
+"""The Architecture lab in AppTest: every control of the builder, diagrams and demos."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import architecture as A
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGE = "pages/3_Architecture.py"
+
+
+@pytest.fixture(scope="module")
+def page():
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240).run()
+    at.switch_page(PAGE)
+    at.run()
+    assert not at.exception
+    return at
+
+
+def _metric(at, label):
+    return next(m.value for m in at.metric if m.label == label)
+
+
+def _ok(at):
+    assert not at.exception
+    assert not [e.value for e in at.error], [e.value for e in at.error]
+
+
+def test_default_page_shows_table_diagram_code(page):
+    at = page
+    _ok(at)
+    shape, spec = A.preset("Tiny VGG")
+    assert _metric(at, "Parameters") == f"{A.totals(A.analyze(spec, shape))['params']:,}"
+    assert any("keras.Model(inputs, x)" in c.value for c in at.code)
+    assert len(at.get("plotly_chart")) >= 3  # builder, model diagram, 1x1 figure, ...
+    assert at.info[0].value.startswith("Choose a depth")
+
+
+@pytest.mark.parametrize("name", list(A.PRESETS))
+def test_presets_load(page, name):
+    at = page
+    at.selectbox(key="arch_preset").set_value(name)
+    at.button(key="arch_load").click().run()
+    _ok(at)
+    shape, spec = A.preset(name)
+    assert _metric(at, "Parameters") == f"{A.totals(A.analyze(spec, shape))['params']:,}"
+    assert at.number_input(key="arch_h").value == shape[0]
+
+
+def test_too_small_input_is_reported_on_the_row(page):
+    at = page
+    at.selectbox(key="arch_preset").set_value("LeNet-5")
+    at.button(key="arch_load").click().run()
+    at.number_input(key="arch_h").set_value(8).run()
+    assert not at.exception
+    assert any("Layer 3" in e.value and "smaller" in e.value for e in at.error)
+    assert _metric(at, "Output") == "invalid"
+    at.number_input(key="arch_h").set_value(32)
+    at.number_input(key="arch_w").set_value(32)
+    at.number_input(key="arch_c").set_value(3).run()
+    _ok(at)
+    assert _metric(at, "Parameters") == "62,006"  # 3 input channels: 5*5*2*6 = 300 more weights
+
+
+def test_editor_edit_add_delete_and_reorder(page):
+    at = page
+    at.selectbox(key="arch_preset").set_value("Tiny VGG")
+    at.button(key="arch_load").click().run()
+    key = at.data_editor[0].key
+    at.session_state[key] = {
+        "edited_rows": {0: {"filters": 8}},
+        "added_rows": [{"kind": "Dense", "filters": 3, "activation": "linear"}],
+        "deleted_rows": [12],
+    }
+    at.run()
+    _ok(at)
+    _, spec = A.preset("Tiny VGG")
+    spec = [A.LayerSpec("conv", filters=8)] + spec[1:12] + [A.LayerSpec(
+        "dense", filters=3, activation="linear")]
+    expected = A.totals(A.analyze(spec, (64, 64, 3)))["params"]
+    assert _metric(at, "Parameters") == f"{expected:,}"
+    # move the (flattening-critical) Flatten layer up: Dense on 4-D is reported
+    at.number_input(key="arch_move").set_value(10)
+    at.button(key="arch_up").click().run()
+    assert not at.exception
+    assert any("Flatten" in e.value for e in at.error)
+    at.number_input(key="arch_move").set_value(9)
+    at.button(key="arch_down").click().run()
+    _ok(at)
+    assert _metric(at, "Parameters") == f"{expected:,}"
+
+
+def test_check_with_keras(page):
+    at = page
+    at.button(key="arch_check").click().run()
+    _ok(at)
+    assert any(s.value.startswith("Keras:") and "matches" in s.value for s in at.success)
+
+
+def test_model_diagram_tab(page):
+    at = page
+    at.selectbox(key="arch_model").set_value("shapes_cnn").run()
+    _ok(at)
+    assert any(m.label == "Parameters" and m.value.replace(",", "").isdigit()
+               for m in at.metric)
+
+
+def test_pointwise_controls_and_calculator(page):
+    at = page
+    at.selectbox(key="pw_layer").set_value("block2_conv2")
+    at.slider(key="pw_k").set_value(5)
+    at.slider(key="pw_row").set_value(3)
+    at.slider(key="pw_col").set_value(30).run()
+    _ok(at)
+    assert any("32x32x32" in m.value and "32x32x5" in m.value for m in at.markdown)
+    # Andrew Ng's classic example: 28x28x192 -> 5x5 conv to 32, via a 16-channel bottleneck
+    at.number_input(key="bn_h").set_value(28)
+    at.number_input(key="bn_w").set_value(28)
+    at.number_input(key="bn_cin").set_value(192)
+    at.number_input(key="bn_cout").set_value(32)
+    at.selectbox(key="bn_k").set_value(5)
+    at.number_input(key="bn_b").set_value(16).run()
+    _ok(at)
+    assert _metric(at, "5x5 conv directly") == "120.4 M MACs"
+    assert _metric(at, "1x1 to 16, then 5x5") == "12.4 M MACs"
+    assert _metric(at, "Saving") == "9.7x fewer MACs"
+
+
+def test_inception_controls(page):
+    at = page
+    at.selectbox(key="inc_layer").set_value("block1_pool")
+    at.slider(key="inc_f").set_value(4).run()
+    _ok(at)
+    # F=4: 1x1 4 + 3x3 8 + 5x5 2 + pool proj 2 = 16 channels at 32x32
+    assert any("32 x 32 x 16" in c.value for c in at.caption)
+
+
+def test_residual_form_runs_and_caches(page):
+    at = page
+    at.slider(key="res_depth").set_value(10)
+    at.selectbox(key="res_act").set_value("sigmoid")
+    at.slider(key="res_steps").set_value(10)
+    submit = next(b for b in at.button if b.label == "Measure both networks")
+    submit.click().run()
+    _ok(at)
+    plain = float(_metric(at, "Plain: first / last layer gradient"))
+    residual = float(_metric(at, "Residual: first / last"))
+    assert plain < 1e-2 and 0.2 < residual < 5
+    caption = next(c.value for c in at.caption if c.value.startswith("Measured in"))
+    at.slider(key="pw_k").set_value(6).run()  # any other control: no retraining
+    _ok(at)
+    assert next(c.value for c in at.caption if c.value.startswith("Measured in")) == caption
