@@ -385,11 +385,16 @@ HEADS = {
 }
 
 RECIPES = {
-    "standard": "Freeze the base, train the head, then fine-tune the top layers at a low "
-                "learning rate",
-    "no_freeze": "No freezing: train the base and the new random head together from the start",
-    "high_lr": "Freeze and train the head, then fine-tune at a HIGH learning rate",
+    "standard": "Freeze → train head → fine-tune slowly",
+    "no_freeze": "No freezing (all layers from the start)",
+    "high_lr": "Freeze → train head → fine-tune FAST",
 }
+RECIPE_HELP = (
+    "**Freeze → train head → fine-tune slowly**: the standard recipe. "
+    "**No freezing**: the base and the new random head train together from the start, at "
+    "the head's learning rate. **Fine-tune FAST**: the standard phases, but phase 3 uses a "
+    "high learning rate. The last two show the pretrained features being damaged."
+)
 
 
 @dataclass(frozen=True)

@@ -88,15 +88,15 @@ def _remember(result):
     return result
 
 
-BASES = {"shapes_cnn": "Shapes CNN (built-in, pretrained on 5 shapes)"}
+BASES = {"shapes_cnn": "Shapes CNN (built-in, 5 shapes)"}
 with ui.guard("the model list"):
     from cnnviz.models import available_models
 
     BASES |= {i.name: i.title for i in available_models() if i.name == "mobilenet_v2"
               and i.usable}
-TARGETS = {"new_shapes": "New shapes: ring, hexagon, crescent (similar)",
-           "textures": "Textures: brick, grass, gravel (dissimilar)",
-           "faces": "Faces vs non-faces (dissimilar)",
+TARGETS = {"new_shapes": "Similar: new shapes (ring, hexagon, crescent)",
+           "textures": "Dissimilar: textures (brick, grass, gravel)",
+           "faces": "Dissimilar: faces vs non-faces",
            **{k: train.DATASETS[k] for k in ("mnist", "fashion_mnist", "cifar10",
                                                "cats_vs_dogs")},
            "zip": "Your own zip of class folders",
@@ -112,7 +112,7 @@ with st.form("transfer"):
     c4, c5, c6 = st.columns(3)
     head = c4.selectbox("New head", list(train.HEADS), format_func=train.HEADS.get)
     recipe = c5.selectbox("Recipe", list(train.RECIPES), format_func=train.RECIPES.get,
-                          key="tr_recipe")
+                          key="tr_recipe", help=train.RECIPE_HELP)
     unfreeze = c6.slider("Phase 3: unfreeze the top … layers", 1, 20, d.unfreeze,
                          help="Counted among the layers with weights (BatchNorm excluded).")
     c7, c8, c9 = st.columns(3)
@@ -238,7 +238,7 @@ if history:
         t, sc = r.transfer, r.scratch
         rows.append({
             "task": TARGETS.get(r.settings.target, r.settings.target),
-            "recipe": r.settings.recipe, "images/class": r.settings.n_train,
+            "recipe": train.RECIPES.get(r.settings.recipe), "images/class": r.settings.n_train,
             "transfer val acc": round(t.final_val_accuracy, 3),
             "scratch val acc": round(sc.final_val_accuracy, 3) if sc else None,
             "gain": round(t.final_val_accuracy - sc.final_val_accuracy, 3) if sc else None,

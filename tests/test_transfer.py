@@ -138,3 +138,17 @@ def test_transfer_beats_scratch_on_similar_target_with_defaults(base):
     assert transfer.final_val_accuracy > scratch.final_val_accuracy + 0.2
     assert transfer.final_val_accuracy > 0.75
     assert transfer.batchnorm_change == 0.0
+
+
+@pytest.mark.slow
+def test_mobilenet_v2_base_three_phases(fake_imagenet_home):
+    """The ImageNet base through the same code path (random weights from the fake cache)."""
+    settings = dataclasses.replace(TINY, base="mobilenet_v2", n_train=2, n_val=2, unfreeze=3)
+    base = train.load_base("mobilenet_v2")
+    before = [np.array(w) for w in base.get_weights()[:4]]
+    run = train.run_transfer(base, train.transfer_split(settings), settings)
+    assert run.batchnorm_change == 0.0
+    assert run.phases[1].trainable > run.phases[0].trainable
+    assert run.phases[0].counts[-1]["block"] == "head"
+    for a, b in zip(before, base.get_weights()[:4], strict=True):
+        np.testing.assert_array_equal(a, b)
