@@ -90,6 +90,31 @@ def main() -> None:
         rows.append({"case": f"match_template {name}", "cnnviz_ms": t_ours,
                      "reference": "skimage.feature.match_template", "reference_ms": t_ref})
 
+    # one update of the Convolution page at 512x512: the maths and the figures sent to
+    # the browser (maps as PNG) vs the same maps as a plain go.Heatmap (numbers in JSON)
+    import plotly.graph_objects as go
+
+    image = colour[..., 0]
+    patch = image[200:215, 300:315].copy()
+
+    def page_update(png: bool) -> int:
+        response = conv.convolve(image, patch)
+        ncc = conv.match_template(image, patch)
+        conv.window_at(image, patch, 10, 10)
+        size = 0
+        for m in (response, ncc):
+            fig = (conv.map_figure(m, peak=True) if png
+                   else go.Figure(go.Heatmap(z=m, colorscale="RdBu_r")))
+            size += len(fig.to_json())
+        return size
+
+    sizes = {png: page_update(png) for png in (True, False)}
+    t_ours = _best_ms(lambda: page_update(True), args.repeats)
+    t_ref = _best_ms(lambda: page_update(False), args.repeats)
+    rows.append({"case": "page update: 15x15 patch, raw + NCC maps", "cnnviz_ms": t_ours,
+                 "reference": "same maths, maps as go.Heatmap JSON", "reference_ms": t_ref,
+                 "cnnviz_bytes": sizes[True], "reference_bytes": sizes[False]})
+
     print(f"cnnviz conv benchmark, {SIZE}x{SIZE} image, best of {args.repeats} "
           f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
           f"{os.cpu_count()} CPUs, numpy {np.__version__})")
@@ -98,6 +123,9 @@ def main() -> None:
         r["speedup"] = r["reference_ms"] / r["cnnviz_ms"]
         print(f"{r['case']:42s} {r['cnnviz_ms']:10.1f} {r['reference_ms']:10.1f} "
               f"{r['speedup']:10.2f}  {r['reference']}")
+        if "cnnviz_bytes" in r:
+            print(f"{'':42s} figures sent: {r['cnnviz_bytes'] / 1e6:.2f} MB vs "
+                  f"{r['reference_bytes'] / 1e6:.2f} MB")
     out = Path(__file__).parent / "results" / "conv.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps({
