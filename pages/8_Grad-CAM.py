@@ -229,8 +229,12 @@ with ui.guard("the prediction"):
         with st.form("gc_sanity"):
             smethod = st.selectbox("Method", FAST, format_func=TITLES.get)
             run = st.form_submit_button("Run the randomisation check")
-        if run or st.session_state.get("gc_sanity_done"):
-            st.session_state["gc_sanity_done"] = True
+        wanted = (name, choice.name, cls, layer, smethod)
+        if run:
+            st.session_state["gc_sanity_done"] = wanted
+        if st.session_state.get("gc_sanity_done") != wanted:
+            st.caption("Press the button to run the check for this image, class and layer.")
+        else:
             r = sanity(name, x, cls_arr, layer, smethod)
             cols = st.columns(len(r.steps))
             for col, step, m, rho in zip(cols, r.steps, r.maps, r.correlations[:, 0],
@@ -256,8 +260,10 @@ with ui.guard("the prediction"):
                 pmethods = fc[1].multiselect("Methods", list(cam.METHODS), default=FAST,
                                              format_func=TITLES.get)
                 go_point = st.form_submit_button("Score the methods")
-            if go_point or st.session_state.get("gc_point_done"):
-                st.session_state["gc_point_done"] = True
+            wanted = (n, tuple(pmethods), layer)
+            if go_point:
+                st.session_state["gc_point_done"] = wanted
+            if st.session_state.get("gc_point_done") == wanted:
                 table = localisation(name, n, 1234, tuple(pmethods), layer)
                 long = table.melt(id_vars="method", value_vars=["pointing game",
                                                                 "energy inside"])

@@ -63,9 +63,12 @@ def test_other_class_other_layer_and_max_pooling(page):
 
 def test_trust_checks_run_from_their_forms(page):
     at = page
+    waiting = "Press the button to run the check"
+    assert waiting in _text(at)  # heavy work waits for the button
     at.button[1].click().run()  # "Run the randomisation check" (the first is "Compute")
     assert not at.exception
-    assert at.session_state["gc_sanity_done"]
+    assert at.session_state["gc_sanity_done"][0] == "shapes_cnn"
+    assert waiting not in _text(at)
     at.slider[0].set_value(20)
     at.button[2].click().run()  # "Score the methods"
     assert not at.exception
