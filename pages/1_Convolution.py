@@ -62,8 +62,9 @@ else:
     edited = st.data_editor(pd.DataFrame(start, columns=[str(i) for i in range(n)]),
                             key=f"conv_own_{n}", width="content")
     kernel = edited.astype(float).fillna(0.0).to_numpy()
-    if colour:
-        st.caption("Your kernel is used for each of the three channels.")
+if colour and kernel.ndim == 2:
+    st.caption("The same k×k kernel is used for each of the three channels, and the three "
+               "results are added (section 5).")
 kernel_view = kernel.mean(axis=2) if kernel.ndim == 3 else kernel
 
 # ---------------------------------------------------------------- 2. the knobs

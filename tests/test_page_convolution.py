@@ -104,7 +104,7 @@ def test_own_kernel_and_colour_channels(page):
     at.radio(key="conv_source").set_value("Type your own").run()
     assert not at.exception
     text = _text(at)
-    assert "Your kernel is used for each of the three channels." in text
+    assert "The same k×k kernel is used for each of the three channels" in text
     num = r"(-?\d+\.\d+)"
     match = re.search(rf"Per channel: R {num} \+ G {num} \+ B {num} = {num}", text)
     assert match

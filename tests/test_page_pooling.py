@@ -69,6 +69,8 @@ def test_unit_receptive_fields(page):
     assert not at.exception
     text = _info(at) + "\n".join(w.value for w in at.warning)
     assert "**32x32**" in text or "switched off" in text
+    at.radio(key="image_source").set_value("Sample photo").run()  # a real photo, resized
+    assert not at.exception and not at.error
 
 
 def test_shift_probe_and_trained_pair(page, monkeypatch):
