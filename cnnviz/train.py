@@ -566,6 +566,7 @@ class Phase:
     epochs: int
     learning_rate: float
     counts: list[dict]  # parameter_counts at this phase
+    number: int = 0  # 1, 2, 3 for the transfer phases; 0 for training from scratch
 
     @property
     def trainable(self) -> int:
@@ -595,13 +596,17 @@ class TransferRun:
     def final_val_accuracy(self) -> float:
         return self.last("val_accuracy")
 
+    def phase(self, number: int) -> Phase | None:
+        return next((p for p in self.phases if p.number == number), None)
+
     def phase_drop(self) -> float:
         """Val accuracy at the end of phase 2 minus the worst in the first 2 epochs of
         phase 3: how much fine-tuning first damaged what the head had learnt."""
-        if len(self.phases) < 2 or not self.phases[1].epochs:
+        phase3 = self.phase(3)
+        if phase3 is None or not phase3.epochs:
             return float("nan")
         acc = self.history.get("val_accuracy", [])
-        boundary = self.phases[1].start_epoch
+        boundary = phase3.start_epoch
         if boundary < 1 or len(acc) <= boundary:
             return float("nan")
         return float(acc[boundary - 1] - min(acc[boundary:boundary + 2]))
@@ -673,6 +678,8 @@ def run_transfer(base, split: Split, settings: TransferSettings, *, label: str =
     pretrained = base_weights(model)
     bn_before = batchnorm_state(model)
     run.initial_val_accuracy = evaluate(model, split.x_val, split.y_val)[1]
+    run.phases.append(Phase("1 · new head, nothing frozen yet", 0, 0, 0.0,
+                            parameter_counts(model), number=1))
 
     # phase 2: train the head (on a frozen base, unless the recipe says otherwise)
     if settings.recipe == "no_freeze":
@@ -683,7 +690,7 @@ def run_transfer(base, split: Split, settings: TransferSettings, *, label: str =
         name = "2 · base frozen, train the head"
     compile_model(model, settings.head_lr)
     run.phases.append(Phase(name, 0, settings.head_epochs, settings.head_lr,
-                            parameter_counts(model)))
+                            parameter_counts(model), number=2))
     run.stopped = fit(model, split, epochs=settings.head_epochs,
                       batch_size=settings.batch_size, label=f"{label}: phase 2",
                       history=run.history, callbacks=callbacks, on_epoch=on_epoch,
@@ -696,7 +703,8 @@ def run_transfer(base, split: Split, settings: TransferSettings, *, label: str =
         compile_model(model, lr)
         done = len(run.history.get("loss", []))
         run.phases.append(Phase(f"3 · fine-tune top {settings.unfreeze} layers",
-                                done, settings.fine_tune_epochs, lr, parameter_counts(model)))
+                                done, settings.fine_tune_epochs, lr, parameter_counts(model),
+                                number=3))
         run.stopped = fit(model, split, epochs=settings.fine_tune_epochs, initial_epoch=done,
                           batch_size=settings.batch_size, label=f"{label}: phase 3",
                           history=run.history, callbacks=callbacks, on_epoch=on_epoch,

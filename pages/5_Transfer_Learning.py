@@ -206,7 +206,8 @@ if result is not None:
               else f"BatchNorm statistics moved by up to {transfer.batchnorm_change:.3g}")
         st.caption(f"Green = trainable, grey = frozen, per block of the network. {bn}.")
     histories = {run.label: run.history for run in result.runs.values()}
-    bounds = {"transfer": [p.start_epoch for p in transfer.phases[1:]]} if transfer else {}
+    bounds = {"transfer": [p.start_epoch for p in transfer.phases if p.number == 3]
+              } if transfer else {}
     left, right = st.columns(2)
     left.plotly_chart(train.history_figure(histories, "accuracy", boundaries=bounds),
                       width="stretch")
