@@ -50,6 +50,33 @@ def _scipy_ref(image, kernel, stride, dilation):
     return total[::stride, ::stride]
 
 
+def _page_rerun_row(repeats: int) -> dict:
+    from streamlit.testing.v1 import AppTest
+
+    root = Path(__file__).resolve().parents[1]
+    times = {}
+    for size in (512, 256):
+        at = AppTest.from_file(str(root / "streamlit_app.py"), default_timeout=120).run()
+        at.switch_page("pages/1_Convolution.py").run()
+        at.radio(key="image_source").set_value("Sample photo").run()
+        at.selectbox(key="image_sample").set_value("astronaut").run()
+        at.radio(key="conv_colour").set_value("colour (3 channels)").run()
+        at.radio(key="conv_source").set_value("A classic kernel").run()
+        at.selectbox(key="conv_classic").set_value("Sobel x").run()
+        at.select_slider(key="conv_size").set_value(size).run()
+        assert not at.exception
+        assert any(f"{size}x{size} pixels" in c.value for c in at.caption), size
+        best = float("inf")
+        for i in range(repeats):
+            t0 = time.perf_counter()
+            at.slider(key="conv_stride").set_value(2 if i % 2 == 0 else 1).run()
+            best = min(best, time.perf_counter() - t0)
+        assert not at.exception
+        times[size] = 1000 * best
+    return {"case": "page rerun, colour Sobel x (AppTest, server)", "cnnviz_ms": times[512],
+            "reference": "the same page at 256x256", "reference_ms": times[256]}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeats", type=int, default=5)
@@ -114,6 +141,10 @@ def main() -> None:
     rows.append({"case": "page update: 15x15 patch, raw + NCC maps", "cnnviz_ms": t_ours,
                  "reference": "same maths, maps as go.Heatmap JSON", "reference_ms": t_ref,
                  "cnnviz_bytes": sizes[True], "reference_bytes": sizes[False]})
+
+    # the whole Convolution page rerun (server side, Streamlit AppTest) when a slider
+    # moves, at 512 vs at 256 pixels; a Sobel kernel, colour, stride toggling 1 <-> 2
+    rows.append(_page_rerun_row(args.repeats))
 
     print(f"cnnviz conv benchmark, {SIZE}x{SIZE} image, best of {args.repeats} "
           f"({datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {platform.machine()}, "
