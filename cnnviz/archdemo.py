@@ -132,16 +132,32 @@ def inception_outputs(fmap: np.ndarray, filters: int, *, seed: int = 0) -> dict:
     return {"branches": dict(zip(BRANCHES, parts)), "concat": concat, "model": block}
 
 
-def channel_grid(maps: np.ndarray, count: int = 8) -> np.ndarray:
-    """The first ``count`` channels of (h, w, k) side by side as one uint8 image,
-    each channel scaled to its own range (so weak channels stay visible)."""
+def channel_grid(maps: np.ndarray, count: int = 8, *, mark: tuple[int, int] | None = None,
+                 tile: int = 96) -> np.ndarray:
+    """The first ``count`` channels of (h, w, k) side by side as one RGB uint8 image.
+
+    Each channel is scaled to its own range (so weak channels stay visible) and
+    enlarged to about ``tile`` pixels with nearest-neighbour (crisp on a
+    projector); ``mark`` = (row, col) outlines that pixel in red in every tile.
+    """
     maps = np.asarray(maps, dtype=np.float32)[..., :count]
+    h, w = maps.shape[:2]
+    scale = max(1, tile // max(h, w))
     tiles = []
     for i in range(maps.shape[-1]):
         m = maps[..., i]
         span = float(m.max() - m.min())
-        tile = (m - m.min()) / span if span > 0 else np.zeros_like(m)
-        tiles.append(np.pad(tile, 1, constant_values=1.0))
+        grey = (m - m.min()) / span if span > 0 else np.zeros_like(m)
+        rgb = np.repeat(np.kron(grey, np.ones((scale, scale)))[..., None], 3, axis=2)
+        if mark is not None:
+            r, c = mark[0] * scale, mark[1] * scale
+            t = max(1, scale // 4)
+            box = rgb[max(r - t, 0):r + scale + t, max(c - t, 0):c + scale + t]
+            box[...] = (1.0, 0.1, 0.1)
+            rgb[r:r + scale, c:c + scale] = np.repeat(
+                np.kron(grey[mark[0]:mark[0] + 1, mark[1]:mark[1] + 1],
+                        np.ones((scale, scale)))[..., None], 3, axis=2)
+        tiles.append(np.pad(rgb, ((2, 2), (2, 2), (0, 0)), constant_values=1.0))
     return (np.concatenate(tiles, axis=1) * 255).round().astype(np.uint8)
 
 
@@ -153,14 +169,14 @@ def pointwise_figure(pw: Pointwise):
     fig = make_subplots(rows=1, cols=3, column_widths=[0.22, 0.56, 0.22],
                         horizontal_spacing=0.06, subplot_titles=(
                             f"input: {c} channels at the pixel",
-                            f"1x1 weights ({c} x {k}): column j makes output j",
+                            f"weights {c} x {k} (red +, blue −): column j → output j",
                             f"output: {k} weighted sums"))
     channels = np.arange(c)
     fig.add_bar(y=channels, x=pw.vector, orientation="h", marker_color="#1f77b4",
                 row=1, col=1, name="input value")
     limit = float(np.abs(pw.weights).max()) or 1.0
     fig.add_heatmap(z=pw.weights, x=np.arange(k), y=channels, colorscale="RdBu_r",
-                    zmin=-limit, zmax=limit, row=1, col=2, colorbar=dict(x=0.76, len=0.8),
+                    zmin=-limit, zmax=limit, row=1, col=2, showscale=False,
                     hovertemplate="in %{y} → out %{x}: w = %{z:.3f}<extra></extra>")
     fig.add_bar(x=np.arange(k), y=pw.sums, marker_color=np.where(pw.sums >= 0, "#2ca02c",
                                                                  "#d62728"),

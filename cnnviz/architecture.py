@@ -97,6 +97,26 @@ class Row:
         return self.error is None
 
 
+#: the fields each kind uses (the builder blanks the others)
+USED_FIELDS = {
+    "conv": ("filters", "kernel", "stride", "padding", "activation"),
+    "conv1x1": ("filters", "activation"),
+    "maxpool": ("kernel", "stride", "padding"),
+    "avgpool": ("kernel", "stride", "padding"),
+    "batchnorm": (), "dropout": ("rate",),
+    "inception": ("filters", "activation"),
+    "residual": ("filters", "stride", "activation"),
+    "gap": (), "gmp": (), "flatten": (),
+    "dense": ("filters", "activation"),
+}
+
+
+def editor_records(spec: list[LayerSpec]) -> list[dict]:
+    """Rows for a table editor: the fields a layer does not use are None (blank)."""
+    return [{key: (value if key == "kind" or key in USED_FIELDS.get(layer.kind, ()) else None)
+             for key, value in asdict(layer).items()} for layer in spec]
+
+
 def layer_name(index: int, layer: LayerSpec) -> str:
     return f"{layer.kind}_{index}"
 

@@ -224,6 +224,7 @@ def gradient_figure(result: dict):
     fig.update_layout(
         title="Gradient norm ‖∂loss/∂W‖ of each conv layer (layer 1 = nearest the input)",
         xaxis_title="layer", yaxis_title="gradient norm (log scale)", yaxis_type="log",
+        yaxis_exponentformat="power",
         height=460, font=dict(size=16), legend=dict(font=dict(size=15)),
         margin=dict(l=10, r=10, t=60, b=10),
     )
@@ -242,7 +243,7 @@ def loss_figure(result: dict):
         fig.add_scatter(x=np.arange(1, len(losses) + 1), y=losses, row=1, col=col,
                         name=name, line=dict(color=colour, width=3))
         fig.add_hline(y=chance, line_dash="dash", line_color="#777", row=1, col=col,
-                      annotation_text="chance (ln classes)" if col == 1 else None)
+                      annotation_text=f"chance level (ln {result['settings']['classes']})")
     fig.update_xaxes(title_text="training step")
     fig.update_yaxes(title_text="training loss", row=1, col=1)
     fig.update_layout(height=380, showlegend=False, font=dict(size=16),

@@ -48,12 +48,14 @@ with tab_build:
     c_in = c5.number_input("Channels", 1, 64, key="arch_c")
     input_shape = (int(h_in), int(w_in), int(c_in))
 
-    base = pd.DataFrame(ss.arch_base, columns=[f.name for f in fields(A.LayerSpec)])
+    base = pd.DataFrame(A.editor_records(A.spec_from_dicts(ss.arch_base)),
+                        columns=[f.name for f in fields(A.LayerSpec)])
     base["kind"] = base["kind"].map(A.KINDS)
+    base.index = range(1, len(base) + 1)
     col = st.column_config
     edited = st.data_editor(
         base, key=f"arch_editor_{ss.arch_version}", num_rows="dynamic", width="stretch",
-        hide_index=False, column_config={
+        hide_index=False, height=38 * (len(base) + 2), column_config={
             "kind": col.SelectboxColumn("layer", options=list(NAME_OF), required=True,
                                         width="medium", default=A.KINDS["conv"]),
             "filters": col.NumberColumn("filters / units", min_value=1, max_value=2048,
@@ -68,8 +70,8 @@ with tab_build:
                                      step=0.05, default=0.25),
         })
     st.caption("Edit any cell; add a layer with the **+** row at the bottom, delete rows by "
-               "selecting them (left edge) and pressing the bin. Fields a layer does not use "
-               "are ignored (e.g. kernel for Dense).")
+               "selecting them (left edge) and pressing the bin. Settings a layer does not use "
+               "stay blank; a blank cell takes the default when you change the layer type.")
     records = edited.assign(kind=edited["kind"].map(NAME_OF)).to_dict("records")
     spec = A.spec_from_dicts(records)
     current = A.spec_to_dicts(spec)
@@ -99,21 +101,19 @@ with tab_build:
             st.error(f"Layer {row.index} ({A.KINDS.get(row.kind, row.kind)}): {row.error}",
                      icon=":material/error:")
     st.dataframe(pd.DataFrame(A.table_records(rows)), hide_index=True, width="stretch",
+                 height=36 * (len(rows) + 1) + 4,
                  column_config={"parameters": st.column_config.NumberColumn(format="%,d"),
                                 "MACs": st.column_config.NumberColumn(format="%,d")})
     st.plotly_chart(D.spec_diagram(spec, input_shape), width="stretch")
-    left, right = st.columns(2)
-    with left:
-        st.subheader("The same network in Keras")
-        st.code(A.keras_code(spec, input_shape), language="python")
-    with right:
-        st.subheader("Check against Keras")
-        st.markdown("Builds the real model and compares its `count_params()` and every "
-                    "layer's output shape with the table above.")
-        if st.button("Build it with Keras", key="arch_check", disabled=not total["valid"]):
-            with ui.guard("building the model"):
-                same, message = A.check_with_keras(spec, input_shape)
-                (st.success if same else st.error)(message)
+    left, right = st.columns([3, 1], vertical_alignment="center")
+    left.markdown("**Check against Keras:** build the real model and compare its "
+                  "`count_params()` and every layer's output shape with the table.")
+    if right.button("Build it with Keras", key="arch_check", disabled=not total["valid"]):
+        with ui.guard("building the model"):
+            same, message = A.check_with_keras(spec, input_shape)
+            (st.success if same else st.error)(message)
+    st.subheader("The same network in Keras")
+    st.code(A.keras_code(spec, input_shape), language="python")
 
 # ---------------------------------------------------------------- real models' diagrams
 with tab_models:
@@ -169,10 +169,11 @@ with tab_1x1, ui.guard("the 1x1 demo"):
                f"initialised Keras `Conv2D({k_out}, 1)` (He normal, seed 0); the hand-made "
                f"sums equal the layer's own output at ({row}, {colm}) to {gap:.1e}.")
     i1, i2 = st.columns(2)
-    i1.image(archdemo.channel_grid(fmap), clamp=True, width="stretch",
+    i1.image(archdemo.channel_grid(fmap, mark=(row, colm)), width="stretch",
              caption=f"input: first 8 of {fc} channels")
-    i2.image(archdemo.channel_grid(pw.outputs), clamp=True, width="stretch",
-             caption=f"output: first 8 of {k_out} channels (same {fh}x{fw} grid)")
+    i2.image(archdemo.channel_grid(pw.outputs, mark=(row, colm)), width="stretch",
+             caption=f"output: first 8 of {k_out} channels (same {fh}x{fw} grid); "
+                     "red: the pixel")
 
     st.subheader("Bottleneck calculator")
     st.markdown("A k x k conv from C_in to C_out costs H·W·C_out·k²·C_in multiply-adds. "
@@ -186,14 +187,14 @@ with tab_1x1, ui.guard("the 1x1 demo"):
     kb = b[5].number_input("bottleneck channels", 1, 4096, 16, key="bn_b")
     cost = archdemo.bottleneck_cost(hh, ww, ci, co, kk, kb)
     r1, r2, r3 = st.columns(3)
-    r1.metric(f"{kk}x{kk} conv directly", A.human(cost["direct_macs"]) + " MACs",
-              f"{cost['direct_params']:,} params", delta_color="off")
-    r2.metric(f"1x1 to {kb}, then {kk}x{kk}", A.human(cost["bottleneck_macs"]) + " MACs",
-              f"{cost['bottleneck_params']:,} params", delta_color="off")
+    r1.metric(f"{kk}x{kk} conv directly", A.human(cost["direct_macs"]) + " MACs")
+    r2.metric(f"1x1 to {kb}, then {kk}x{kk}", A.human(cost["bottleneck_macs"]) + " MACs")
     r3.metric("Saving", f"{cost['saving']:.1f}x fewer MACs")
     st.code(f"direct:     {hh}·{ww}·{co}·{kk}·{kk}·{ci} = {cost['direct_macs']:,}\n"
             f"bottleneck: {hh}·{ww}·{kb}·{ci} + {hh}·{ww}·{co}·{kk}·{kk}·{kb} = "
-            f"{cost['reduce_macs']:,} + {cost['conv_macs']:,} = {cost['bottleneck_macs']:,}",
+            f"{cost['reduce_macs']:,} + {cost['conv_macs']:,} = {cost['bottleneck_macs']:,}\n"
+            f"parameters: {cost['direct_params']:,} directly vs "
+            f"{cost['bottleneck_params']:,} with the bottleneck",
             language=None)
 
 # ---------------------------------------------------------------- inception (C7)
@@ -215,7 +216,7 @@ with tab_inc, ui.guard("the inception demo"):
     cols = st.columns(4)
     for column, (branch, maps) in zip(cols, out["branches"].items()):
         column.markdown(f"**{branch}** → {maps.shape[0]}x{maps.shape[1]}x**{maps.shape[2]}**")
-        column.image(archdemo.channel_grid(maps, 4), clamp=True, width="stretch",
+        column.image(archdemo.channel_grid(maps, 4), width="stretch",
                      caption="first 4 channels")
     st.plotly_chart(archdemo.concat_figure(
         {k: v.shape[-1] for k, v in out["branches"].items()}), width="stretch")
@@ -228,12 +229,14 @@ with tab_inc, ui.guard("the inception demo"):
     for label, h, w, c, f in costs:
         cost = archdemo.inception_cost(h, w, c, f)
         records.append({"block": label, "input": f"{h}x{w}x{c}", "F": f,
-                        "naive MACs (no 1x1 reductions)": cost["naive_macs"],
-                        "naive output channels": cost["naive_channels"],
-                        "with 1x1 bottlenecks": cost["bottleneck_macs"],
-                        "bottleneck output channels": cost["bottleneck_channels"],
+                        "naive MACs": f"{cost['naive_macs']:,}",
+                        "naive out ch": cost["naive_channels"],
+                        "bottleneck MACs": f"{cost['bottleneck_macs']:,}",
+                        "bottleneck out ch": cost["bottleneck_channels"],
                         "saving": f"{cost['saving']:.1f}x"})
     st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+    st.caption("Naive: the 3x3 and 5x5 convs work directly on all input channels and the "
+               "pool branch passes every input channel on (no 1x1 convs).")
 
 # ---------------------------------------------------------------- residual vs plain (C8)
 

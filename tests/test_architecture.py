@@ -158,3 +158,63 @@ def test_tf_stack_is_the_keras_stack():
         expected = np.asarray(model(images))
         np.testing.assert_allclose(R.forward(settings, images, residual=residual), expected,
                                    rtol=1e-4, atol=1e-5)
+
+
+# ---------------------------------------------------------------- 1x1 and inception demos
+
+
+def test_pointwise_sums_are_the_keras_layer_output():
+    from cnnviz import archdemo
+
+    fmap = np.random.default_rng(0).normal(size=(6, 7, 64)).astype(np.float32)
+    pw = archdemo.pointwise(fmap, 15, 2, 5, seed=0)
+    assert pw.outputs.shape == (6, 7, 15) and pw.weights.shape == (64, 15)
+    np.testing.assert_allclose(pw.sums, pw.outputs[2, 5], rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(pw.vector, fmap[2, 5])
+    # a 1x1 conv is the same matrix product at every pixel
+    np.testing.assert_allclose(fmap @ pw.weights + pw.bias, pw.outputs, rtol=1e-4, atol=1e-4)
+    with pytest.raises(CnnvizError):
+        archdemo.pointwise(fmap, 3, 6, 0)
+    grid = archdemo.channel_grid(pw.outputs, 8, mark=(2, 5))
+    assert grid.dtype == np.uint8 and grid.shape[2] == 3 and grid.shape[1] > grid.shape[0]
+
+
+def test_bottleneck_and_inception_costs():
+    from cnnviz import archdemo
+
+    cost = archdemo.bottleneck_cost(28, 28, 192, 32, 5, 16)
+    assert cost["direct_macs"] == 120_422_400  # the classic 120 M
+    assert cost["bottleneck_macs"] == 2_408_448 + 10_035_200  # about 12.4 M
+    inc = archdemo.inception_cost(28, 28, 192, 64)  # GoogLeNet 3a: 64, 96/128, 16/32, 32
+    assert inc["bottleneck_channels"] == 256 and inc["naive_channels"] == 64 + 128 + 32 + 192
+    assert inc["bottleneck_macs"] == 28 * 28 * (192 * 64 + 192 * 96 + 9 * 96 * 128
+                                                 + 192 * 16 + 25 * 16 * 32 + 192 * 32)
+    assert inc["saving"] > 2
+
+
+def test_inception_outputs_concatenate_branches():
+    from cnnviz import archdemo
+
+    fmap = np.random.default_rng(1).random((9, 9, 5)).astype(np.float32)
+    out = archdemo.inception_outputs(fmap, 8)
+    channels = [v.shape[-1] for v in out["branches"].values()]
+    assert channels == [8, 16, 4, 4] and out["concat"].shape == (9, 9, 32)
+
+
+def test_model_diagrams():
+    from cnnviz import archdiagram as D
+    from cnnviz.models import load_model
+
+    shape, spec = A.preset("Tiny ResNet")
+    fig = D.spec_diagram(spec, shape)
+    arcs = [t for t in fig.data if t.line is not None and t.line.dash == "dot"]
+    assert len(arcs) == 4  # one shortcut per residual block
+    shape, spec = A.preset("Tiny Inception")
+    fig = D.spec_diagram(spec, shape)
+    nodes = next(t for t in fig.data if t.hovertext is not None)
+    assert len({round(y, 2) for y in nodes.y}) == 5  # the main line + 4 parallel branches
+    model = load_model("shapes_cnn")
+    fig = D.model_diagram(model)
+    assert len(fig.layout.shapes) == 11  # input, 6 convs, 2 pools, gap, dense
+    summary = D.model_summary(model)
+    assert sum(r["parameters"] for r in summary) == model.count_params()
