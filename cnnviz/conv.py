@@ -428,6 +428,8 @@ def map_figure(values, *, title: str = "", colorscale: str = "RdBu_r", symmetric
                height: int | None = None):
     """A response map (2-D floats) or an image (uint8 RGB) as a Plotly figure.
 
+    ``colorscale="auto"`` picks a diverging scale centred on 0 for signed maps and
+    a sequential one for maps without negative values.
     ``boxes``: (top, left, bottom, right, colour) rectangles in pixel coordinates.
     ``peak`` marks the maximum with a star, ``pick`` = (row, col) with a square.
     A grid of invisible points (at most ``click_points`` per side) makes the map
@@ -437,6 +439,9 @@ def map_figure(values, *, title: str = "", colorscale: str = "RdBu_r", symmetric
 
     arr = np.asarray(values)
     is_image = arr.ndim == 3
+    if colorscale == "auto":  # signed maps: white = 0; all-positive maps: sequential
+        symmetric = bool(not is_image and arr.min() < 0)
+        colorscale = "RdBu_r" if symmetric else "Viridis"
     if is_image:
         rgb, vmin, vmax = arr.astype(np.uint8), None, None
     else:

@@ -117,10 +117,8 @@ with cols[0]:
     st.plotly_chart(conv.map_figure(image_u8, title="Input (yellow: patch, green: window)",
                                     boxes=boxes), width="stretch")
 with cols[1]:
-    signed = bool(response.min() < 0)  # all-positive maps get a sequential scale
     st.plotly_chart(conv.map_figure(response, title="Raw response = weighted sum", peak=True,
-                                    pick=(row, col), symmetric=signed,
-                                    colorscale="RdBu_r" if signed else "Viridis"),
+                                    pick=(row, col), colorscale="auto"),
                     width="stretch", on_select="rerun", selection_mode=("points",),
                     key="conv_map")
 ncc = None
@@ -198,4 +196,5 @@ if colour:
         for i in range(4):
             if i % 2 == 0:
                 pc = st.columns(2)
-            pc[i % 2].plotly_chart(conv.map_figure(maps[i], title=titles[i]), width="stretch")
+            pc[i % 2].plotly_chart(conv.map_figure(maps[i], title=titles[i], colorscale="auto"),
+                                   width="stretch")

@@ -81,11 +81,11 @@ st.markdown(
     "multiply the jump, so later 3×3 layers add many more pixels: a deep unit sees a large "
     "part of the image with few weights.")
 model = ui.get_model(MODEL)
-rfs = receptive.receptive_fields(model)
+rfs = [r for r in receptive.receptive_fields(model) if "x" in r.kind]  # conv and pooling
 table = pd.DataFrame([{"layer": r.name, "operation": r.kind,
                        "output": f"{r.output_hw[0]}x{r.output_hw[1]}", "jump": r.jump,
                        "receptive field": f"{r.size}x{r.size}", "first centre": r.start}
-                      for r in rfs if "x" in r.kind])  # conv and pooling layers
+                      for r in rfs])
 tc = st.columns([3, 2])
 tc[0].markdown(f"**The built-in `{MODEL}`** (64x64 input)")
 tc[0].dataframe(table, hide_index=True, width="stretch")
