@@ -823,24 +823,35 @@ def history_figure(histories: dict[str, dict], metric: str = "accuracy", *,
 
 
 def parameter_figure(phases: list[Phase]):
-    """Trainable (green) and frozen (grey) parameters per block, one panel per phase."""
+    """The network's blocks, coloured trainable (green) / frozen (grey), one panel per phase.
+
+    Each block is one bar of the same length, split by the share of its parameters
+    that train, so the tiny head shows as clearly as the big blocks; the labels
+    give the counts.
+    """
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 
     fig = make_subplots(rows=1, cols=max(len(phases), 1), shared_yaxes=True,
+                        horizontal_spacing=0.05,
                         subplot_titles=[f"{p.name}<br>{p.trainable:,} trainable · "
                                         f"{p.frozen:,} frozen" for p in phases])
     for col, phase in enumerate(phases, start=1):
-        blocks = [row["block"] for row in phase.counts]
+        blocks = [f"{row['block']} ({row['trainable'] + row['frozen']:,})"
+                  for row in phase.counts]
+        totals = [max(row["trainable"] + row["frozen"], 1) for row in phase.counts]
         for key, colour, name in (("trainable", TRAINABLE, "trainable"),
                                   ("frozen", FROZEN, "frozen")):
             fig.add_trace(go.Bar(
-                y=blocks, x=[row[key] for row in phase.counts], orientation="h", name=name,
-                marker_color=colour, showlegend=col == 1,
+                y=blocks, x=[100 * row[key] / t for row, t in zip(phase.counts, totals,
+                                                                    strict=True)],
+                orientation="h", name=name, marker_color=colour, showlegend=col == 1,
                 text=[f"{row[key]:,}" if row[key] else "" for row in phase.counts],
-                textposition="inside", insidetextanchor="middle"), row=1, col=col)
-    fig.update_layout(barmode="stack", font=_FONT, uniformtext={"minsize": 12, "mode": "hide"},
-                      height=120 + 34 * len(phases[0].counts) if phases else 300,
+                textposition="inside", insidetextanchor="middle",
+                hovertemplate="%{y}: %{text} " + name + "<extra></extra>"), row=1, col=col)
+        fig.update_xaxes(range=[0, 100], ticksuffix="%", dtick=50, row=1, col=col)
+    fig.update_layout(barmode="stack", font=_FONT, uniformtext={"minsize": 11, "mode": "hide"},
+                      height=150 + 40 * len(phases[0].counts) if phases else 300,
                       margin={"l": 10, "r": 10, "t": 80, "b": 10},
                       legend={"orientation": "h", "y": -0.15})
     fig.update_yaxes(autorange="reversed")
