@@ -277,4 +277,7 @@ def describe(result: dict) -> str:
         "the backward signal; the shortcut gives it a path around every layer. Adam "
         "rescales each weight's step, so tiny gradients still move weights a little, until "
         "they fall below its epsilon."
+        + (" A norm of exactly 0 (the gradient underflowed float32) is drawn at 1e-30."
+           if any(0.0 in result[n][p] for n in ("plain", "residual")
+                  for p in ("init", "trained")) else "")
     )
