@@ -179,7 +179,12 @@ with ui.guard("the shift probe"):
     probe = _shift_probe(x, max_shift)
     classes = models.class_names(MODEL)
     pred = [classes[i] for i in probe.predicted[0]]
-    ch = st.columns(2)
+    ch = st.columns([1.2, 2, 2])
+    moved = pooling.shift_image(image64, max_shift)
+    ch[0].plotly_chart(conv.map_figure(moved, title=f"Shifted by {max_shift} px", height=300),
+                       width="stretch")
+    ch[0].caption("The strip that opens on the left repeats the edge pixels.")
+    ch = ch[1:]
     shown = sorted({1, 2, 4, max_shift} & set(shifts[1:]))
     df = pd.DataFrame(probe.change[shown], index=shown, columns=probe.layers)
     fig = px.line(df.T, markers=True, labels={"index": "layer", "value": "relative change",
@@ -187,9 +192,10 @@ with ui.guard("the shift probe"):
                   title="‖a(shifted) − a(original)‖ / ‖a(original)‖ per layer")
     fig.update_layout(height=380, font=dict(size=14))
     ch[0].plotly_chart(fig, width="stretch")
-    fig = px.line(x=shifts, y=probe.prob_original, markers=True, text=pred,
+    flips = [p if i == 0 or p != pred[0] else "" for i, p in enumerate(pred)]
+    fig = px.line(x=shifts, y=probe.prob_original, markers=True, text=flips,
                   labels={"x": "shift (pixels)", "y": f"P({pred[0]})"},
-                  title=f"Prediction: P('{pred[0]}') as the image shifts (label: top class)")
+                  title=f"P('{pred[0]}'); labels: top class if it changes")
     fig.update_traces(textposition="top center")
     fig.update_layout(height=380, yaxis_range=[0, 1.1], font=dict(size=14))
     ch[1].plotly_chart(fig, width="stretch")

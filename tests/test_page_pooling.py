@@ -78,7 +78,7 @@ def test_shift_probe_and_trained_pair(page, monkeypatch):
 
     at = page
     at.slider(key="shift_max").set_value(3).run()
-    assert any(t.startswith("Prediction: P(") for t in _figure_titles(at))
+    assert any(t.startswith("P('") for t in _figure_titles(at))
     assert "Press the button to train the pair" in "\n".join(c.value for c in at.caption)
     monkeypatch.setattr(pooling, "train_pair",
                         functools.partial(pooling.train_pair, n_train=100, epochs=1))
