@@ -218,3 +218,15 @@ def test_model_diagrams():
     assert len(fig.layout.shapes) == 11  # input, 6 convs, 2 pools, gap, dense
     summary = D.model_summary(model)
     assert sum(r["parameters"] for r in summary) == model.count_params()
+
+
+def test_imagenet_model_diagram_draws_its_shortcuts():
+    import keras
+
+    from cnnviz import archdiagram as D
+
+    model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3))
+    fig = D.model_diagram(model, "MobileNetV2")
+    arcs = [t for t in fig.data if t.line is not None and t.line.dash == "dot"]
+    adds = [lay for lay in model.layers if type(lay).__name__ == "Add"]
+    assert len(arcs) == len(adds) == 10  # one arc per residual connection
