@@ -12,6 +12,7 @@ TensorFlow are imported inside the functions: importing this module is cheap.
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import threading
 import time
@@ -587,6 +588,8 @@ class TransferRun:
     batchnorm_change: float = 0.0
     seconds: float = 0.0
     stopped: bool = False
+    #: the trained model (kept for the session that trained it; dropped before sharing)
+    model: object = field(default=None, repr=False, compare=False)
 
     def last(self, metric: str) -> float:
         values = self.history.get(metric) or [np.nan]
@@ -627,6 +630,11 @@ class TransferResult:
     @property
     def scratch(self) -> TransferRun | None:
         return self.runs.get("from scratch")
+
+    def without_models(self) -> TransferResult:
+        """A copy holding only data (curves, counts), safe to share between sessions."""
+        runs = {k: dataclasses.replace(r, model=None) for k, r in self.runs.items()}
+        return dataclasses.replace(self, runs=runs)
 
     @property
     def complete(self) -> bool:
@@ -712,6 +720,7 @@ def run_transfer(base, split: Split, settings: TransferSettings, *, label: str =
     run.weight_change = weight_change(pretrained, base_weights(model))
     run.batchnorm_change = batchnorm_change(bn_before, batchnorm_state(model))
     run.seconds = time.perf_counter() - start
+    run.model = model
     return run
 
 
@@ -871,4 +880,28 @@ def weight_change_figure(changes: dict[str, dict[str, float]]):
                       yaxis_title="change of the weights (%)",
                       margin={"l": 10, "r": 10, "t": 30, "b": 10},
                       legend={"orientation": "h", "y": -0.35})
+    return fig
+
+
+def predict_probabilities(model, base: str, image) -> np.ndarray:
+    """Class probabilities of a transfer model for one image (uint8 or float [0, 1])."""
+    from cnnviz.models import preprocess
+
+    logits = np.asarray(model(preprocess(base, image), training=False))[0]
+    shifted = np.exp(logits - logits.max())
+    return shifted / shifted.sum()
+
+
+def probability_figure(class_names, probabilities):
+    """Horizontal bars: the model's probability for each class."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Bar(
+        y=list(class_names), x=[float(p) for p in probabilities], orientation="h",
+        marker_color=COLOURS[0], text=[f"{p:.0%}" for p in probabilities],
+        textposition="auto"))
+    fig.update_layout(font=_FONT, height=90 + 45 * len(class_names),
+                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
+                      xaxis={"range": [0, 1], "tickformat": ".0%"})
+    fig.update_yaxes(autorange="reversed")
     return fig

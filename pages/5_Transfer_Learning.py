@@ -61,7 +61,7 @@ def _run(settings: train.TransferSettings, labeled=None, data_key: str | None = 
     key = (*settings.key(), data_key)
     cached = _store().get(key)
     if cached is not None:
-        return _remember(cached)
+        return _remember(key, cached)
     split = _split(settings, data_key, labeled)
     live = train.TransferResult(settings, split.description, split.class_names, runs={})
     st.session_state["tr_result"] = live
@@ -75,16 +75,15 @@ def _run(settings: train.TransferSettings, labeled=None, data_key: str | None = 
             ui.get_model(settings.base), split, settings, on_epoch=on_epoch,
             callbacks=lambda label, n: [ui.KerasProgress(n, label)])
     if result.complete:
-        _store().put(key, result)
-        _remember(result)
+        _store().put(key, result.without_models())  # shared: data only, no models
+        _remember(key, result.without_models())
+        st.session_state["tr_model"] = (result.transfer.model, settings, result.class_names)
     return result
 
 
-def _remember(result):
+def _remember(key, result):
     """Keep every finished result of this session for the comparison table."""
-    history = st.session_state.setdefault("tr_history", [])
-    if all(r is not result for r in history):
-        history.append(result)
+    st.session_state.setdefault("tr_history", {})[key] = result
     return result
 
 
@@ -230,8 +229,25 @@ if result is not None:
         f"{s.batch_size}, seed {s.seed}."
         + (f" {result.seconds:.0f} s in total." if result.seconds else ""))
 
+# ------------------------------------------------------------------ try the new model
+trained = st.session_state.get("tr_model")
+if trained is not None:
+    model, trained_settings, class_names = trained
+    st.header("Try your new model")
+    choice = ui.image_picker()
+    with ui.guard("the prediction"):
+        probs = train.predict_probabilities(model, trained_settings.base, choice.image)
+        st.markdown(f"The model from your last run in this session "
+                    f"({TARGETS.get(trained_settings.target, trained_settings.target)}, "
+                    f"{train.RECIPES[trained_settings.recipe].lower()}) on the sidebar image "
+                    f"*{choice.name}*. Pick a *Synthetic shape* such as a ring in the sidebar "
+                    f"to test the new shape classes.")
+        left, right = st.columns([1, 3])
+        left.image(choice.image, width=160)
+        right.plotly_chart(train.probability_figure(class_names, probs), width="stretch")
+
 # ------------------------------------------------------------------ all runs so far
-history = st.session_state.get("tr_history", [])
+history = list(st.session_state.get("tr_history", {}).values())
 if history:
     st.header("Your runs, side by side")
     rows = []

@@ -49,10 +49,15 @@ def test_tiny_run_shows_phases_curves_and_is_reused(app):
     assert transfer.batchnorm_change == 0.0
     labels = [m.label for m in app.metric]
     assert "Gain of transfer" in labels and "From scratch: val accuracy" in labels
-    assert len(app.get("plotly_chart")) == 4  # parameters, accuracy, loss, weight change
+    # parameters, accuracy, loss, weight change, and the new model's probabilities
+    assert len(app.get("plotly_chart")) == 5
     assert len(app.dataframe) == 1
+    model, settings, class_names = app.session_state["tr_model"]
+    assert class_names == ("ring", "hexagon", "crescent") and settings.n_train == 3
+    assert any(h.value == "Try your new model" for h in app.header)
     _click(app, "Run")  # same settings: the stored result, no retraining
-    assert app.session_state["tr_result"] is result
+    again = app.session_state["tr_result"]
+    assert again.transfer.history == result.transfer.history and again.transfer.model is None
     assert len(app.session_state["tr_history"]) == 1
 
 
@@ -60,7 +65,7 @@ def test_compare_similar_and_dissimilar(app):
     _tiny(app)
     _click(app, "Run")  # commits the tiny settings of the form
     _click(app, "Compare")
-    history = app.session_state["tr_history"]
+    history = list(app.session_state["tr_history"].values())
     assert [r.settings.target for r in history] == ["new_shapes", "textures"]
     assert all(r.scratch is not None for r in history)
     assert app.dataframe[0].value.shape[0] == 2
