@@ -8,7 +8,9 @@ settings (sigmoid, He-normal init, no batch norm, 16x16 make_shapes, Adam
 gradient norms of both networks at initialisation and after training, and the
 final training losses. The reference for the time ratio is the smallest depth
 measured in the same run. Also notes the load average: on a shared machine the
-times are upper bounds.
+wall times are upper bounds; "cpu seconds" (all threads of this process) does
+not grow with other processes' load, and on two idle cores the wall time is
+about half to all of it.
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ def main() -> None:
     rows = []
     for depth in args.depths:
         settings = R.Settings(depth=depth, steps=args.steps, activation=args.activation)
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = R.compare(settings)
         seconds = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         s = R.summary(result)
         rows.append({
-            "depth": depth, "seconds": round(seconds, 2),
+            "depth": depth, "seconds": round(seconds, 2), "cpu seconds": round(cpu, 2),
             "plain first (init)": f"{s['plain_init']['first']:.2e}",
             "plain last (init)": f"{s['plain_init']['last']:.2e}",
             "plain first/last (init)": f"{s['plain_init']['first_over_last']:.1e}",
