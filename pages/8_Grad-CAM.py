@@ -21,11 +21,6 @@ SLOW = {"scorecam": {"top_k": 32}, "smoothgrad": {"samples": 16},
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def predict(name, x):
-    return cam.predict_logits(ui.get_model(name), x)[0]
-
-
-@st.cache_data(max_entries=32, show_spinner=False)
 def steps_of(name, x, cls, layer, pooling):
     return cam.gradcam_steps(ui.get_model(name), x, class_index=cls, layer=layer,
                              pooling=pooling)
@@ -60,12 +55,13 @@ def localisation(name, n, seed, methods, layer):
 
 @st.cache_data(max_entries=16, show_spinner="Deleting and inserting pixels…")
 def curves(name, x, cls, heat, seed):
-    model = ui.get_model(name)
-    real = evaluate.deletion_insertion(model, x, heat[None], class_index=cls, steps=32)
-    rand = evaluate.deletion_insertion(model, x, evaluate.random_maps(heat[None].shape,
-                                                                      seed=seed),
-                                       class_index=cls, steps=32)
-    return real, rand
+    return [evaluate.deletion_insertion(ui.get_model(name), x, m, class_index=cls, steps=32)
+            for m in (heat[None], evaluate.random_maps(heat[None].shape, seed=seed))]
+
+
+def chart(fig, height, where=st):
+    fig.update_layout(height=height, font_size=14, margin=dict(l=10, r=10, t=30, b=10))
+    where.plotly_chart(fig, width="stretch")
 
 
 def show(img, heat, caption, col):
@@ -107,7 +103,7 @@ with ui.guard("the prediction"):
     if choice.mask is not None:
         mask = images.resize_map(choice.mask.astype(np.float32), size) > 0.5
     names = models.class_names(name)
-    logits = predict(name, x)
+    logits = cam.predict_logits(model, x)[0]  # compiled probe: fast, no cache needed
     probs = models.softmax(logits)
     top = np.argsort(-probs)[:5]
 
@@ -117,10 +113,9 @@ with ui.guard("the prediction"):
                width="stretch")
     bars = px.bar(x=probs[top][::-1], y=[names[i] for i in top][::-1], orientation="h",
                   labels={"x": "probability (softmax of the logits)", "y": ""},
-                  text=[f"{p:.1%}" for p in probs[top][::-1]], range_x=[0, 1])
-    bars.update_layout(height=300, margin=dict(l=10, r=10, t=30, b=10), font_size=15,
-                       title="Top-5 predictions")
-    right.plotly_chart(bars, width="stretch")
+                  text=[f"{p:.1%}" for p in probs[top][::-1]], range_x=[0, 1],
+                  title="Top-5 predictions")
+    chart(bars, 300, right)
 
     infos = probe.feature_layers(model)
     infos = probe.feature_layers(model, kinds=probe.default_kinds(infos))
@@ -166,8 +161,7 @@ with ui.guard("the prediction"):
                   color_discrete_map={"raises the score": "#d62728",
                                       "lowers the score": "#1f77b4"},
                   labels={"x": "channels, sorted by weight", "y": "weight α", "color": ""})
-    wfig.update_layout(height=300, margin=dict(l=10, r=10, t=10, b=10), font_size=14)
-    st.plotly_chart(wfig, width="stretch")
+    chart(wfig, 300)
     st.subheader("4 · Weighted sum of the channels, then ReLU")
     c4 = st.columns(2)
     c4[0].plotly_chart(map_figure(s.weighted_sum[0], title="Σ α·A (signed)", height=360),
@@ -175,6 +169,9 @@ with ui.guard("the prediction"):
     c4[1].plotly_chart(map_figure(s.relu[0], title="ReLU: keep the evidence FOR the class",
                                   colorscale="Viridis", symmetric=False, height=360),
                        width="stretch")
+    if not s.relu[0].max() > 0:
+        st.info("The weighted sum is negative (or zero) everywhere: no location of this layer "
+                "speaks *for* this class, so after ReLU the map is empty.")
     st.subheader("5 · Upsample to the image and superimpose")
     c5 = st.columns(3)
     c5[0].image(img, caption="image", width="stretch")
@@ -243,8 +240,7 @@ with ui.guard("the prediction"):
             fig = px.line(x=r.steps, y=r.correlations[:, 0], markers=True,
                           labels={"x": "layers re-initialised (cumulative)",
                                   "y": "Spearman ρ with the trained map"}, range_y=[-1, 1.05])
-            fig.update_layout(height=320, font_size=14, margin=dict(l=10, r=10, t=10, b=10))
-            st.plotly_chart(fig, width="stretch")
+            chart(fig, 320)
     with tabs[1]:
         if name != "shapes_cnn":
             st.info("The pointing game needs images whose object masks are known: pick the "
@@ -271,8 +267,7 @@ with ui.guard("the prediction"):
                              range_y=[0, 1], labels={"value": "score", "variable": ""})
                 fig.add_hline(y=float(table["chance"].iloc[0]), line_dash="dot",
                               annotation_text="chance (object area)")
-                fig.update_layout(height=380, font_size=14, margin=dict(l=10, r=10, t=10, b=10))
-                st.plotly_chart(fig, width="stretch")
+                chart(fig, 380)
                 st.dataframe(table.round(3), hide_index=True)
                 st.caption(f"{n} images from make_shapes(seed=1234), target layer {layer}; "
                            "deletion/insertion areas from 16-step curves, averaged.")
@@ -294,8 +289,7 @@ with ui.guard("the prediction"):
                                len(real.fractions))})
         fig = px.line(frame, x="fraction of pixels", y=f"p({names[cls]})", color="curve",
                       line_dash="curve", range_y=[0, 1.02])
-        fig.update_layout(height=380, font_size=14, margin=dict(l=10, r=10, t=10, b=10))
-        st.plotly_chart(fig, width="stretch")
+        chart(fig, 380)
         st.dataframe(pd.DataFrame({
             "map": [TITLES[dmethod], "random"],
             "deletion AUC (lower is better)": [real.deletion_auc[0], rand.deletion_auc[0]],
