@@ -35,6 +35,23 @@ import numpy as np
 
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
+#: what to expect per activation (measured with the default settings, depth 50)
+NOTES = {
+    "sigmoid": "Sigmoid is the textbook case: its slope is at most 1/4, so the plain net's "
+               "gradient shrinks geometrically towards the input, while the shortcuts keep "
+               "it flat.",
+    "tanh": "With tanh and He initialisation the plain net's gradient does NOT vanish at "
+            "initialisation (good initialisation was invented to keep it stable). Without "
+            "normalisation the shortcuts add up activations layer after layer, so the "
+            "residual net's gradient grows towards the input instead: real ResNets add "
+            "batch norm.",
+    "relu": "With ReLU and He initialisation the plain net keeps its gradient scale at "
+            "initialisation (that is what He init is for) but barely trains. Without "
+            "normalisation each shortcut adds the variance of its branch, so the residual "
+            "net's activations and loss explode with depth: this is why ResNets use batch "
+            "norm (or a scaled-down initialisation of each branch).",
+}
+
 
 @dataclass(frozen=True)
 class Settings:

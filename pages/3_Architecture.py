@@ -279,6 +279,7 @@ with tab_res:
         g[3].metric("Training loss, residual", f"{s['residual_loss']['end']:.2f}",
                     f"{s['residual_loss']['end'] - s['residual_loss']['start']:+.2f}",
                     delta_color="inverse")
+        st.info(R.NOTES[result["settings"]["activation"]], icon=":material/lightbulb:")
         st.plotly_chart(R.gradient_figure(result), width="stretch")
         st.plotly_chart(R.loss_figure(result), width="stretch")
         steps_col = [c for c in R.table_records(result)[0] if "layer," in c]
