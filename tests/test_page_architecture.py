@@ -155,3 +155,15 @@ def test_residual_form_runs_and_caches(page):
     at.slider(key="pw_k").set_value(6).run()  # any other control: no retraining
     _ok(at)
     assert next(c.value for c in at.caption if c.value.startswith("Measured in")) == caption
+
+
+def test_imagenet_model_diagram_when_cached(fake_imagenet_home):
+    at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240).run()
+    at.switch_page(PAGE)
+    at.run()
+    assert "MobileNetV2 (ImageNet, 1000 classes)" in at.selectbox(key="arch_model").options
+    at.selectbox(key="arch_model").set_value("mobilenet_v2").run()
+    _ok(at)
+    params = next(m.value for m in at.metric if m.label == "Parameters"
+                  and m.value.replace(",", "").isdigit() and int(m.value.replace(",", "")) > 1e6)
+    assert params == "3,538,984"  # MobileNetV2 1.0 with its 1000-class head
