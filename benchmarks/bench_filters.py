@@ -166,6 +166,9 @@ def main() -> int:
         cases.append(("MobileNetV2 weights=None (224x224)", mobilenet, "block_6_expand_relu",
                       "tf"))
     rows = []
+    load_before = os.getloadavg()
+    print(f"load average before: {load_before[0]:.1f} (the 2 cores are shared: "
+          "absolute times and the ratio depend on it)")
     print(f"{time.strftime('%Y-%m-%d %H:%M')}  {machine()}  TensorFlow {tf.__version__}, "
           f"Keras {keras.__version__}")
     print(f"{args.filters} filters, {args.steps} steps, learning rate 10, seed 0, "
@@ -191,6 +194,8 @@ def main() -> int:
         "settings": {"filters": args.filters, "steps": args.steps, "learning_rate": 10.0,
                      "seed": 0, "regularisers": "none",
                      "tensorflow": tf.__version__, "keras": keras.__version__},
+        "load average before/after (1 min)": [round(load_before[0], 2),
+                                              round(os.getloadavg()[0], 2)],
         "rows": rows,
         "goal_5x_met": goal,
     })

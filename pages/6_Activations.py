@@ -98,8 +98,10 @@ with ui.guard("reading the model's layers"):
                             width="stretch", on_select="rerun", selection_mode=("points",),
                             key=f"act_grid_{name}_{layer}")
             event = st.session_state.get(f"act_grid_{name}_{layer}") or {}
-            for point in event.get("selection", {}).get("points", []):
-                st.session_state["act_clicked"] = point.get("customdata")
+            picked = [p.get("customdata") for p in event.get("selection", {}).get("points", [])]
+            if picked and st.session_state.get(f"act_seen_{layer}") != picked:
+                st.session_state[f"act_seen_{layer}"] = picked  # a new click, on this grid
+                st.session_state["act_clicked"] = picked[-1]
         clicked = st.session_state.get("act_clicked")
         if chosen and (not isinstance(clicked, str) or clicked.split(":")[0] not in acts):
             first = chosen[0]
