@@ -95,7 +95,8 @@ with tab_build:
     k1.metric("Parameters", f"{total['params']:,}")
     k2.metric("Multiply-adds (MACs)", A.human(total["macs"]), help="FLOPs ≈ 2 x MACs")
     k3.metric("Activation memory / image", f"{total['memory'] / 1024:,.1f} KB")
-    k4.metric("Output", " x ".join(map(str, total["output"])) if total["output"] else "invalid")
+    out_shape = total["output"] if spec else input_shape
+    k4.metric("Output", " x ".join(map(str, out_shape)) if out_shape else "invalid")
     for row in rows:
         if row.error and not row.error.startswith("Not computed"):
             st.error(f"Layer {row.index} ({A.KINDS.get(row.kind, row.kind)}): {row.error}",

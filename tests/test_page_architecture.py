@@ -167,3 +167,17 @@ def test_imagenet_model_diagram_when_cached(fake_imagenet_home):
     params = next(m.value for m in at.metric if m.label == "Parameters"
                   and m.value.replace(",", "").isdigit() and int(m.value.replace(",", "")) > 1e6)
     assert params == "3,538,984"  # MobileNetV2 1.0 with its 1000-class head
+
+
+def test_empty_network_is_just_the_input(page):
+    at = page
+    at.selectbox(key="arch_preset").set_value("LeNet-5")
+    at.button(key="arch_load").click().run()
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {}, "added_rows": [], "deleted_rows": list(range(8))}
+    at.run()
+    _ok(at)
+    assert _metric(at, "Parameters") == "0"
+    assert _metric(at, "Output") == "32 x 32 x 1"
+    at.button(key="arch_check").click().run()
+    _ok(at)
