@@ -78,7 +78,6 @@ def channel_grid(acts, grads, channels):
         fig.add_trace(go.Heatmap(z=grads[..., k], colorscale="RdBu_r", zmin=-g, zmax=g,
                                  showscale=j == len(channels) - 1), 2, j + 1)
     fig.update_yaxes(autorange="reversed", showticklabels=False)
-    fig.update_xaxes(showticklabels=False)
     fig.update_yaxes(title_text="activation A", row=1, col=1)
     fig.update_yaxes(title_text="gradient ∂y/∂A", row=2, col=1)
     fig.update_layout(height=380, margin=dict(l=40, r=10, t=40, b=10), font_size=14)
@@ -99,9 +98,8 @@ with ui.guard("the prediction"):
     size = models.input_size(name)[0]
     x = models.preprocess(name, choice.image)
     img = images.resize(choice.image, size)
-    mask = None
-    if choice.mask is not None:
-        mask = images.resize_map(choice.mask.astype(np.float32), size) > 0.5
+    mask = (None if choice.mask is None
+            else images.resize_map(choice.mask.astype(np.float32), size) > 0.5)
     names = models.class_names(name)
     logits = cam.predict_logits(model, x)[0]  # compiled probe: fast, no cache needed
     probs = models.softmax(logits)
@@ -117,8 +115,7 @@ with ui.guard("the prediction"):
                   title="Top-5 predictions")
     chart(bars, 300, right)
 
-    infos = probe.feature_layers(model)
-    infos = probe.feature_layers(model, kinds=probe.default_kinds(infos))
+    infos = probe.feature_layers(model, kinds=probe.default_kinds(probe.feature_layers(model)))
     labels = {i.name: i.label for i in infos}
     layer_names = list(labels)
     default = cam.default_layer(model)
@@ -178,6 +175,11 @@ with ui.guard("the prediction"):
     c5[1].image(images.colorize(images.resize_map(s.cam[0], size), vmin=0, vmax=1),
                 caption=f"map upsampled {acts.shape[0]}→{size} (bilinear)", width="stretch")
     show(img, s.cam[0], f"Grad-CAM for '{names[cls]}'", c5[2])
+    if mask is not None:
+        hit = evaluate.pointing_game(s.cam, mask[None])[0]
+        st.caption(f"Ground truth for this shape: the map's peak is **{'on' if hit else 'off'}** "
+                   f"the object; {evaluate.energy_inside(s.cam, mask[None])[0]:.0%} of the "
+                   f"map's mass lies on it, which covers {mask.mean():.0%} of the image.")
     if pooling == "max":
         mean_cam = steps_of(name, x, cls_arr, layer, "mean").cam[0]
         rho = evaluate.spearman(mean_cam, s.cam[0])

@@ -42,6 +42,7 @@ def test_five_steps_for_the_top_class(page):
     assert at.selectbox(key="gc_layer_shapes_cnn").value == "block3_conv2"
     # at the last conv layer (before global average pooling) the gradients are constant
     assert "every position of a channel gets the *same* gradient" in _text(at)
+    assert "the map's peak is **on** the object" in _text(at)
     assert not at.error
 
 
