@@ -114,10 +114,11 @@ with ui.guard("reading the model's layers"):
             big[0].image(images.overlay(shown_image, fmap, alpha=0.5, colormap="viridis"),
                          caption="over the input image (bilinear upsampling)",
                          width="stretch")
-            big[1].image(activations.colorize(activations.scale_for_display(
-                fmap[..., None])[0]), caption=f"the map itself, {fmap.shape[0]}×"
-                f"{fmap.shape[1]}; max {fmap.max():.3g}, {np.mean(fmap <= 0):.0%} zeros",
-                width="stretch")
+            raw = activations.colorize(activations.scale_for_display(fmap[..., None])[0])
+            reps = max(1, 320 // raw.shape[0])  # crisp pixels show the map's resolution
+            big[1].image(np.kron(raw, np.ones((reps, reps, 1), np.uint8)), output_format="PNG",
+                         caption=f"the map itself, {fmap.shape[0]}×{fmap.shape[1]}; max "
+                         f"{fmap.max():.3g}, {np.mean(fmap <= 0):.0%} zeros", width="stretch")
 
     with tab_depth:
         everything = acts_of(name, x, tuple(listed))
@@ -163,4 +164,5 @@ with ui.guard("reading the model's layers"):
                           margin={"l": 10, "r": 10, "t": 30, "b": 10})
         st.plotly_chart(fig, width="stretch")
         st.caption("Channels that fire for one image and not the other are the features "
-                   "that tell them apart; deep layers separate classes more than early ones.")
+                   "that tell them apart. Compare an early and a deep layer: where do the "
+                   "two images' bars differ most?")
