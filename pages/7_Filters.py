@@ -88,9 +88,9 @@ with ui.guard("the first layer's kernels"):
         f"({kernels.shape[1]}×{kernels.shape[2]}×3) *is* a tiny colour image: grey = 0, "
         "brighter = a positive weight for that colour. Deeper kernels mix dozens of channels "
         "and cannot be drawn like this; for them we use gradient ascent below.")
-    cols = min(16, len(kernels))
+    cols = 8 if len(kernels) <= 16 else 16  # big enough to read on a projector
     st.image(activations.grid(upscale(kernels, 60), cols=cols, pad=6),
-             width="stretch" if cols >= 12 else 66 * cols,
+             width="stretch" if len(kernels) >= 8 else 66 * len(kernels),
              caption=f"{len(kernels)} kernels of {kname}", output_format="PNG")
 
 with ui.guard("the filter visualisation"):
