@@ -4,7 +4,7 @@ Pure library (no Streamlit): the page passes in callbacks. ``callbacks(label,
 epochs)`` returns extra Keras callbacks for one training run (a progress bar);
 ``on_epoch(label, history)`` receives the history so far after every epoch, so
 that a page can keep the epochs already done if the run is interrupted;
-``should_stop()`` is polled after every batch and ends training early.
+``should_stop()`` is polled after every batch and epoch and ends training early.
 
 Every result carries the settings and seeds that produced it. Keras and
 TensorFlow are imported inside the functions: importing this module is cheap.
