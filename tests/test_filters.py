@@ -134,3 +134,16 @@ def test_colour_correlation_is_computed_from_natural_photos():
     got = filters.colour_correlation(photos)
     signs = np.sign(got[0]) * np.sign(filters.COLOUR_CORRELATION[0])
     np.testing.assert_allclose(got * signs, filters.COLOUR_CORRELATION, atol=1e-3)
+
+
+def test_sub_batches_give_the_same_images_with_one_trace(model, monkeypatch):
+    whole = filters.visualize_with_history(model, "block2_pool", list(range(7)), size=64,
+                                           steps=4, seed=2)
+    step = filters.step_function(model, "block2_pool", 64, 64, False, "none")
+    traces = step.experimental_get_tracing_count()
+    monkeypatch.setattr(filters, "_PIXELS_PER_BATCH", 3 * 64 * 64)  # chunks of 3, 3, 1
+    split = filters.visualize_with_history(model, "block2_pool", list(range(7)), size=64,
+                                           steps=4, seed=2)
+    np.testing.assert_allclose(split.params, whole.params, atol=2e-4)
+    np.testing.assert_allclose(split.history, whole.history, rtol=1e-3, atol=1e-4)
+    assert step.experimental_get_tracing_count() == traces == 1
