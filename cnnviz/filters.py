@@ -1,6 +1,6 @@
 """What does a filter respond to? Gradient ascent on the input (concept C11).
 
-Start from a grey, slightly noisy image and change it, step by step, in the
+Start from an image of random noise and change it, step by step, in the
 direction that raises one filter's mean activation (borders cropped, where
 padding distorts the maps). What is left is the pattern the filter looks for:
 colours and edges early in the network, textures and parts deeper.

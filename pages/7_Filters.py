@@ -18,7 +18,7 @@ R = filters.RECOMMENDED
 st.title("Filters: what makes a unit fire?")
 st.markdown(
     "A filter's feature map is large where the image contains the filter's pattern. To see "
-    "that pattern, start from a grey image and **change the image** by gradient *ascent*: "
+    "that pattern, start from random noise and **change the image** by gradient *ascent*: "
     "step after step, move every pixel in the direction that raises the filter's mean "
     "activation (C11). Here many filters are optimised **at once, in one batch**: image *i* "
     "serves filter *i*, and each image's gradient is normalised on its own, so each result "
