@@ -23,9 +23,8 @@ st.markdown(
 
 name = ui.model_picker()
 choice = ui.image_picker(default_source="Synthetic shape")
-st.session_state.setdefault("image_b_shape", "square")  # a second class to compare with
 other = ui.image_picker(key="image_b", label="Second image (side by side)",
-                        default_source="Synthetic shape")
+                        default_source="Synthetic shape", default_shape="square")
 
 
 @st.cache_data(max_entries=8, show_spinner=False)

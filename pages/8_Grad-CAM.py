@@ -85,7 +85,7 @@ def channel_grid(acts, grads, channels):
 
 
 name = ui.model_picker()
-choice = ui.image_picker()
+choice = ui.image_picker(default_source="Synthetic shape")
 st.title("Grad-CAM: where does the model look?")
 st.markdown(
     "Grad-CAM asks a trained network **which places in a feature map raised the score of "

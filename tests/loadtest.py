@@ -64,24 +64,43 @@ async def _wait_done(page, timeout_ms: int) -> None:
         await page.wait_for_selector(DONE, timeout=timeout_ms)
 
 
+async def _until_shown(page, text: str, timeout_ms: int) -> bool:
+    try:
+        await page.locator("[data-testid='stSidebar']").get_by_text(text, exact=True) \
+            .first.wait_for(timeout=timeout_ms)
+        return True
+    except Exception:  # noqa: BLE001 - a timeout means "not shown"
+        return False
+
+
 async def _pick_own_shape(page, index: int, timeout_ms: int) -> bool:
-    """Choose this session's shape in the sidebar picker, if the page has one."""
+    """Choose this session's shape in the sidebar picker, if the page has one.
+
+    Each step waits until the sidebar shows its effect: under load a rerun can
+    take seconds, and acting on a stale page would lose the input.
+    """
     sidebar = page.locator("[data-testid='stSidebar']")
     radio = sidebar.get_by_text("Synthetic shape", exact=True)
     if not await radio.count():
         return False
     shape, seed = session_shape(index)
-    await radio.first.click()
-    await _wait_done(page, timeout_ms)
-    select = sidebar.locator("[data-testid='stSelectbox']").filter(has_text="Shape").first
-    await select.click()
-    await page.get_by_role("option", name=shape, exact=True).click()
-    await _wait_done(page, timeout_ms)
-    seed_box = sidebar.get_by_label("Random seed")
-    await seed_box.fill(str(seed))
-    await seed_box.press("Enter")
-    await _wait_done(page, timeout_ms)
-    return True
+    for _ in range(3):
+        await radio.first.click()
+        combo = sidebar.get_by_role("combobox", name="Shape").first
+        await combo.wait_for(timeout=timeout_ms)
+        await combo.click()
+        await combo.fill(shape)  # the list narrows to this one shape
+        await combo.press("Enter")
+        if not await _until_shown(page, f"{shape} (seed 0)", 20_000) and \
+                not await _until_shown(page, f"{shape} (seed {seed})", 1_000):
+            continue
+        seed_box = sidebar.get_by_label("Random seed").first  # the page's main picker
+        await seed_box.fill(str(seed))
+        await seed_box.press("Enter")
+        if await _until_shown(page, f"{shape} (seed {seed})", 30_000):
+            await _wait_done(page, timeout_ms)
+            return True
+    raise RuntimeError(f"could not pick {shape} (seed {seed}) in the image picker")
 
 
 async def _own_caption_shown(page, index: int) -> bool | None:

@@ -30,6 +30,7 @@ def test_eight_students_at_once_see_no_errors_and_only_their_own_image():
     for row in report.rows():
         print(row)
     print(f"peak RSS {report.peak_rss_mb:.0f} MB, wall {report.wall_seconds:.0f} s")
+    print("\n".join(report.errors + report.isolation_failures))
     assert report.errors == []
     assert report.isolation_failures == []
     assert report.visits == SESSIONS * (len(available_pages()) - 1)

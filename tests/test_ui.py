@@ -123,3 +123,38 @@ def test_model_picker_offers_usable_models_and_takes_an_upload():
     chosen = at.main.markdown[-1].value
     assert chosen.startswith("user:") and chosen.endswith(":mine.keras")
     assert "Your model: mine.keras" in at.sidebar.selectbox(key="model").options
+
+
+def test_choosing_a_pages_default_source_is_remembered_on_other_pages():
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+    at.switch_page("pages/7_Filters.py").run()  # its default is a synthetic shape
+    assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
+    at.sidebar.radio(key="image_source").set_value("Sample photo").run()
+    at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
+    at.switch_page("streamlit_app.py").run()
+    at.switch_page("pages/1_Convolution.py").run()  # its default is a sample photo
+    assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
+
+
+def test_picker_choice_carries_straight_to_the_next_page():
+    # Streamlit keeps widget state per page: without the picker's own memory the
+    # next page would start again from its default.
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=180).run()
+    at.switch_page("pages/1_Convolution.py").run()
+    at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
+    at.sidebar.selectbox(key="image_shape").set_value("ring").run()
+    for page in ("pages/2_Pooling_and_Receptive_Fields.py", "pages/8_Grad-CAM.py",
+                 "pages/1_Convolution.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+        assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
+        assert at.sidebar.selectbox(key="image_shape").value == "ring"
+
+
+def test_a_shape_chosen_under_a_pages_default_source_follows_the_student():
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=180).run()
+    at.switch_page("pages/7_Filters.py").run()  # its default source is a synthetic shape
+    at.sidebar.selectbox(key="image_shape").set_value("hexagon").run()
+    at.switch_page("pages/1_Convolution.py").run()  # its default is a sample photo
+    assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
+    assert at.sidebar.selectbox(key="image_shape").value == "hexagon"

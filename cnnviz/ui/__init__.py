@@ -70,20 +70,25 @@ def _persist_store() -> dict:
     return st.session_state.setdefault(_PERSIST, {})
 
 
-def _remembered(widget_key: str, default):
-    """Give a widget its last value from any page of this session.
+def _remembered(widget_key: str, default, *together: str) -> dict:
+    """Widget arguments that give it the student's last value from any page.
 
-    Streamlit forgets a widget's state when a page without it runs; the value is
-    kept in a plain session-state dict and put back before the widget is drawn.
+    Streamlit keeps a widget's state per page: the same key on another page
+    starts from its default. So every change is copied (by the widget's
+    callback) into a plain session-state dict, and put back before the widget
+    is drawn. A page's default is used until the student changes the widget;
+    ``together`` names widgets whose current value is kept along with it (a
+    shape chosen under a page's default source keeps that source).
     """
+    st.session_state[widget_key] = _persist_store().get(widget_key, default)
+    return {"key": widget_key, "on_change": _remember, "args": (widget_key, *together)}
+
+
+def _remember(*widget_keys: str) -> None:
     store = _persist_store()
-    if widget_key not in st.session_state:
-        st.session_state[widget_key] = store.get(widget_key, default)
-    return widget_key
-
-
-def _remember(widget_key: str) -> None:
-    _persist_store()[widget_key] = st.session_state[widget_key]
+    for widget_key in widget_keys:
+        if widget_key in st.session_state:
+            store[widget_key] = st.session_state[widget_key]
 
 
 @dataclass(frozen=True)
@@ -128,27 +133,25 @@ def _decode_upload(data: bytes, name: str, slot: str) -> None:
 
 
 def image_picker(key: str = "image", *, label: str = "Image",
-                 default_source: str = "Sample photo") -> ImageChoice:
+                 default_source: str = "Sample photo",
+                 default_shape: str = "circle") -> ImageChoice:
     """Pick an image in the sidebar: a sample photo, a synthetic shape, an upload or
     a camera photo. The choice is remembered across pages of the session; the
-    page's ``default_source`` applies until the student picks a source."""
+    page's defaults apply until the student changes them."""
     from cnnviz.data import SHAPE_CLASSES
 
     with st.sidebar:
         st.markdown(f"**{label}**")
         source = st.radio("Source", IMAGE_SOURCES, horizontal=True,
-                          key=_remembered(f"{key}_source", default_source))
-        if source != default_source or f"{key}_source" in _persist_store():
-            _remember(f"{key}_source")  # a student's choice, not this page's default
+                          **_remembered(f"{key}_source", default_source))
         store = _persist_store()
         choice = None
         if source == "Synthetic shape":
-            shape_class = st.selectbox("Shape", SHAPE_CLASSES,
-                                       key=_remembered(f"{key}_shape", SHAPE_CLASSES[0]))
+            shape_class = st.selectbox(
+                "Shape", SHAPE_CLASSES,
+                **_remembered(f"{key}_shape", default_shape, f"{key}_source"))
             seed = st.number_input("Random seed", 0, 10_000, step=1,
-                                   key=_remembered(f"{key}_shape_seed", 0))
-            _remember(f"{key}_shape")
-            _remember(f"{key}_shape_seed")
+                                   **_remembered(f"{key}_shape_seed", 0, f"{key}_source"))
             image, mask = _shape_image(shape_class, int(seed), 64)
             choice = ImageChoice(f"{shape_class} (seed {seed})", image, mask, shape_class)
         elif source in ("Upload", "Camera"):
@@ -172,8 +175,7 @@ def image_picker(key: str = "image", *, label: str = "Image",
             samples = _samples()
             names = list(samples)
             sample = st.selectbox("Sample photo", names,
-                                  key=_remembered(f"{key}_sample", names[0]))
-            _remember(f"{key}_sample")
+                                  **_remembered(f"{key}_sample", names[0], f"{key}_source"))
             choice = ImageChoice(sample, samples[sample])
         st.image(choice.image, caption=choice.name, width="stretch")
     return choice
@@ -221,13 +223,11 @@ def model_picker(key: str = "model", *, label: str = "Model",
     store["user_models"] = [n for n in store.get("user_models", []) if n in _USER_MODELS]
     if allow_upload:
         titles |= {n: f"Your model: {n.split(':', 2)[2]}" for n in store["user_models"]}
-    if st.session_state.get(key, store.get(key)) not in titles:
-        st.session_state.pop(key, None)
+    if store.get(key) not in titles:  # e.g. an uploaded model that was evicted
         store.pop(key, None)
     with st.sidebar:
         name = st.selectbox(label, list(titles), format_func=titles.get,
-                            key=_remembered(key, next(iter(titles))))
-        _remember(key)
+                            **_remembered(key, next(iter(titles))))
         if allow_upload:
             with st.expander("Use your own .keras model"):
                 st.file_uploader(
