@@ -62,3 +62,13 @@ def empty_keras_home(tmp_path, monkeypatch):
     imagenet._probe_cache.clear()
     yield tmp_path
     imagenet._probe_cache.clear()
+
+
+@pytest.fixture(scope="session")
+def shapes_model():
+    """The trained built-in model, shared by the tests that only read it."""
+    from cnnviz.models import builtin, load_model
+
+    if not builtin.WEIGHTS_PATH.is_file():
+        pytest.skip("the built-in model's trained weights are not there")
+    return load_model("shapes_cnn")

@@ -221,15 +221,6 @@ def test_input_maps_find_the_relevant_pixels():
 
 
 @pytest.fixture(scope="module")
-def shapes_model():
-    from cnnviz.models import builtin, load_model
-
-    if not builtin.WEIGHTS_PATH.is_file():
-        pytest.skip("the built-in model's trained weights are not there")
-    return load_model("shapes_cnn")
-
-
-@pytest.fixture(scope="module")
 def shapes():
     from cnnviz.data import make_shapes
 
