@@ -15,6 +15,7 @@ if [ ! -x /usr/bin/chromium ]; then
     echo "No /usr/bin/chromium and no apt-get: the browser tests will be skipped." >&2
   fi
 fi
+echo "set-up done in ${SECONDS} s"
 export TF_CPP_MIN_LOG_LEVEL=2
 .venv/bin/ruff check .
 exec .venv/bin/python -m pytest "$@"
