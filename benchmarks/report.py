@@ -52,6 +52,10 @@ def section(name: str, result: dict) -> list[str]:
     if result.get("rows"):
         lines += _table(result["rows"]) + [""]
     extra = {k: v for k, v in result.items() if k not in KNOWN}
+    for key, value in list(extra.items()):  # any other list of records is a table too
+        if isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+            lines += [f"**{key}**", ""] + _table(value) + [""]
+            del extra[key]
     if extra:
         lines += _table([{"figure": k, "value": json.dumps(v) if isinstance(v, dict | list)
                           else v} for k, v in extra.items()]) + [""]
