@@ -31,13 +31,14 @@ for slot, ((page, exists), concepts) in enumerate(pages.items()):
             st.markdown(f"**{concept_id} · {concept}**  \n{demo}")
 
 st.header("Models and data on this server")
-with ui.guard("the model list"):
-    st.subheader("Models")
-    st.dataframe(model_status_rows(), hide_index=True, width="stretch",
-                 column_config={"details": st.column_config.TextColumn(width="large")})
-with ui.guard("the dataset list"):
-    st.subheader("Datasets")
-    st.dataframe(data_status_rows(), hide_index=True, width="stretch")
+STATUS_ICON = {"ready": ":material/check_circle:"}
+for title, rows, name_key in (("Models", model_status_rows, "model"),
+                              ("Datasets", data_status_rows, "dataset")):
+    with ui.guard(f"the {title.lower()} list"):
+        st.subheader(title)
+        for row in rows():
+            icon = STATUS_ICON.get(row["status"], ":material/cloud_off:")
+            st.markdown(f"{icon} **{row[name_key]}** · {row['status']}  \n{row['details']}")
 
 st.header("Using cnnviz in class")
 st.markdown(

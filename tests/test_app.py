@@ -95,8 +95,9 @@ def test_home_lists_concepts_and_model_status():
     for concept_id, _, _, _ in CONCEPTS:
         assert f"**{concept_id} ·" in text
     assert not at.error, [e.value for e in at.error]
-    models = at.dataframe[0].value
-    assert "Shapes" in " ".join(models["model"]) or "shapes" in " ".join(models["model"]).lower()
+    assert "**Shapes CNN (built-in, 5 shape classes)** · ready" in text
+    assert "**MobileNetV2 (ImageNet, 1000 classes)**" in text
+    assert "**Synthetic shapes** · ready" in text
 
 
 @pytest.mark.parametrize("page", PAGE_FILES)
