@@ -18,7 +18,7 @@ import threading
 import time
 from dataclasses import dataclass, field
 
-from appdriver import CHROMIUM, CHROMIUM_ARGS, DONE, EXCEPTION
+from appdriver import CHROMIUM, CHROMIUM_ARGS, DONE, EXCEPTION, page_url_path
 
 from cnnviz.data import SHAPE_CLASSES
 from cnnviz.ui.navigation import available_pages
@@ -104,11 +104,14 @@ async def _pick_own_shape(page, index: int, timeout_ms: int) -> bool:
 
 
 async def _own_caption_shown(page, index: int) -> bool | None:
+    """None on a page without an image picker; else whether it shows this session's
+    own shape. Waits a little: right after a page switch the sidebar may still be
+    drawing, while a real mix-up would never show the right caption."""
     sidebar = page.locator("[data-testid='stSidebar']")
     if not await sidebar.get_by_text("Synthetic shape", exact=True).count():
         return None  # this page has no image picker
     shape, seed = session_shape(index)
-    return await sidebar.get_by_text(f"{shape} (seed {seed})", exact=True).count() > 0
+    return await _until_shown(page, f"{shape} (seed {seed})", 15_000)
 
 
 async def _session(browser, base: str, index: int, rounds: int, report: LoadReport,
@@ -129,6 +132,7 @@ async def _session(browser, base: str, index: int, rounds: int, report: LoadRepo
                 started = time.monotonic()
                 link = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']")
                 await link.get_by_text(target.label, exact=True).click()
+                await page.wait_for_url(f"**/{page_url_path(target.path)}*", timeout=timeout_ms)
                 await page.wait_for_timeout(200)
                 await _wait_done(page, timeout_ms)
                 report.latencies.setdefault(target.label, []).append(
