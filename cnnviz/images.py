@@ -166,6 +166,12 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
         ) from error
     except Exception as error:  # Pillow plugins raise OSError, SyntaxError, struct.error...
         raise _damaged(name, error) from error
+    _check_size(name, image, max_pixels)
+    return image
+
+
+def _check_size(name: str, image: Image.Image, max_pixels: int) -> None:
+    """Refuse an empty or oversized image from its header, before any decoding."""
     width, height = image.size
     if width <= 0 or height <= 0:
         raise ImageError(f"{name} has zero size ({width}x{height} pixels).")
@@ -174,7 +180,6 @@ def _open(data: bytes, name: str, max_pixels: int) -> Image.Image:
             f"{name} is {width}x{height} = {width * height / 1e6:.1f} megapixels; the "
             f"limit is {max_pixels / 1e6:.0f} megapixels. Use a smaller image."
         )
-    return image
 
 
 def _damaged(name: str, error: Exception) -> ImageError:
@@ -259,14 +264,7 @@ def load_image(src, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     from the header, before decoding) or files over ``max_bytes``.
     """
     if isinstance(src, Image.Image):
-        width, height = src.size
-        if width <= 0 or height <= 0:
-            raise ImageError(f"The image has zero size ({width}x{height} pixels).")
-        if width * height > max_pixels:
-            raise ImageError(
-                f"The image is {width}x{height} pixels; the limit is "
-                f"{max_pixels / 1e6:.0f} megapixels."
-            )
+        _check_size("The image", src, max_pixels)
         return _decode(src, "The image")
     data, name = _read_source(src, max_bytes)
     image = _open(data, name, max_pixels)
