@@ -18,11 +18,6 @@ st.markdown(
     "has to learn what stays the same. Build a pipeline, look at it, then **measure** it.")
 
 
-@st.cache_resource(show_spinner=False)
-def _store() -> train.ResultStore:
-    return train.ResultStore(max_entries=32)
-
-
 @st.cache_data(show_spinner="Preparing the images…", max_entries=8)
 def _split(dataset: str, n_train: int, n_val: int, size: int, seed: int,
            zip_bytes: bytes | None = None) -> train.Split:
@@ -120,7 +115,7 @@ if submitted:
         if dataset == "zip" and zip_bytes is None:
             raise DatasetError("Upload a zip of class folders first.")
         key = (*settings.key(spec), hash(zip_bytes))
-        cached = _store().get(key)
+        cached = ui.result_store("augmentation").get(key)
         if cached is not None:
             st.session_state["aug_result"] = cached
             st.toast("Same settings and seed as an earlier run: showing its results.")
@@ -143,7 +138,7 @@ if submitted:
             live_area.empty()
             st.session_state["aug_result"] = result
             if result.complete:
-                _store().put(key, result)
+                ui.result_store("augmentation").put(key, result)
 
 # ------------------------------------------------------------------ results
 result = st.session_state.get("aug_result")

@@ -26,11 +26,6 @@ st.markdown(
     "learning rate. BatchNorm layers stay frozen (inference mode) throughout.")
 
 
-@st.cache_resource(show_spinner=False)
-def _store() -> train.ResultStore:
-    return train.ResultStore(max_entries=32)
-
-
 @st.cache_data(show_spinner="Preparing the images…", max_entries=8)
 def _split(settings: train.TransferSettings, data_key: str | None, _labeled) -> train.Split:
     return train.transfer_split(settings, _labeled)
@@ -59,7 +54,7 @@ def _user_data(target: str, zip_file):
 def _run(settings: train.TransferSettings, labeled=None, data_key: str | None = None):
     """Train (or fetch the stored result); partial results survive an interruption."""
     key = (*settings.key(), data_key)
-    cached = _store().get(key)
+    cached = ui.result_store("transfer").get(key)
     if cached is not None:
         return _remember(key, cached)
     split = _split(settings, data_key, labeled)
@@ -75,7 +70,7 @@ def _run(settings: train.TransferSettings, labeled=None, data_key: str | None = 
             ui.get_model(settings.base), split, settings, on_epoch=on_epoch,
             callbacks=lambda label, n: [ui.KerasProgress(n, label)])
     if result.complete:
-        _store().put(key, result.without_models())  # shared: data only, no models
+        ui.result_store("transfer").put(key, result.without_models())  # data, no models
         _remember(key, result.without_models())
         st.session_state["tr_model"] = (result.transfer.model, settings, result.class_names)
     return result

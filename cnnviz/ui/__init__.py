@@ -258,6 +258,15 @@ def get_model(name: str) -> keras.Model:
     return load_model(name)
 
 
+@st.cache_resource(show_spinner=False)
+def result_store(experiment: str):
+    """Finished training results of one page, shared by all sessions (data only,
+    no models), keyed by the settings that produced them."""
+    from cnnviz.train import ResultStore
+
+    return ResultStore(max_entries=32)
+
+
 _TRAINING_SLOTS = threading.BoundedSemaphore(1)
 
 
