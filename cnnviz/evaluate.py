@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz import cam
+from cnnviz import cam, probe
 from cnnviz.errors import ModelError
 
 # --------------------------------------------------------------------------- helpers
@@ -47,15 +47,7 @@ def _to_size(maps: np.ndarray, shape) -> np.ndarray:
 
 def _flat_weighted_layers(model) -> list:
     """Layers that own weights, input side first, looking inside nested models."""
-    import keras
-
-    out = []
-    for layer in model.layers:
-        if isinstance(layer, keras.Model):
-            out.extend(_flat_weighted_layers(layer))
-        elif layer.weights:
-            out.append(layer)
-    return out
+    return [layer for layer in probe.leaf_layers(model) if layer.weights]
 
 
 # --------------------------------------------------------------------------- randomisation
@@ -107,12 +99,9 @@ def randomization_check(model, images, *, method: str = "gradcam", class_index=N
     map with the trained model's map by Spearman rank correlation."""
     import keras
 
-    x = cam._as_batch(images)
+    x = cam.as_batch(images)
     original = cam.attribution(method, model, x, class_index=class_index, layer=layer, **options)
-    probe = cam.get_probe(model, cam.INPUT)
-    classes = cam._classes(class_index, len(x), probe.num_classes)
-    if (classes < 0).any():
-        classes = np.where(classes < 0, probe.logits(x).argmax(axis=1), classes).astype(np.int32)
+    classes = cam.resolve_classes(model, x, class_index)
     if layer is None and method in cam.CAM_METHODS:
         layer = cam.default_layer(model)
 
@@ -138,8 +127,8 @@ def randomization_check(model, images, *, method: str = "gradcam", class_index=N
             maps.append(cam.attribution(method, clone, x, class_index=classes, layer=layer,
                                         **options))
     finally:
-        cam.forget(clone)
-        cam.forget(fresh)
+        probe.forget(clone)
+        probe.forget(fresh)
     maps = np.stack(maps)
     corr = np.array([[spearman(maps[0][i], m[i]) for i in range(len(x))] for m in maps])
     return RandomizationResult(steps, maps, corr, classes)
@@ -254,12 +243,9 @@ def deletion_insertion(model, images, maps, *, class_index=None, steps: int = 16
     random (``seed``), so a flat map behaves like a random one. Each image's
     ``steps + 1`` variants run as one batch.
     """
-    x = cam._as_batch(images)
+    x = cam.as_batch(images)
     maps = _to_size(np.asarray(maps, np.float32), x.shape[1:3])
-    probe = cam.get_probe(model, cam.INPUT)
-    classes = cam._classes(class_index, len(x), probe.num_classes)
-    if (classes < 0).any():
-        classes = np.where(classes < 0, probe.logits(x).argmax(axis=1), classes).astype(np.int32)
+    classes = cam.resolve_classes(model, x, class_index)
     rng = np.random.default_rng(seed)
     fractions = np.linspace(0, 1, steps + 1)
     n_pix = x.shape[1] * x.shape[2]
@@ -275,8 +261,8 @@ def deletion_insertion(model, images, maps, *, class_index=None, steps: int = 16
         chosen = np.stack([rank < round(f * n_pix) for f in fractions])[..., None]
         deleted = np.where(chosen, blank, x[i])
         inserted = np.where(chosen, x[i], blank)
-        probs = cam.probabilities(probe.logits(np.concatenate([deleted, inserted])))
-        p = probs[:, classes[i]]
+        p = cam.class_probability(cam.predict_logits(model, np.concatenate([deleted, inserted])),
+                                  classes[i])
         dels.append(p[: steps + 1])
         ins.append(p[steps + 1:])
     dels, ins = np.stack(dels), np.stack(ins)

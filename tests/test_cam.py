@@ -7,6 +7,7 @@ import pytest
 
 from cnnviz import cam
 from cnnviz.errors import ModelError
+from cnnviz.probe import gradient_probe
 
 keras = pytest.importorskip("keras")
 
@@ -135,6 +136,27 @@ def test_nested_base_model_matches_flat_model():
             assert a.max() > 0.99
 
 
+@pytest.mark.parametrize("rescale", [None, 0.5])
+def test_nested_model_as_last_layer_matches_the_model_itself(rescale):
+    """``Sequential([Input, (Rescaling,) classifier])``, as students wrap MobileNetV2:
+    every method gives the classifier's own maps (on the rescaled images)."""
+    _, flat = _nested_and_flat()
+    stack = [keras.Input((16, 16, 3))] + ([keras.layers.Rescaling(rescale)] if rescale else [])
+    wrapped = keras.Sequential([*stack, flat])
+    x = np.random.default_rng(7).random((3, 16, 16, 3)).astype(np.float32)
+    seen = x * rescale if rescale else x
+    assert cam.default_layer(wrapped) == "b2"
+    options = {"scorecam": {"top_k": 3}, "smoothgrad": {"samples": 4},
+               "integrated_gradients": {"steps": 8}}
+    for method in cam.METHODS:
+        for layer in ("b1", None):
+            kwargs = dict(class_index=[0, 1, 2], layer=layer, **options.get(method, {}))
+            a = cam.attribution(method, wrapped, x, **kwargs)
+            b = cam.attribution(method, flat, seen, **kwargs)
+            np.testing.assert_allclose(a, b, atol=1e-5, err_msg=method)
+            assert a.max() > 0.99
+
+
 def test_each_image_independent_of_the_batch():
     nested, _ = _nested_and_flat()
     x = np.random.default_rng(3).random((5, 16, 16, 3)).astype(np.float32)
@@ -148,10 +170,10 @@ def test_each_image_independent_of_the_batch():
 def test_no_retracing_for_new_images_classes_or_batch_sizes():
     nested, _ = _nested_and_flat()
     rng = np.random.default_rng(4)
-    probe = cam.get_probe(nested, "b2")
+    probe = gradient_probe(nested, "b2")
     for n, c in [(1, 0), (3, 2), (2, None), (5, [0, 1, 2, 0, 1]), (1, 1)]:
         cam.gradcam(nested, rng.random((n, 16, 16, 3)), class_index=c, layer="b2")
-    assert cam.get_probe(nested, "b2") is probe  # built once, cached
+    assert gradient_probe(nested, "b2") is probe  # built once, cached
     assert probe.act_grad.experimental_get_tracing_count() == 1
 
 
