@@ -85,7 +85,7 @@ def run_case(label, model, layer_name, n_filters, steps, preprocess, lr=10.0, se
     # so the batched time below includes its one trace, the reference its 1 per filter
     h, w = filters.optimisation_size(model, 128)
     model(np.zeros((1, h, w, 3), np.float32), training=False)
-    filters._STEP_FNS.pop(model, None)
+    filters._STEP_FNS.forget(model)
 
     t0 = time.perf_counter()
     ref_params, ref_one, ref_loss, traces = reference_loop(

@@ -15,26 +15,23 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz import architecture as A
+from cnnviz import probe
+from cnnviz.activations import extract
 from cnnviz.errors import ModelError
 
 
 def feature_map(model, images: np.ndarray, layer_name: str) -> np.ndarray:
     """Output of ``layer_name`` for a preprocessed batch, float32 (n, h, w, c)."""
-    import keras
-
-    try:
-        layer = model.get_layer(layer_name)
-    except ValueError:
-        raise ModelError(f"The model has no layer named '{layer_name}'.") from None
-    if len(layer.output.shape) != 4:
+    probe.find_layer(model, layer_name)  # a readable error for an unknown name
+    if layer_name not in feature_layers(model):
         raise ModelError(f"'{layer_name}' does not output a feature map (h, w, c).")
-    probe = keras.Model(model.inputs[0], layer.output)
-    return np.asarray(probe(images, training=False), dtype=np.float32)
+    return extract(model, images, [layer_name])[layer_name]
 
 
 def feature_layers(model) -> list[str]:
-    """Names of the layers that output 4-D feature maps, input excluded."""
-    return [layer.name for layer in model.layers[1:] if len(layer.output.shape) == 4]
+    """Names of the layers whose output a 1x1 convolution can take: every layer with a
+    4-D output (height, width, channels), input excluded."""
+    return probe.spatial_layers(model)
 
 
 @dataclass(frozen=True)
@@ -118,16 +115,12 @@ def inception_outputs(fmap: np.ndarray, filters: int, *, seed: int = 0) -> dict:
     'model': the keras block}. The concatenation is checked to be the
     branches side by side along channels.
     """
-    import keras
-
     fmap = np.asarray(fmap, dtype=np.float32)
     spec = [A.LayerSpec("inception", filters=int(filters), activation="relu")]
     block = A.build_model(spec, fmap.shape, seed=seed)
-    name = A.layer_name(1, spec[0])
+    name = A.layer_name(1, spec[0])  # the Concatenate layer that ends the block
     ends = [f"{name}_1x1", f"{name}_3x3", f"{name}_5x5", f"{name}_pool_proj"]
-    probe = keras.Model(block.inputs[0], [block.get_layer(n).output for n in ends]
-                        + [block.outputs[0]])
-    *parts, concat = (np.asarray(t)[0] for t in probe(fmap[None]))
+    *parts, concat = (maps[0] for maps in extract(block, fmap[None], [*ends, name]).values())
     assert np.allclose(np.concatenate(parts, axis=-1), concat)
     return {"branches": dict(zip(BRANCHES, parts)), "concat": concat, "model": block}
 

@@ -34,15 +34,13 @@ Deterministic per ``seed``. TensorFlow and Keras are imported lazily.
 from __future__ import annotations
 
 import math
-import threading
-import weakref
-from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
 import numpy as np
 
+from cnnviz.cache import ModelCache
 from cnnviz.errors import ModelError
 from cnnviz.probe import feature_layers, feature_model, find_layer, input_shape
 
@@ -67,9 +65,7 @@ _INIT_NOISE = 1.0
 _FOURIER_LR_SCALE = 1.0  # Fourier parameters: step lr * this along the unit gradient
 _DISPLAY_STD = 0.15  # pixel images are shown at mean 0.5, std 0.15 (as in the Keras example)
 _PIXELS_PER_BATCH = 16 * 224 * 224  # 16 images of 224 px, all 64 of 64 px, per pass
-_MAX_STEP_FNS = 8
-_STEP_FNS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
-_LOCK = threading.RLock()
+_STEP_FNS = ModelCache(max_per_model=8)
 
 
 @dataclass(frozen=True)
@@ -288,17 +284,8 @@ def _make_step(sub, h: int, w: int, fourier: bool, preprocess: str):
 def step_function(model, layer_name: str, h: int, w: int, fourier: bool, preprocess: str):
     """The traced step for (model, layer, size, parameterisation), cached per model."""
     key = (layer_name, h, w, bool(fourier), preprocess)
-    with _LOCK:
-        per_model = _STEP_FNS.get(model)
-        if per_model is None:
-            per_model = _STEP_FNS[model] = OrderedDict()
-        if key not in per_model:
-            sub = feature_model(model, [layer_name])
-            per_model[key] = _make_step(sub, h, w, bool(fourier), preprocess)
-            while len(per_model) > _MAX_STEP_FNS:
-                per_model.popitem(last=False)
-        per_model.move_to_end(key)
-        return per_model[key]
+    return _STEP_FNS.get(model, key, lambda: _make_step(feature_model(model, [layer_name]),
+                                                        h, w, bool(fourier), preprocess))
 
 
 # --------------------------------------------------------------------------- public

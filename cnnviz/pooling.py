@@ -15,7 +15,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from cnnviz.errors import ImageError, ModelError
+from cnnviz import probe
+from cnnviz.errors import ImageError
 
 
 def pool2d(fmap, size: int = 2, stride: int | None = None, mode: str = "max") -> np.ndarray:
@@ -79,16 +80,6 @@ class ShiftProbe:
         return (self.predicted == self.predicted[:, [self.shifts.index(0)]]).mean(axis=0)
 
 
-def spatial_layers(model) -> list[str]:
-    """Names of the conv and pooling layers (4-D outputs), input to output."""
-    names = []
-    for layer in model.layers:
-        kind = type(layer).__name__
-        if ("Conv" in kind or "Pool" in kind) and "Global" not in kind:
-            names.append(layer.name)
-    return names
-
-
 def shift_probe(model, images, shifts, layer_names=None, *, vertical: bool = False
                 ) -> ShiftProbe:
     """Shift each image (preprocessed float, (H, W, C) or (N, H, W, C)) by each of
@@ -97,33 +88,28 @@ def shift_probe(model, images, shifts, layer_names=None, *, vertical: bool = Fal
 
     The comparison is position by position: a layer whose map simply moves with
     the input scores a large change, a layer that ignores the shift scores 0.
+    ``layer_names`` defaults to every convolution and pooling layer.
     """
-    import keras
+    from cnnviz.models import probabilities
 
     images = np.asarray(images, dtype="float32")
     if images.ndim == 3:
         images = images[None]
-    layer_names = list(layer_names or spatial_layers(model))
+    layer_names = list(layer_names or [info.name for info in probe.feature_layers(
+        model, kinds=("conv", "pool"))])
     shifts = [int(s) for s in shifts]
     if 0 not in shifts:
         shifts = [0, *shifts]
-    try:
-        outputs = [model.get_layer(n).output for n in layer_names]
-    except ValueError as error:
-        raise ModelError(f"Unknown layer: {error}") from None
-    probe = keras.Model(model.inputs[0], [*outputs, model.outputs[0]])
     batch = np.stack([shift_image(im, 0, s) if vertical else shift_image(im, s)
                       for im in images for s in shifts])
-    results = [np.asarray(r) for r in probe(batch, training=False)]
+    activations, logits = probe.activations_and_logits(model, batch, layer_names)
     n, k, ref = len(images), len(shifts), shifts.index(0)
     change = np.zeros((k, len(layer_names)))
-    for j, acts in enumerate(results[:-1]):
+    for j, acts in enumerate(activations):
         flat = acts.reshape(n, k, -1)
         norm = np.linalg.norm(flat[:, ref], axis=1, keepdims=True) + 1e-12
         change[:, j] = (np.linalg.norm(flat - flat[:, [ref]], axis=2) / norm).mean(axis=0)
-    logits = results[-1].reshape(n, k, -1)
-    probs = np.exp(logits - logits.max(axis=2, keepdims=True))
-    probs /= probs.sum(axis=2, keepdims=True)
+    probs = probabilities(logits).reshape(n, k, -1)
     predicted = probs.argmax(axis=2)
     original = predicted[:, ref]
     prob_original = probs[np.arange(n)[:, None], np.arange(k)[None], original[:, None]]

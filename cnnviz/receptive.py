@@ -26,6 +26,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz import probe
+from cnnviz.activations import extract
 from cnnviz.errors import ModelError
 
 
@@ -222,42 +224,18 @@ def receptive_fields(model, *, input_size: int | tuple[int, int] | None = None) 
     start = [_Axis(hw[0], 1, 1, 0.0), _Axis(hw[1], 1, 1, 0.0)]
 
     rows: list[LayerRF] = []
-    operations = getattr(model, "operations", None)
-    if operations is None:  # a Sequential model: a plain chain
-        axes = start
-        for layer in model.layers:
-            out_shape = tuple(layer.output.shape) if _has_output(layer) else None
-            if out_shape is not None and not _is_spatial(out_shape):
-                break
-            axes, kind = _apply_layer(layer, [axes], out_shape)
-            rows.append(_row(layer.name, kind, axes))
-        return rows
-
     known = {id(t): start for t in model.inputs}
-    for op in operations:
-        if type(op).__name__ == "InputLayer":
-            continue
-        for node in op._inbound_nodes:
-            ins = node.input_tensors
-            if not ins or any(id(t) not in known for t in ins):
-                continue  # not part of this model's spatial graph
-            out = node.output_tensors
-            if len(out) != 1 or not _is_spatial(out[0].shape):
-                continue  # Flatten, global pooling, Dense on vectors: the whole image
-            axes, kind = _apply_layer(op, [known[id(t)] for t in ins], tuple(out[0].shape))
-            known[id(out[0])] = axes
-            rows.append(_row(op.name, kind, axes))
+    for layer, ins, out in probe.layer_calls(model):
+        if not ins or any(id(t) not in known for t in ins):
+            continue  # after the spatial part of the graph
+        if len(out) != 1 or not _is_spatial(out[0].shape):
+            continue  # Flatten, global pooling, Dense on vectors: the whole image
+        axes, kind = _apply_layer(layer, [known[id(t)] for t in ins], tuple(out[0].shape))
+        known[id(out[0])] = axes
+        rows.append(_row(layer.name, kind, axes))
     if not rows:
         raise ModelError("This model has no convolution or pooling layers to analyse.")
     return rows
-
-
-def _has_output(layer) -> bool:
-    try:
-        layer.output  # noqa: B018
-    except (AttributeError, ValueError):
-        return False
-    return True
 
 
 # ------------------------------------------------------------------- measured (TF)
@@ -269,18 +247,13 @@ def effective_rf(model, layer_name: str, image, row: int, col: int) -> np.ndarra
     is not empty when a single ReLU channel happens to be off. An all-zero map
     means every channel is switched off (ReLU) at that position for this image.
     """
-    import keras
     import tensorflow as tf
 
-    try:
-        layer = model.get_layer(layer_name)
-    except ValueError:
-        raise ModelError(f"The model has no layer named {layer_name!r}.") from None
-    probe = keras.Model(model.inputs[0], layer.output)
+    sub = probe.feature_model(model, [layer_name])
     x = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
     with tf.GradientTape() as tape:
         tape.watch(x)
-        y = probe(x, training=False)
+        y = probe.run(sub, x)[0]
         if not (0 <= row < y.shape[1] and 0 <= col < y.shape[2]):
             raise ModelError(f"Unit ({row}, {col}) is outside the {y.shape[1]}x{y.shape[2]} "
                              f"map of {layer_name}.")
@@ -306,11 +279,4 @@ def mass_radius(erf, centre, fraction: float = 0.5) -> int:
 
 def layer_activation(model, layer_name: str, image) -> np.ndarray:
     """The (h, w, channels) output of ``layer_name`` for one preprocessed image."""
-    import keras
-
-    try:
-        layer = model.get_layer(layer_name)
-    except ValueError:
-        raise ModelError(f"The model has no layer named {layer_name!r}.") from None
-    probe = keras.Model(model.inputs[0], layer.output)
-    return np.asarray(probe(np.asarray(image, dtype=np.float32)[None], training=False))[0]
+    return extract(model, np.asarray(image, dtype=np.float32), [layer_name])[layer_name][0]

@@ -432,15 +432,6 @@ def clone(model):
     return copy
 
 
-def feature_layer(base) -> str:
-    """The last layer of ``base`` with a 4-D (image-like) output: where the head goes."""
-    for layer in reversed(base.layers):
-        shape = getattr(layer, "output", None)
-        if shape is not None and len(shape.shape) == 4:
-            return layer.name
-    raise ModelError("This model has no convolutional feature maps to put a new head on.")
-
-
 def add_head(base, n_classes: int, *, head: str = "linear", seed: int = 0):
     """A new model: ``base`` up to its last feature maps, then a new classifier head.
 
@@ -451,9 +442,11 @@ def add_head(base, n_classes: int, *, head: str = "linear", seed: int = 0):
     import keras
     from keras import layers
 
+    from cnnviz import probe
+
     if head not in HEADS:
         raise ModelError(f"Unknown head {head!r}; choose from {', '.join(HEADS)}.")
-    features = base.get_layer(feature_layer(base)).output
+    features = probe.symbolic_outputs(base, [probe.last_spatial_layer(base)])[0]
     x = layers.GlobalAveragePooling2D(name="head_pool")(features)
     if head == "hidden":
         x = layers.Dense(64, activation="relu", name="head_hidden",

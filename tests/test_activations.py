@@ -101,6 +101,21 @@ def test_nested_base_model_works_and_matches_running_the_base():
     np.testing.assert_allclose(got["head_conv"], np.asarray(head(x)), atol=1e-5)
 
 
+def test_nested_model_as_last_layer_after_rescaling_matches_the_model_itself():
+    """``Sequential([Input, Rescaling, classifier])``, as students wrap MobileNetV2."""
+    base = _small_base("last")
+    wrapped = keras.Sequential([keras.Input((24, 24, 3)), layers.Rescaling(2.0, offset=-1.0),
+                                base])
+    x = np.random.default_rng(4).random((2, 24, 24, 3), dtype=np.float32)
+    names = ["last_c1", "last_p1", "last_r2"]
+    got = activations.extract(wrapped, x, names)
+    expected = activations.extract(base, x * 2 - 1, names)
+    assert list(got) == names
+    for name in names:
+        np.testing.assert_allclose(got[name], expected[name], atol=1e-5)
+    assert [i.parent for i in probe.feature_layers(wrapped)] == ["last"] * 4
+
+
 def test_a_base_reused_in_two_models_is_probed_in_the_right_graph():
     base = _small_base("shared")
     first = keras.Sequential([keras.Input((24, 24, 3)), layers.Rescaling(0.0), base])

@@ -49,6 +49,18 @@ def test_traced_once_for_any_filters_batch_size_and_settings(model):
     assert step.experimental_get_tracing_count() == 1
 
 
+def test_nested_model_as_last_layer_gives_the_same_images(model):
+    """``Sequential([Input, Rescaling, model])`` (an identity Rescaling here, so the
+    model sees the same pixels) optimises to the model's own images."""
+    wrapped = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Rescaling(1.0), model])
+    kwargs = dict(size=64, steps=4, seed=3, **filters.with_regularizers())
+    got = filters.visualize_with_history(wrapped, "block2_conv1", [0, 5], **kwargs)
+    expected = filters.visualize_with_history(model, "block2_conv1", [0, 5], **kwargs)
+    np.testing.assert_allclose(got.params, expected.params, atol=1e-5)
+    np.testing.assert_allclose(got.history, expected.history, rtol=1e-5, atol=1e-6)
+    assert np.array_equal(got.images, expected.images)
+
+
 def test_deterministic_per_seed_and_seed_matters(model):
     kwargs = dict(size=64, steps=4, **filters.with_regularizers())
     a = filters.visualize(model, "block3_conv1", [2, 3], seed=7, **kwargs)
