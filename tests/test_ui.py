@@ -187,3 +187,20 @@ def test_streamlit_persist_state_reaches_another_page_one_run_late(tmp_path: Pat
     at.switch_page("pages/b.py").run()
     assert at.markdown[-1].value == "ran with photo"  # the script saw b's default...
     assert at.radio(key="source").value == "shape"  # ...the widget was set after it ran
+
+
+def test_the_network_builder_survives_a_visit_to_another_page():
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+    at.switch_page("pages/3_Architecture.py").run()
+    at.selectbox(key="arch_preset").set_value("LeNet-5")
+    at.button(key="arch_load").click().run()
+    at.number_input(key="arch_h").set_value(48).run()
+    layers = len(at.data_editor[0].value)
+    parameters = at.metric[0].value
+    at.switch_page("streamlit_app.py").run()
+    at.switch_page("pages/3_Architecture.py").run()
+    assert not at.exception
+    assert at.selectbox(key="arch_preset").value == "LeNet-5"
+    assert at.number_input(key="arch_h").value == 48
+    assert len(at.data_editor[0].value) == layers
+    assert at.metric[0].value == parameters  # computed with the kept shape in the first run

@@ -3,6 +3,11 @@
 A preset loads a network; the student edits cells, adds and deletes rows, and
 moves a layer up or down. Loading or moving replaces the table, so the editor
 gets a new key each time (``arch_editor_{version}``) and starts from the new rows.
+
+The whole builder survives a visit to another page: the table lives in session
+state (``st.data_editor`` has no ``persist_state``), the preset and input-shape
+widgets keep their values with ``persist_state="session"`` (their keys exist on
+this page only, so Streamlit restores them on the first run back).
 """
 
 from __future__ import annotations
@@ -61,13 +66,13 @@ def layer_builder() -> tuple[list[LayerSpec], tuple[int, int, int]]:
     kind_of = {label: kind for kind, label in architecture.KINDS.items()}
     c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1], vertical_alignment="bottom")
     preset_name = c1.selectbox("Start from a preset", list(architecture.PRESETS), index=1,
-                               key="arch_preset")
+                               key="arch_preset", persist_state="session")
     if c2.button("Load preset", key="arch_load", icon=":material/download:"):
         shape, spec = architecture.preset(preset_name)
         _replace(architecture.spec_to_dicts(spec), shape)
-    h_in = c3.number_input("Input height", 1, 512, key="arch_h")
-    w_in = c4.number_input("Input width", 1, 512, key="arch_w")
-    c_in = c5.number_input("Channels", 1, 64, key="arch_c")
+    h_in = c3.number_input("Input height", 1, 512, key="arch_h", persist_state="session")
+    w_in = c4.number_input("Input width", 1, 512, key="arch_w", persist_state="session")
+    c_in = c5.number_input("Channels", 1, 64, key="arch_c", persist_state="session")
     input_shape = (int(h_in), int(w_in), int(c_in))
 
     base = pd.DataFrame(

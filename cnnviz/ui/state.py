@@ -11,9 +11,15 @@ widgets. ``persist_state`` copies the value of the widget that was left onto its
 key in the clean-up at the *end* of the first run on the next page; that run
 still sees the new page's default (or the value from that page's last visit),
 and computes with it. Checked in ``tests/test_ui.py``. ``persist_state`` keeps
-its promise for a widget coming back to its own page; the shared pickers need
-the value on the first run of every page, so they copy it here, and also apply
-a page's default until the student changes the widget.
+its promise for a widget coming back to its own page (the network builder uses
+it); the shared pickers need the value on the first run of every page, so they
+copy it here, and also apply a page's default until the student changes the
+widget.
+
+When these widgets are bound to the URL, Streamlit seeds a bound widget from the
+link on the first run only; a value that came from the link must then be
+recorded as a choice (``key in st.query_params``), or ``across_pages`` puts the
+remembered one back on the next run.
 """
 
 from __future__ import annotations
