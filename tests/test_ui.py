@@ -204,3 +204,30 @@ def test_the_network_builder_survives_a_visit_to_another_page():
     assert at.number_input(key="arch_h").value == 48
     assert len(at.data_editor[0].value) == layers
     assert at.metric[0].value == parameters  # computed with the kept shape in the first run
+
+
+def test_an_upload_is_decoded_once_per_session(monkeypatch):
+    import io
+
+    import numpy as np
+    from PIL import Image
+
+    import cnnviz.images
+
+    decoded = []
+    real_load_image = cnnviz.images.load_image
+    monkeypatch.setattr(cnnviz.images, "load_image",
+                        lambda data: decoded.append(len(data)) or real_load_image(data))
+    buffer = io.BytesIO()
+    Image.fromarray(np.full((90, 120, 3), 200, np.uint8)).save(buffer, "PNG")
+    at = AppTest.from_function(_picker_page, default_timeout=60).run()
+    at.sidebar.radio(key="image_source").set_value("Upload").run()
+    at.sidebar.file_uploader(key="image_upload_widget").set_value(
+        ("grey.png", buffer.getvalue(), "image/png")).run()
+    at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
+    at.sidebar.radio(key="image_source").set_value("Upload").run()
+    at.run()
+    assert not at.exception
+    name, shape, *_ = _result(at)
+    assert (name, shape) == ("grey.png", "(90, 120, 3)")
+    assert len(decoded) == 1
