@@ -6,7 +6,8 @@ Opens fast: nothing here imports TensorFlow.
 import streamlit as st
 
 from cnnviz import ui
-from cnnviz.ui.home import concept_rows, data_status_rows, model_status_rows
+from cnnviz.ui.home import data_status_rows, model_status_rows
+from cnnviz.ui.navigation import PAGES
 
 ui.page_setup("Home")
 
@@ -17,18 +18,12 @@ st.markdown(
 )
 
 st.header("What you can learn here")
-pages = {}
-for concept_id, concept, page, demo, exists in concept_rows():
-    pages.setdefault((page, exists), []).append((concept_id, concept, demo))
 columns = st.columns(2)
-for slot, ((page, exists), concepts) in enumerate(pages.items()):
+for slot, page in enumerate(page for page in PAGES if page.questions):
     with columns[slot % 2].container(border=True):
-        if exists:
-            ui.page_link_for(page)
-        else:
-            st.markdown(f"**{page}** · in preparation, not in the menu yet")
-        for concept_id, concept, demo in concepts:
-            st.markdown(f"**{concept_id} · {concept}**  \n{demo}")
+        ui.page_link_for(page.path)
+        for question in page.questions:
+            st.markdown(f"**{question.text}**  \n{question.demo}")
 
 st.header("Models and data on this server")
 STATUS_ICON = {"ready": ":material/check_circle:"}

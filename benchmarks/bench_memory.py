@@ -21,7 +21,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests"), str(HERE.parent)]
 from appdriver import app_server, browser, wait_until_done  # noqa: E402
 from common import rss_mb, write_result  # noqa: E402
 
-from cnnviz.ui.navigation import available_pages  # noqa: E402
+from cnnviz.ui.navigation import PAGES  # noqa: E402
 
 HEAVY = ("Grad-CAM", "Activations", "Filters", "Architecture lab",
          "Pooling & receptive fields")
@@ -38,7 +38,7 @@ def main() -> None:
         wait_until_done(page)
         start_rss = rss_mb(server.pid)
         rows.append({"step": "home page", "rss_mb": round(start_rss)})
-        for target in available_pages()[1:]:
+        for target in PAGES[1:]:
             page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']").get_by_text(
                 target.label, exact=True).click()
             page.wait_for_timeout(300)
@@ -46,7 +46,7 @@ def main() -> None:
             rows.append({"step": f"visit {target.label}", "rss_mb": round(rss_mb(server.pid))})
         after_visits = rss_mb(server.pid)
         growth = {}
-        for target in available_pages():
+        for target in PAGES:
             if target.label not in HEAVY:
                 continue
             page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']").get_by_text(

@@ -22,7 +22,7 @@ sys.path[:0] = [str(HERE), str(HERE.parent / "tests"), str(HERE.parent)]
 from appdriver import app_server, browser, wait_until_done  # noqa: E402
 from common import rss_mb, write_result  # noqa: E402
 
-from cnnviz.ui.navigation import available_pages  # noqa: E402
+from cnnviz.ui.navigation import PAGES  # noqa: E402
 
 
 def _visit(page, label: str) -> float:
@@ -44,7 +44,7 @@ def main() -> None:
         cold_home = time.monotonic() - started
         urllib.request.urlopen(f"{base}/_stcore/health", timeout=5).close()
         rows = []
-        for target in available_pages()[1:] + available_pages()[:1]:
+        for target in PAGES[1:] + PAGES[:1]:
             cold = _visit(page, target.label)
             warm = _visit(page, target.label) if target.path == "streamlit_app.py" else None
             if warm is None:

@@ -7,11 +7,9 @@ import pandas as pd
 import scipy.signal  # noqa: F401 - imported up front: the timing below is the maths alone
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import conv, ui
 
 ui.page_setup("Convolution")
-
-from cnnviz import conv  # noqa: E402
 
 choice = ui.image_picker()
 st.title("Convolution: a sliding weighted sum")

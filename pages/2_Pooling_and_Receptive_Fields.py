@@ -5,12 +5,10 @@ import pandas as pd
 import plotly.express as px
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import conv, models, pooling, receptive, ui
+from cnnviz.images import overlay
 
 ui.page_setup("Pooling & receptive fields")
-
-from cnnviz import conv, models, pooling, receptive  # noqa: E402
-from cnnviz.images import overlay  # noqa: E402
 
 MODEL = "shapes_cnn"
 

@@ -1,17 +1,28 @@
 """Architecture lab: filters and depth, 1x1 convs, inception and residual blocks (C5-C8)."""
 
-from dataclasses import asdict, fields
+from dataclasses import asdict
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import archdemo, archdiagram, architecture, residual, ui
+from cnnviz.models import available_models, preprocess
+from cnnviz.ui.builder import layer_builder
 
 ui.page_setup("Architecture lab")
 
-from cnnviz import archdiagram as D  # noqa: E402
-from cnnviz import architecture as A  # noqa: E402
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
+    x = preprocess(model_name, image)
+    return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
+
+
+@st.cache_data(show_spinner=False, max_entries=16)
+def _residual(settings: dict) -> dict:
+    return residual.compare(residual.Settings(**settings))
+
 
 choice = ui.image_picker()
 st.title("Architecture lab")
@@ -20,133 +31,55 @@ st.markdown("Build a CNN layer by layer and see what every choice costs: the tab
 tab_build, tab_models, tab_1x1, tab_inc, tab_res = st.tabs(
     ["Builder", "Model diagrams", "1x1 convolution", "Inception block", "Residual vs plain"])
 
-# ---------------------------------------------------------------- builder (C5)
-NAME_OF = {label: kind for kind, label in A.KINDS.items()}
-ss = st.session_state
-if "arch_base" not in ss:
-    shape0, spec0 = A.preset("Tiny VGG")
-    ss.arch_base, ss.arch_version = A.spec_to_dicts(spec0), 0
-    ss.arch_h, ss.arch_w, ss.arch_c = shape0
-
-
-def _set_base(records, shape=None):
-    ss.arch_base = records
-    if shape is not None:
-        ss.arch_h, ss.arch_w, ss.arch_c = shape
-    ss.arch_version += 1
-
-
+# ---------------------------------------------------------------- builder
 with tab_build:
-    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1], vertical_alignment="bottom")
-    preset_name = c1.selectbox("Start from a preset", list(A.PRESETS), index=1,
-                               key="arch_preset")
-    if c2.button("Load preset", key="arch_load", icon=":material/download:"):
-        shape, spec = A.preset(preset_name)
-        _set_base(A.spec_to_dicts(spec), shape)
-    h_in = c3.number_input("Input height", 1, 512, key="arch_h")
-    w_in = c4.number_input("Input width", 1, 512, key="arch_w")
-    c_in = c5.number_input("Channels", 1, 64, key="arch_c")
-    input_shape = (int(h_in), int(w_in), int(c_in))
+    spec, input_shape = layer_builder()
 
-    base = pd.DataFrame(A.editor_records(A.spec_from_dicts(ss.arch_base)),
-                        columns=[f.name for f in fields(A.LayerSpec)])
-    base["kind"] = base["kind"].map(A.KINDS)
-    base.index = range(1, len(base) + 1)
-    col = st.column_config
-    edited = st.data_editor(
-        base, key=f"arch_editor_{ss.arch_version}", num_rows="dynamic", width="stretch",
-        hide_index=False, height=38 * (len(base) + 2), column_config={
-            "kind": col.SelectboxColumn("layer", options=list(NAME_OF), required=True,
-                                        width="medium", default=A.KINDS["conv"]),
-            "filters": col.NumberColumn("filters / units", min_value=1, max_value=2048,
-                                        step=1, default=16),
-            "kernel": col.NumberColumn("kernel", min_value=1, max_value=11, step=1, default=3),
-            "stride": col.NumberColumn("stride", min_value=1, max_value=8, step=1, default=1),
-            "padding": col.SelectboxColumn("padding", options=list(A.PADDINGS),
-                                           default="same"),
-            "activation": col.SelectboxColumn("activation", options=list(A.ACTIVATIONS),
-                                              default="relu"),
-            "rate": col.NumberColumn("dropout rate", min_value=0.0, max_value=0.95,
-                                     step=0.05, default=0.25),
-        })
-    st.caption("Edit any cell; add a layer with the **+** row at the bottom, delete rows by "
-               "selecting them (left edge) and pressing the bin. Settings a layer does not use "
-               "stay blank; a blank cell takes the default when you change the layer type.")
-    records = edited.assign(kind=edited["kind"].map(NAME_OF)).to_dict("records")
-    spec = A.spec_from_dicts(records)
-    current = A.spec_to_dicts(spec)
-
-    m1, m2, m3, m4 = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
-    if spec:
-        move = m1.number_input("Move layer #", 1, len(spec), 1, key="arch_move")
-        if m2.button("Up", key="arch_up", icon=":material/arrow_upward:") and move > 1:
-            current[move - 2], current[move - 1] = current[move - 1], current[move - 2]
-            _set_base(current)
-            st.rerun()
-        if m3.button("Down", key="arch_down", icon=":material/arrow_downward:") \
-                and move < len(spec):
-            current[move - 1], current[move] = current[move], current[move - 1]
-            _set_base(current)
-            st.rerun()
-
-    rows = A.analyze(spec, input_shape)
-    total = A.totals(rows)
+    rows = architecture.analyze(spec, input_shape)
+    total = architecture.totals(rows)
     k1, k2, k3, k4 = st.columns(4)
     k1.metric("Parameters", f"{total['params']:,}")
-    k2.metric("Multiply-adds (MACs)", A.human(total["macs"]), help="FLOPs ≈ 2 x MACs")
+    k2.metric("Multiply-adds (MACs)", architecture.human(total["macs"]),
+              help="FLOPs ≈ 2 x MACs")
     k3.metric("Activation memory / image", f"{total['memory'] / 1024:,.1f} KB")
     out_shape = total["output"] if spec else input_shape
     k4.metric("Output", " x ".join(map(str, out_shape)) if out_shape else "invalid")
     for row in rows:
         if row.error and not row.error.startswith("Not computed"):
-            st.error(f"Layer {row.index} ({A.KINDS.get(row.kind, row.kind)}): {row.error}",
-                     icon=":material/error:")
-    st.dataframe(pd.DataFrame(A.table_records(rows)), hide_index=True, width="stretch",
-                 height=36 * (len(rows) + 1) + 4,
+            kind = architecture.KINDS.get(row.kind, row.kind)
+            st.error(f"Layer {row.index} ({kind}): {row.error}", icon=":material/error:")
+    st.dataframe(pd.DataFrame(architecture.table_records(rows)), hide_index=True,
+                 width="stretch", height=36 * (len(rows) + 1) + 4,
                  column_config={"parameters": st.column_config.NumberColumn(format="%,d"),
                                 "MACs": st.column_config.NumberColumn(format="%,d")})
-    st.plotly_chart(D.spec_diagram(spec, input_shape), width="stretch")
+    st.plotly_chart(archdiagram.spec_diagram(spec, input_shape), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.markdown("**Check against Keras:** build the real model and compare its "
                   "`count_params()` and every layer's output shape with the table.")
     if right.button("Build it with Keras", key="arch_check", disabled=not total["valid"]):
         with ui.guard("building the model"):
-            same, message = A.check_with_keras(spec, input_shape)
+            same, message = architecture.check_with_keras(spec, input_shape)
             (st.success if same else st.error)(message)
     st.subheader("The same network in Keras")
-    st.code(A.keras_code(spec, input_shape), language="python")
+    st.code(architecture.keras_code(spec, input_shape), language="python")
 
 # ---------------------------------------------------------------- real models' diagrams
 with tab_models:
-    from cnnviz.models import available_models
-
     usable = {i.name: i.title for i in available_models(check_online=False) if i.usable}
     name = st.selectbox("Model", list(usable), format_func=usable.get, key="arch_model")
     if len(usable) == 1:
         st.caption("ImageNet models (MobileNetV2) appear here once their weights are cached.")
     with ui.guard("drawing the model"):
         model = ui.get_model(name)
-        st.plotly_chart(D.model_diagram(model, usable[name]), width="stretch")
+        st.plotly_chart(archdiagram.model_diagram(model, usable[name]), width="stretch")
         st.caption("Boxes: conv / pool / dense / merge layers in order (batch norm and "
                    "activations folded into the box before them); dotted arcs: shortcuts.")
-        summary = pd.DataFrame(D.model_summary(model))
+        summary = pd.DataFrame(archdiagram.model_summary(model))
         st.metric("Parameters", f"{model.count_params():,}")
         st.dataframe(summary, hide_index=True, width="stretch", height=420)
 
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
-    from cnnviz import archdemo
-    from cnnviz.models import preprocess
-
-    x = preprocess(model_name, image)
-    return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
-
-
-# ---------------------------------------------------------------- 1x1 convolution (C6)
+# ---------------------------------------------------------------- 1x1 convolution
 with tab_1x1, ui.guard("the 1x1 demo"):
-    from cnnviz import archdemo
-
     st.markdown("A **1x1 convolution** looks at one pixel at a time: it takes the pixel's "
                 "vector of C channel values and makes K weighted sums of it, one per output "
                 "channel. The image size stays; only the channel depth changes.")
@@ -188,8 +121,9 @@ with tab_1x1, ui.guard("the 1x1 demo"):
     kb = b[5].number_input("bottleneck channels", 1, 4096, 16, key="bn_b")
     cost = archdemo.bottleneck_cost(hh, ww, ci, co, kk, kb)
     r1, r2, r3 = st.columns(3)
-    r1.metric(f"{kk}x{kk} conv directly", A.human(cost["direct_macs"]) + " MACs")
-    r2.metric(f"1x1 to {kb}, then {kk}x{kk}", A.human(cost["bottleneck_macs"]) + " MACs")
+    r1.metric(f"{kk}x{kk} conv directly", architecture.human(cost["direct_macs"]) + " MACs")
+    r2.metric(f"1x1 to {kb}, then {kk}x{kk}",
+              architecture.human(cost["bottleneck_macs"]) + " MACs")
     r3.metric("Saving", f"{cost['saving']:.1f}x fewer MACs")
     st.code(f"direct:     {hh}·{ww}·{co}·{kk}·{kk}·{ci} = {cost['direct_macs']:,}\n"
             f"bottleneck: {hh}·{ww}·{kb}·{ci} + {hh}·{ww}·{co}·{kk}·{kk}·{kb} = "
@@ -198,10 +132,8 @@ with tab_1x1, ui.guard("the 1x1 demo"):
             f"{cost['bottleneck_params']:,} with the bottleneck",
             language=None)
 
-# ---------------------------------------------------------------- inception (C7)
+# ---------------------------------------------------------------- inception
 with tab_inc, ui.guard("the inception demo"):
-    from cnnviz import archdemo
-
     st.markdown("An **inception block** looks at the same input at several scales at once "
                 "(1x1, 3x3, 5x5 and pooling) and stacks the results along the channels. "
                 "The 1x1 convs before the 3x3 and 5x5 (and after the pool) keep it cheap.")
@@ -239,37 +171,27 @@ with tab_inc, ui.guard("the inception demo"):
     st.caption("Naive: the 3x3 and 5x5 convs work directly on all input channels and the "
                "pool branch passes every input channel on (no 1x1 convs).")
 
-# ---------------------------------------------------------------- residual vs plain (C8)
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _residual(settings: dict) -> dict:
-    from cnnviz import residual as R
-
-    return R.compare(R.Settings(**settings))
-
-
+# ---------------------------------------------------------------- residual vs plain
 with tab_res:
-    from cnnviz import residual as R
-
     st.markdown("Two networks with **the same layers and the same initial weights**; one "
                 "adds the input of every layer to its output (an identity shortcut). We "
                 "measure the gradient that reaches each layer.")
     with st.form("res_form"):
         f1, f2, f3 = st.columns(3)
         depth = f1.slider("Depth (conv layers)", 10, 50, 20, key="res_depth")
-        act = f2.selectbox("Activation", R.ACTIVATIONS, key="res_act")
+        act = f2.selectbox("Activation", residual.ACTIVATIONS, key="res_act")
         steps = f3.slider("Training steps", 10, 120, 60, step=10, key="res_steps")
         run = st.form_submit_button("Measure both networks", type="primary")
     if run:
-        ss.res_settings = asdict(R.Settings(depth=depth, activation=act, steps=steps))
-    if "res_settings" not in ss:
+        st.session_state.res_settings = asdict(
+            residual.Settings(depth=depth, activation=act, steps=steps))
+    if "res_settings" not in st.session_state:
         st.info("Choose a depth and press **Measure both networks** (a few seconds).")
     else:
         with ui.guard("the residual experiment"), ui.training_slot(), \
                 st.spinner("Training the plain and the residual network…"):
-            result = _residual(ss.res_settings)
-        s = R.summary(result)
+            result = _residual(st.session_state.res_settings)
+        s = residual.summary(result)
         g = st.columns(4)
         g[0].metric("Plain: first / last layer gradient",
                     f"{s['plain_init']['first_over_last']:.1e}")
@@ -280,11 +202,12 @@ with tab_res:
         g[3].metric("Training loss, residual", f"{s['residual_loss']['end']:.2f}",
                     f"{s['residual_loss']['end'] - s['residual_loss']['start']:+.2f}",
                     delta_color="inverse")
-        st.info(R.NOTES[result["settings"]["activation"]], icon=":material/lightbulb:")
-        st.plotly_chart(R.gradient_figure(result), width="stretch")
-        st.plotly_chart(R.loss_figure(result), width="stretch")
-        steps_col = [c for c in R.table_records(result)[0] if "layer," in c]
-        st.dataframe(pd.DataFrame(R.table_records(result)), hide_index=True, width="stretch",
+        st.info(residual.NOTES[result["settings"]["activation"]], icon=":material/lightbulb:")
+        st.plotly_chart(residual.gradient_figure(result), width="stretch")
+        st.plotly_chart(residual.loss_figure(result), width="stretch")
+        steps_col = [c for c in residual.table_records(result)[0] if "layer," in c]
+        st.dataframe(pd.DataFrame(residual.table_records(result)), hide_index=True,
+                     width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.2e")
                                     for c in steps_col})
-        st.caption(R.describe(result))
+        st.caption(residual.describe(result))

@@ -3,12 +3,20 @@ what they do to overfitting on a small dataset (concept C13)."""
 
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import augment, train, ui
+from cnnviz.data import load_image_zip
+from cnnviz.errors import DatasetError
 
 ui.page_setup("Augmentation")
 
-from cnnviz import augment, train  # noqa: E402
-from cnnviz.errors import DatasetError  # noqa: E402
+@st.cache_data(show_spinner="Preparing the images…", max_entries=8)
+def _split(dataset: str, n_train: int, n_val: int, size: int, seed: int,
+           zip_bytes: bytes | None = None) -> train.Split:
+    if dataset == "zip":
+        return train.user_split(load_image_zip(zip_bytes), n_train=n_train, n_val=n_val,
+                                size=size, seed=seed)
+    return train.load_split(dataset, n_train=n_train, n_val=n_val, size=size, seed=seed)
+
 
 st.title(":material/auto_awesome_mosaic: Data augmentation")
 st.markdown(
@@ -16,18 +24,6 @@ st.markdown(
     "while accuracy on new images stalls. Augmentation shows the network a slightly "
     "different version of every image in every epoch — flipped, turned, shifted — so it "
     "has to learn what stays the same. Build a pipeline, look at it, then **measure** it.")
-
-
-@st.cache_data(show_spinner="Preparing the images…", max_entries=8)
-def _split(dataset: str, n_train: int, n_val: int, size: int, seed: int,
-           zip_bytes: bytes | None = None) -> train.Split:
-    if dataset == "zip":
-        from cnnviz.data import load_image_zip
-
-        return train.user_split(load_image_zip(zip_bytes), n_train=n_train, n_val=n_val,
-                                size=size, seed=seed)
-    return train.load_split(dataset, n_train=n_train, n_val=n_val, size=size, seed=seed)
-
 
 # ------------------------------------------------------------------ 1. the pipeline
 st.header("1 · Build the pipeline")

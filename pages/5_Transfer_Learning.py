@@ -6,25 +6,14 @@ import hashlib
 
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import train, ui
+from cnnviz.augment import thumbnail
+from cnnviz.data import load_image_zip
+from cnnviz.errors import DatasetError
+from cnnviz.images import load_image
+from cnnviz.models import available_models
 
 ui.page_setup("Transfer learning")
-
-from cnnviz import train  # noqa: E402
-from cnnviz.errors import DatasetError  # noqa: E402
-
-st.title(":material/swap_horiz: Transfer learning")
-st.markdown(
-    "A network trained on one task has learnt features — edges, corners, curves, parts — "
-    "that are useful for others. With **few images** of a new task, start from those "
-    "features instead of from random weights:\n"
-    "1. **New head**: cut the pretrained network before its classifier, add a new one "
-    "for the new classes.\n"
-    "2. **Freeze the base, train the head**: only the new layers learn, so their random "
-    "start cannot damage the pretrained features.\n"
-    "3. **Fine-tune**: unfreeze the top layers of the base and train on at a *much lower* "
-    "learning rate. BatchNorm layers stay frozen (inference mode) throughout.")
-
 
 @st.cache_data(show_spinner="Preparing the images…", max_entries=8)
 def _split(settings: train.TransferSettings, data_key: str | None, _labeled) -> train.Split:
@@ -36,8 +25,6 @@ def _user_data(target: str, zip_file):
     if target == "zip":
         if zip_file is None:
             raise DatasetError("Upload a zip of class folders first (under More settings).")
-        from cnnviz.data import load_image_zip
-
         data = zip_file.getvalue()
         return load_image_zip(data), hashlib.sha1(data).hexdigest()
     if target == "camera":
@@ -82,10 +69,20 @@ def _remember(key, result):
     return result
 
 
+st.title(":material/swap_horiz: Transfer learning")
+st.markdown(
+    "A network trained on one task has learnt features — edges, corners, curves, parts — "
+    "that are useful for others. With **few images** of a new task, start from those "
+    "features instead of from random weights:\n"
+    "1. **New head**: cut the pretrained network before its classifier, add a new one "
+    "for the new classes.\n"
+    "2. **Freeze the base, train the head**: only the new layers learn, so their random "
+    "start cannot damage the pretrained features.\n"
+    "3. **Fine-tune**: unfreeze the top layers of the base and train on at a *much lower* "
+    "learning rate. BatchNorm layers stay frozen (inference mode) throughout.")
+
 BASES = {"shapes_cnn": "Shapes CNN (built-in, 5 shapes)"}
 with ui.guard("the model list"):
-    from cnnviz.models import available_models
-
     BASES |= {i.name: i.title for i in available_models() if i.name == "mobilenet_v2"
               and i.usable}
 TARGETS = {"new_shapes": "Similar: new shapes (ring, hexagon, crescent)",
@@ -140,9 +137,6 @@ with st.expander("Collect your own classes with the camera (Teachable-Machine st
     if shot is not None and st.session_state.get("tr_last_shot") != shot.file_id:
         st.session_state["tr_last_shot"] = shot.file_id
         with ui.guard("your photo"):
-            from cnnviz.augment import thumbnail
-            from cnnviz.images import load_image
-
             image = thumbnail(load_image(shot.getvalue()), 96)
             photos.setdefault(photo_class.strip() or "unnamed", []).append(image)
     if photos:

@@ -5,27 +5,12 @@ import pandas as pd
 import plotly.graph_objects as go
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import activations, images, models, probe, ui
 
 ui.page_setup("Activations")
 
-from cnnviz import activations, images, models, probe  # noqa: E402
-
 PER_PAGE = 32
 COLS = 8
-
-st.title("Activations: what each layer sees")
-st.markdown(
-    "Every convolution layer turns the image into a stack of **feature maps**, one per "
-    "filter. Early layers keep the image's size and light up on edges and colours; deeper "
-    "layers are smaller, have many more channels, and each channel fires on a rarer, more "
-    "complex pattern (C9). Below: the real maps of the model you picked, for your image.")
-
-name = ui.model_picker()
-choice = ui.image_picker(default_source="Synthetic shape")
-other = ui.image_picker(key="image_b", label="Second image (side by side)",
-                        default_source="Synthetic shape", default_shape="square")
-
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def layer_list(model_name):
@@ -50,6 +35,18 @@ def page_of_maps(maps, order, start, mode):
     tiles = activations.colorize(scaled[shown])
     return tiles, shown
 
+
+st.title("Activations: what each layer sees")
+st.markdown(
+    "Every convolution layer turns the image into a stack of **feature maps**, one per "
+    "filter. Early layers keep the image's size and light up on edges and colours; deeper "
+    "layers are smaller, have many more channels, and each channel fires on a rarer, more "
+    "complex pattern. Below: the real maps of the model you picked, for your image.")
+
+name = ui.model_picker()
+choice = ui.image_picker(default_source="Synthetic shape")
+other = ui.image_picker(key="image_b", label="Second image (side by side)",
+                        default_source="Synthetic shape", default_shape="square")
 
 with ui.guard("reading the model's layers"):
     infos = layer_list(name)
@@ -77,7 +74,7 @@ with ui.guard("reading the model's layers"):
         acts = acts_of(name, x, tuple(chosen)) if chosen else {}
         st.code(activations.keras_code(chosen or ["block1_conv1"]), language="python")
         st.caption("This is the code that produced the maps below: one extra model whose "
-                   "outputs are the chosen layers, one forward pass (C10).")
+                   "outputs are the chosen layers, one forward pass.")
         for layer in chosen:
             maps = acts[layer][0]
             order = activations.strongest_channels(maps)

@@ -5,28 +5,13 @@ import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from cnnviz import ui
+from cnnviz import activations, filters, models, probe, ui
 
 ui.page_setup("Filters")
-
-from cnnviz import activations, filters, models, probe  # noqa: E402
 
 SIZE = 128
 COLS = 8
 R = filters.RECOMMENDED
-
-st.title("Filters: what makes a unit fire?")
-st.markdown(
-    "A filter's feature map is large where the image contains the filter's pattern. To see "
-    "that pattern, start from random noise and **change the image** by gradient *ascent*: "
-    "step after step, move every pixel in the direction that raises the filter's mean "
-    "activation (C11). Here many filters are optimised **at once, in one batch**: image *i* "
-    "serves filter *i*, and each image's gradient is normalised on its own, so each result "
-    "is exactly what optimising that filter alone would give.")
-
-name = ui.model_picker()
-choice = ui.image_picker(default_source="Synthetic shape")
-
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def layer_list(model_name):
@@ -79,6 +64,18 @@ def curves(result):
                       title="Each filter's activation rises as its image is optimised")
     return fig
 
+
+st.title("Filters: what makes a unit fire?")
+st.markdown(
+    "A filter's feature map is large where the image contains the filter's pattern. To see "
+    "that pattern, start from random noise and **change the image** by gradient *ascent*: "
+    "step after step, move every pixel in the direction that raises the filter's mean "
+    "activation. Here many filters are optimised **at once, in one batch**: image *i* "
+    "serves filter *i*, and each image's gradient is normalised on its own, so each result "
+    "is exactly what optimising that filter alone would give.")
+
+name = ui.model_picker()
+choice = ui.image_picker(default_source="Synthetic shape")
 
 with ui.guard("the first layer's kernels"):
     kname, kernels = kernels_of(name)

@@ -7,12 +7,11 @@ import plotly.graph_objects as go
 import streamlit as st
 from plotly.subplots import make_subplots
 
-from cnnviz import ui
+from cnnviz import cam, evaluate, images, models, probe, ui
+from cnnviz.conv import map_figure
+from cnnviz.data import make_shapes
 
 ui.page_setup("Grad-CAM")
-
-from cnnviz import cam, evaluate, images, models, probe  # noqa: E402
-from cnnviz.conv import map_figure  # noqa: E402
 
 TITLES = cam.METHOD_TITLES
 FAST = ["gradcam", "gradcam_plus_plus", "hirescam", "layercam", "saliency"]
@@ -41,8 +40,6 @@ def sanity(name, x, cls, layer, method):
 
 @st.cache_data(max_entries=8, show_spinner="Scoring every method on the shapes…")
 def localisation(name, n, seed, methods, layer):
-    from cnnviz.data import make_shapes
-
     scores = evaluate.localisation_scores(ui.get_model(name), make_shapes(n, seed=seed),
                                           (*methods, evaluate.RANDOM), layer=layer,
                                           options=SLOW, curve_steps=16)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from appdriver import CHROMIUM, CHROMIUM_ARGS, DONE, EXCEPTION, page_url_path
 
 from cnnviz.data import SHAPE_CLASSES
-from cnnviz.ui.navigation import available_pages
+from cnnviz.ui.navigation import PAGES
 
 
 @dataclass
@@ -118,7 +118,7 @@ async def _session(browser, base: str, index: int, rounds: int, report: LoadRepo
                    deadline: float, timeout_ms: int) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
     page = await context.new_page()
-    pages = [p for p in available_pages() if p.path != "streamlit_app.py"]
+    pages = [p for p in PAGES if p.path != "streamlit_app.py"]
     picked = False
     try:
         await page.goto(base)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -10,10 +11,14 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from cnnviz.ui.navigation import APP_ROOT, CONCEPTS, PAGES, available_pages
+from cnnviz.ui.navigation import APP_ROOT, PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
-PAGE_FILES = [p.path for p in available_pages() if p.path != "streamlit_app.py"]
+PAGE_FILES = [p.path for p in PAGES if p.path != "streamlit_app.py"]
+QUESTIONS = [question for page in PAGES for question in page.questions]
+CONCEPT_ID = re.compile(r"\bC\d{1,2}\b")  # the design notes' ids, never shown to students
+TEXT_ELEMENTS = ("title", "header", "subheader", "markdown", "caption", "info", "success",
+                 "warning", "error")
 
 
 def _python(code: str) -> str:
@@ -63,17 +68,27 @@ def test_every_page_calls_page_setup_first(page):
     assert _first_streamlit_call(ROOT / page) == "ui.page_setup"
 
 
-def test_pages_folder_holds_only_registered_pages():
-    registered = {p.path for p in PAGES}
+def test_the_page_list_and_the_pages_folder_agree():
+    listed = [p.path for p in PAGES]
     on_disk = {f"pages/{p.name}" for p in (ROOT / "pages").glob("*.py")}
-    assert on_disk <= registered, on_disk - registered
+    assert listed[0] == "streamlit_app.py" and (ROOT / listed[0]).is_file()
+    assert len(listed) == len(set(listed))
+    assert set(listed[1:]) == on_disk, (on_disk - set(listed), set(listed) - on_disk)
     assert APP_ROOT == ROOT
 
 
-def test_every_concept_points_at_a_registered_page():
-    registered = {p.path for p in PAGES}
-    assert len(CONCEPTS) == 15
-    assert all(page in registered for _, _, page, _ in CONCEPTS)
+def test_the_page_list_is_in_the_folders_order():
+    # Streamlit orders pages/ by their number; the sidebar must tell the same story.
+    numbers = [int(Path(path).name.split("_")[0]) for path in PAGE_FILES]
+    assert numbers == sorted(numbers)
+
+
+def test_every_concept_is_a_question_of_one_page():
+    keys = [question.key for question in QUESTIONS]
+    assert sorted(keys, key=lambda k: int(k[1:])) == [f"C{n}" for n in range(1, 16)]
+    for question in QUESTIONS:
+        assert question.text.endswith("?"), question
+        assert not CONCEPT_ID.search(question.text + question.demo), question
 
 
 def test_home_renders_without_tensorflow():
@@ -92,8 +107,9 @@ def test_home_lists_concepts_and_model_status():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
     assert not at.exception
     text = " ".join(m.value for m in at.markdown)
-    for concept_id, _, _, _ in CONCEPTS:
-        assert f"**{concept_id} ·" in text
+    for question in QUESTIONS:
+        assert f"**{question.text}**" in text
+    assert not CONCEPT_ID.search(text), CONCEPT_ID.findall(text)
     assert not at.error, [e.value for e in at.error]
     assert "**Shapes CNN (built-in, 5 shape classes)** · ready" in text
     assert "**MobileNetV2 (ImageNet, 1000 classes)**" in text
@@ -106,6 +122,8 @@ def test_every_page_renders_from_home(page):
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert not [e.value for e in at.error if "Something went wrong" in e.value]
+    shown = " ".join(str(element.value) for kind in TEXT_ELEMENTS for element in at.get(kind))
+    assert not CONCEPT_ID.search(shown), CONCEPT_ID.findall(shown)
 
 
 def test_navigation_icons_are_real_material_icons():

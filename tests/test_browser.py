@@ -21,7 +21,7 @@ from appdriver import (
     wait_until_done,
 )
 
-from cnnviz.ui.navigation import available_pages
+from cnnviz.ui.navigation import PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -43,7 +43,7 @@ def app():
         context.close()
 
 
-@pytest.mark.parametrize("page_file", [p.path for p in available_pages()])
+@pytest.mark.parametrize("page_file", [p.path for p in PAGES])
 def test_page_opens_by_its_url(app, page_file):
     base, context, _ = app
     page = context.new_page()
@@ -57,7 +57,7 @@ def test_page_opens_by_its_url(app, page_file):
         sidebar = page.locator("[data-testid='stSidebar']")
         assert sidebar.get_by_text("cnnviz").count() >= 1
         links = sidebar.locator("[data-testid='stPageLink']")
-        assert links.count() == len(available_pages())
+        assert links.count() == len(PAGES)
         # the legacy page list is hidden
         assert page.locator("[data-testid='stSidebarNav']").count() == 0
         apology = page.get_by_text("Something went wrong")
@@ -72,7 +72,7 @@ def test_navigation_link_opens_another_page(app):
     try:
         page.goto(base)
         wait_until_done(page)
-        pages = [p for p in available_pages() if p.path != "streamlit_app.py"]
+        pages = [p for p in PAGES if p.path != "streamlit_app.py"]
         if not pages:
             pytest.skip("no concept page yet")
         target = pages[0]

@@ -1,0 +1,108 @@
+"""The Architecture lab's network builder: an editable table of layers kept in the session.
+
+A preset loads a network; the student edits cells, adds and deletes rows, and
+moves a layer up or down. Loading or moving replaces the table, so the editor
+gets a new key each time (``arch_editor_{version}``) and starts from the new rows.
+
+The whole builder survives a visit to another page: the table lives in session
+state (``st.data_editor`` has no ``persist_state``), the preset and input-shape
+widgets keep their values with ``persist_state="session"`` (their keys exist on
+this page only, so Streamlit restores them on the first run back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import fields
+
+import pandas as pd
+import streamlit as st
+
+from cnnviz import architecture
+from cnnviz.architecture import LayerSpec
+
+_STATE = "_cnnviz_builder"
+_START = "Tiny VGG"
+
+
+def _layers() -> dict:
+    """The session's table: its records, its version, and (first time) the input shape."""
+    if _STATE not in st.session_state:
+        shape, spec = architecture.preset(_START)
+        st.session_state.arch_h, st.session_state.arch_w, st.session_state.arch_c = shape
+        st.session_state[_STATE] = {"records": architecture.spec_to_dicts(spec), "version": 0}
+    return st.session_state[_STATE]
+
+
+def _replace(records: list[dict], shape: tuple[int, int, int] | None = None) -> None:
+    layers = _layers()
+    layers["records"] = records
+    layers["version"] += 1
+    if shape is not None:
+        st.session_state.arch_h, st.session_state.arch_w, st.session_state.arch_c = shape
+
+
+def _column_config(kind_labels: list[str]) -> dict:
+    column = st.column_config
+    return {
+        "kind": column.SelectboxColumn("layer", options=kind_labels, required=True,
+                                       width="medium", default=architecture.KINDS["conv"]),
+        "filters": column.NumberColumn("filters / units", min_value=1, max_value=2048, step=1,
+                                       default=16),
+        "kernel": column.NumberColumn("kernel", min_value=1, max_value=11, step=1, default=3),
+        "stride": column.NumberColumn("stride", min_value=1, max_value=8, step=1, default=1),
+        "padding": column.SelectboxColumn("padding", options=list(architecture.PADDINGS),
+                                          default="same"),
+        "activation": column.SelectboxColumn("activation",
+                                             options=list(architecture.ACTIVATIONS),
+                                             default="relu"),
+        "rate": column.NumberColumn("dropout rate", min_value=0.0, max_value=0.95, step=0.05,
+                                    default=0.25),
+    }
+
+
+def layer_builder() -> tuple[list[LayerSpec], tuple[int, int, int]]:
+    """Draw the builder; return the network as edited and its input shape (H, W, C)."""
+    layers = _layers()
+    kind_of = {label: kind for kind, label in architecture.KINDS.items()}
+    c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1], vertical_alignment="bottom")
+    preset_name = c1.selectbox("Start from a preset", list(architecture.PRESETS), index=1,
+                               key="arch_preset", persist_state="session")
+    if c2.button("Load preset", key="arch_load", icon=":material/download:"):
+        shape, spec = architecture.preset(preset_name)
+        _replace(architecture.spec_to_dicts(spec), shape)
+    h_in = c3.number_input("Input height", 1, 512, key="arch_h", persist_state="session")
+    w_in = c4.number_input("Input width", 1, 512, key="arch_w", persist_state="session")
+    c_in = c5.number_input("Channels", 1, 64, key="arch_c", persist_state="session")
+    input_shape = (int(h_in), int(w_in), int(c_in))
+
+    base = pd.DataFrame(
+        architecture.editor_records(architecture.spec_from_dicts(layers["records"])),
+        columns=[f.name for f in fields(LayerSpec)])
+    base["kind"] = base["kind"].map(architecture.KINDS)
+    base.index = range(1, len(base) + 1)
+    edited = st.data_editor(base, key=f"arch_editor_{layers['version']}", num_rows="dynamic",
+                            width="stretch", hide_index=False, height=38 * (len(base) + 2),
+                            column_config=_column_config(list(kind_of)))
+    st.caption("Edit any cell; add a layer with the **+** row at the bottom, delete rows by "
+               "selecting them (left edge) and pressing the bin. Settings a layer does not use "
+               "stay blank; a blank cell takes the default when you change the layer type.")
+    records = edited.assign(kind=edited["kind"].map(kind_of)).to_dict("records")
+    spec = architecture.spec_from_dicts(records)
+    if spec:
+        _move_buttons(architecture.spec_to_dicts(spec))
+    return spec, input_shape
+
+
+def _move_buttons(current: list[dict]) -> None:
+    """Move one layer up or down: the table is replaced and the page runs again."""
+    m1, m2, m3, _ = st.columns([1, 1, 1, 2], vertical_alignment="bottom")
+    move = m1.number_input("Move layer #", 1, len(current), 1, key="arch_move")
+    if m2.button("Up", key="arch_up", icon=":material/arrow_upward:") and move > 1:
+        current[move - 2], current[move - 1] = current[move - 1], current[move - 2]
+        _replace(current)
+        st.rerun()
+    if m3.button("Down", key="arch_down", icon=":material/arrow_downward:") \
+            and move < len(current):
+        current[move - 1], current[move] = current[move], current[move - 1]
+        _replace(current)
+        st.rerun()

@@ -1,0 +1,57 @@
+"""What every page does first and everywhere: set up the page, draw the navigation,
+and show a student's mistake as a message rather than a traceback."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import streamlit as st
+
+from cnnviz.errors import CnnvizError
+from cnnviz.ui.navigation import PAGES, page_info
+
+log = logging.getLogger("cnnviz")
+
+
+def page_setup(title: str, *, icon: str | None = None) -> None:
+    """Configure the page and draw the shared sidebar. Call it first on every page."""
+    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon or "🧠", layout="wide")
+    with st.sidebar:
+        st.markdown("## :material/neurology: cnnviz")
+        st.caption("See how convolutional networks work, on real Keras models.")
+        group = None
+        for page in PAGES:
+            if page.group != group:
+                group = page.group
+                st.markdown(f"**{group}**")
+            st.page_link(page.path, label=page.label, icon=page.icon)
+        st.divider()
+
+
+def page_link_for(path: str) -> None:
+    """A link to one of the app's pages, with the label and icon of the navigation."""
+    page = page_info(path)
+    st.page_link(page.path, label=page.label, icon=page.icon)
+
+
+@contextmanager
+def guard(action: str = "this step") -> Iterator[None]:
+    """Show a user error as a message instead of a traceback; the page goes on.
+
+    ``CnnvizError`` messages are written for students and shown as they are.
+    Anything else is a bug: it is logged on the server with its traceback and the
+    student sees a short apology, never the traceback itself.
+    """
+    try:
+        yield
+    except CnnvizError as error:
+        st.error(str(error), icon=":material/error:")
+    except Exception:  # noqa: BLE001 - the last line of defence for the UI
+        log.exception("Unexpected error in %s", action)
+        st.error(
+            f"Something went wrong in {action}. Try other settings or another image; "
+            "the error has been logged for the instructor.",
+            icon=":material/bug_report:",
+        )
