@@ -9,17 +9,15 @@ has a measurable answer.
 from __future__ import annotations
 
 import io
-import os
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import NamedTuple
 
 import numpy as np
 
+from cnnviz import online
 from cnnviz.errors import DatasetError
+from cnnviz.uploads import read_bytes
 
 #: All shape classes ``make_shapes`` can draw. The built-in model is trained on
 #: the first five (``SOURCE_CLASSES``); the others are new classes for transfer
@@ -334,13 +332,6 @@ def load_faces(size: int = 64, *, seed: int = 0) -> LabeledImages:
 
 # --------------------------------------------------------------------------- downloads
 
-PROBE_TIMEOUT = 3.0  # seconds for one reachability probe before a download
-STATUS_PROBE_TIMEOUT = 2.0  # seconds in total for dataset_status()
-_PROBE_TTL = 300.0  # remember a probe result this long
-_probe_cache: dict[str, tuple[float, bool]] = {}
-_probe_lock = threading.Lock()
-
-
 @dataclass(frozen=True)
 class Download:
     """Where Keras downloads a dataset from and caches it."""
@@ -392,19 +383,9 @@ DOWNLOADS = {
 KERAS_DATASETS = ("mnist", "fashion_mnist", "cifar10")
 
 
-def keras_home() -> Path:
-    """Keras's cache root: ``$KERAS_HOME`` or ``~/.keras`` (read at call time)."""
-    env = os.environ.get("KERAS_HOME")
-    if env:
-        return Path(env).expanduser()
-    home = Path(os.path.expanduser("~")) / ".keras"
-    base = home if home.exists() else home.parent
-    return home if os.access(base, os.W_OK) else Path("/tmp/.keras")
-
-
 def cache_dir(key: str) -> Path:
     """The folder a download is cached in."""
-    return keras_home() / DOWNLOADS[key].cache_subdir
+    return online.keras_home() / DOWNLOADS[key].cache_subdir
 
 
 def is_cached(key: str) -> bool:
@@ -423,46 +404,6 @@ def _archive_present(key: str) -> bool:
     return (cache_dir(key) / target).is_file()
 
 
-def _connect(host: str, port: int, timeout: float) -> None:
-    socket.create_connection((host, port), timeout=timeout).close()
-
-
-def _probe_hosts(hosts, timeout: float) -> dict[str, bool]:
-    """Which hosts accept a TCP connection, all probed at once within ``timeout`` s.
-
-    Each probe runs in a daemon thread, so a DNS lookup that hangs (socket
-    timeouts do not cover it) cannot hold the caller. Results are remembered.
-    """
-    now = time.monotonic()
-    results: dict[str, bool] = {}
-    threads = {}
-    with _probe_lock:
-        for host in dict.fromkeys(hosts):
-            cached = _probe_cache.get(host)
-            if cached and now - cached[0] < _PROBE_TTL:
-                results[host] = cached[1]
-    pending = [h for h in dict.fromkeys(hosts) if h not in results]
-    answers: dict[str, bool] = {}
-
-    def probe(host):
-        try:
-            _connect(host, 443, timeout)
-            answers[host] = True
-        except Exception:
-            answers[host] = False
-
-    for host in pending:
-        threads[host] = threading.Thread(target=probe, args=(host,), daemon=True)
-        threads[host].start()
-    deadline = time.monotonic() + timeout
-    for host, thread in threads.items():
-        thread.join(max(0.0, deadline - time.monotonic()))
-        results[host] = answers.get(host, False)
-        with _probe_lock:
-            _probe_cache[host] = (time.monotonic(), results[host])
-    return results
-
-
 def _offline_message(spec: Download, where: Path) -> str:
     return (
         f"{spec.title} is not cached on this machine (looked for {where}). It needs the "
@@ -478,7 +419,7 @@ def _fetch(key: str) -> Path:
     folder = cache_dir(key)
     if is_cached(key):
         return folder
-    if not _archive_present(key) and not _probe_hosts([spec.host], PROBE_TIMEOUT)[spec.host]:
+    if not _archive_present(key) and not online.is_online(spec.host):
         where = folder / spec.files[0] if len(spec.files) == 1 else folder
         raise DatasetError(_offline_message(spec, where))
     from keras.utils import get_file
@@ -489,7 +430,7 @@ def _fetch(key: str) -> Path:
         origin = spec.origin + name if spec.origin.endswith("/") else spec.origin
         try:
             get_file(name, origin=origin, cache_subdir=spec.cache_subdir,
-                     cache_dir=str(keras_home()), extract=spec.extract)
+                     cache_dir=str(online.keras_home()), extract=spec.extract)
         except Exception as error:  # URL errors, disk full, broken archive, ...
             raise DatasetError(
                 f"Downloading {spec.title} from {spec.host} into {folder} failed "
@@ -643,7 +584,8 @@ def dataset_status(*, check_online: bool = True) -> list[dict[str, str]]:
     """One row per dataset for the home page: offline / cached / downloadable / unavailable.
 
     Fast: file checks, plus (``check_online``) one reachability probe per
-    download host, all at once, at most ~2 s in total and remembered.
+    download host, all at once, at most ``online.TIMEOUT`` seconds in total and
+    shared with the ImageNet models' status (``cnnviz.online``).
     """
     rows = [
         {"dataset": "Synthetic shapes", "kind": "offline", "status": "ready",
@@ -654,14 +596,14 @@ def dataset_status(*, check_online: bool = True) -> list[dict[str, str]]:
          "details": "scikit-image's lfw_subset, 100 + 100 grey 25x25 crops."},
     ]
     missing = [key for key in DOWNLOADS if not is_cached(key) and not _archive_present(key)]
-    online = {}
+    reachable = {}
     if check_online and missing:
-        online = _probe_hosts([DOWNLOADS[k].host for k in missing], STATUS_PROBE_TIMEOUT)
+        reachable = online.reachable(DOWNLOADS[k].host for k in missing)
     for key, spec in DOWNLOADS.items():
         folder = cache_dir(key)
         if key not in missing:
             status, details = "ready", f"Cached in {folder}."
-        elif online.get(spec.host):
+        elif reachable.get(spec.host):
             status = "downloadable"
             details = f"Downloads on first use (about {spec.size_mb} MB), cached in {folder}."
         else:
@@ -723,35 +665,6 @@ class ZipImages(NamedTuple):
         return self.data.counts()
 
 
-def _zip_bytes(src, limit: int) -> bytes:
-    if isinstance(src, (bytes, bytearray, memoryview)):
-        data = bytes(src)
-    elif isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        try:
-            if path.stat().st_size > limit:
-                raise DatasetError(f"The zip file is larger than {limit / 2**20:.0f} MB.")
-            data = path.read_bytes()
-        except OSError as error:
-            raise DatasetError(f"The zip file {path.name!r} could not be read "
-                               f"({error.strerror or error}).") from error
-    elif hasattr(src, "read"):
-        try:
-            data = src.read(limit + 1)
-        except (OSError, ValueError) as error:
-            raise DatasetError(f"The zip file could not be read ({error}).") from error
-        if not isinstance(data, (bytes, bytearray)):
-            raise DatasetError("The zip file must be opened in binary mode.")
-        data = bytes(data)
-    else:
-        raise DatasetError(f"Cannot read a zip from a {type(src).__name__}.")
-    if len(data) > limit:
-        raise DatasetError(f"The zip file is larger than {limit / 2**20:.0f} MB.")
-    if not data:
-        raise DatasetError("The zip file is empty.")
-    return data
-
-
 def _unsafe_name(name: str) -> bool:
     """Absolute paths, drive letters and '..' anywhere (either slash) are refused."""
     if name.startswith(("/", "\\")) or (len(name) > 1 and name[1] == ":"):
@@ -797,7 +710,7 @@ def load_image_zip(src, *, size: int = 64, max_files: int = MAX_ZIP_FILES,
     from cnnviz.errors import ImageError
     from cnnviz.images import load_image, resize
 
-    data = _zip_bytes(src, max_total_bytes)
+    data = read_bytes(src, max_total_bytes, noun="zip file", error=DatasetError)
     try:
         zf = zipfile.ZipFile(io.BytesIO(data))
         infos = zf.infolist()

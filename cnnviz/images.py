@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import functools
 import io
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from cnnviz.errors import ImageError
+from cnnviz.uploads import read_bytes, source_name
 
 #: Largest image (width x height) ``load_image`` decodes by default: 25 Mpx is a
 #: big phone photo. Larger ones are refused from the header alone.
@@ -52,51 +51,6 @@ _FORMAT_HINT = "PNG, JPEG, GIF, WebP, BMP or TIFF"
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _read_source(src, max_bytes: int) -> tuple[bytes, str]:
-    """The raw bytes of ``src`` (path, bytes or binary file) and a name for messages."""
-    if isinstance(src, (bytes, bytearray, memoryview)):
-        data = bytes(src)
-        name = "The image"
-    elif isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        name = f"The file {path.name!r}"
-        try:
-            if not path.is_file():
-                raise ImageError(f"There is no image file at {str(path)!r}.")
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise ImageError(
-                    f"{name} is {size / 2**20:.1f} MB; the limit is "
-                    f"{max_bytes / 2**20:.0f} MB. Use a smaller image."
-                )
-            data = path.read_bytes()
-        except OSError as error:
-            raise ImageError(f"{name} could not be read: {error.strerror or error}.") from error
-    elif hasattr(src, "read"):
-        name = f"The file {Path(getattr(src, 'name', '') or 'upload').name!r}"
-        try:
-            data = src.read(max_bytes + 1)
-        except (OSError, ValueError) as error:
-            raise ImageError(f"{name} could not be read: {error}.") from error
-        if isinstance(data, str):
-            raise ImageError(f"{name} was opened as text; open it in binary mode ('rb').")
-        if not isinstance(data, (bytes, bytearray)):
-            raise ImageError(f"{name} did not return bytes when read.")
-        data = bytes(data)
-    else:
-        raise ImageError(
-            f"Cannot read an image from a {type(src).__name__}; give a file path, bytes "
-            "or a binary file object."
-        )
-    if len(data) > max_bytes:
-        raise ImageError(
-            f"{name} is larger than {max_bytes / 2**20:.0f} MB. Use a smaller image."
-        )
-    if not data:
-        raise ImageError(f"{name} is empty (0 bytes). Choose another file.")
-    return data, name
 
 
 def _declares_zero_size(data: bytes) -> bool:
@@ -266,7 +220,8 @@ def load_image(src, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     if isinstance(src, Image.Image):
         _check_size("The image", src, max_pixels)
         return _decode(src, "The image")
-    data, name = _read_source(src, max_bytes)
+    data = read_bytes(src, max_bytes, noun="image", error=ImageError)
+    name = source_name(src, "image")
     image = _open(data, name, max_pixels)
     try:
         return _decode(image, name)

@@ -25,7 +25,8 @@ import numpy as np
 
 from cnnviz.errors import ImageError, ModelError
 from cnnviz.models import builtin, imagenet
-from cnnviz.models.user import MAX_BYTES, load_user_model, read_model_bytes
+from cnnviz.models.user import MAX_BYTES, load_user_model
+from cnnviz.uploads import read_bytes
 
 __all__ = [
     "ModelInfo", "available_models", "load_model", "preprocess", "class_names", "decode",
@@ -103,7 +104,7 @@ def register_user_model(src, *, filename: str = "model.keras") -> str:
     """
     import hashlib
 
-    data = read_model_bytes(src, MAX_BYTES)
+    data = read_bytes(src, MAX_BYTES, noun="model file", error=ModelError)
     name = f"user:{hashlib.sha256(data).hexdigest()[:12]}:{filename}"
     if name not in _USER_MODELS:
         _USER_MODELS[name] = load_user_model(data)
