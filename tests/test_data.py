@@ -20,6 +20,7 @@ from badinput import bad_zips, class_zip, make_zip, small_png
 from PIL import Image
 
 from cnnviz import data, online
+from cnnviz.data import zips
 from cnnviz.errors import CnnvizError, DatasetError
 
 # --------------------------------------------------------------------------- fixtures
@@ -405,5 +406,5 @@ def test_bytes_are_counted_while_reading_not_just_declared():
     with zipfile.ZipFile(io.BytesIO(payload)) as zf:
         info = zf.getinfo("dogs/b.png")
         with pytest.raises(DatasetError, match="zip bomb"):
-            data._read_member(zf, info, remaining=1000, max_member_bytes=10**9)
-        assert len(data._read_member(zf, info, remaining=10**6, max_member_bytes=10**6)) == 5000
+            zips._read_member(zf, info, remaining=1000, max_member_bytes=10**9)
+        assert len(zips._read_member(zf, info, remaining=10**6, max_member_bytes=10**6)) == 5000
