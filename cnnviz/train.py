@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from cnnviz.errors import DatasetError, ModelError
+from cnnviz.images import resize_batch
 
 Callbacks = Callable[[str, int], list] | None
 OnEpoch = Callable[[str, dict], None] | None
@@ -50,16 +51,6 @@ class Split:
         return len(self.class_names)
 
 
-def _resize(images: np.ndarray, size: int) -> np.ndarray:
-    images = np.asarray(images, dtype=np.float32)
-    if images.shape[1:3] == (size, size):
-        return images
-    import keras
-
-    out = keras.ops.image.resize(images, (size, size), antialias=True)
-    return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
-
-
 def split_per_class(images, labels, class_names, *, n_train: int, n_val: int, size: int,
                     seed: int = 0, description: str = "") -> Split:
     """Take ``n_train`` training and up to ``n_val`` validation images of every class."""
@@ -79,8 +70,8 @@ def split_per_class(images, labels, class_names, *, n_train: int, n_val: int, si
         val_idx.extend(idx[n_train:n_train + n_val])
     train_idx = rng.permutation(train_idx)
     val_idx = rng.permutation(val_idx)
-    return Split(_resize(images[train_idx], size), labels[train_idx],
-                 _resize(images[val_idx], size), labels[val_idx],
+    return Split(resize_batch(images[train_idx], size), labels[train_idx],
+                 resize_batch(images[val_idx], size), labels[val_idx],
                  tuple(class_names), description)
 
 
@@ -110,7 +101,7 @@ DATASETS = {
 
 
 def _from_parts(train, val, description: str, size: int) -> Split:
-    return Split(_resize(train.images, size), train.labels, _resize(val.images, size),
+    return Split(resize_batch(train.images, size), train.labels, resize_batch(val.images, size),
                  val.labels, tuple(train.class_names), description)
 
 

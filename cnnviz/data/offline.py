@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.errors import DatasetError
+from cnnviz.images import resize_map
 
 
 @dataclass(frozen=True, eq=False)
@@ -54,20 +55,6 @@ def _grey_to_rgb(grey: np.ndarray) -> np.ndarray:
     if array.ndim == 3:
         array = np.repeat(array[..., None], 3, axis=-1)
     return np.ascontiguousarray(array, dtype=np.float32)
-
-
-def _resize_float(image: np.ndarray, size: int) -> np.ndarray:
-    """Resize one float [0, 1] grey (h, w) or RGB (h, w, 3) image to size x size."""
-    from PIL import Image
-
-    if image.shape[:2] == (size, size):
-        return image.astype(np.float32)
-    if image.ndim == 2:
-        resized = Image.fromarray(image.astype(np.float32), mode="F").resize(
-            (size, size), Image.Resampling.BILINEAR)
-        return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
-    channels = [_resize_float(image[..., k], size) for k in range(image.shape[-1])]
-    return np.stack(channels, axis=-1)
 
 
 def split(data: LabeledImages, val_fraction: float = 0.2, *,
@@ -150,7 +137,7 @@ def load_textures(n_per_class: int = 100, *, size: int = 64, seed: int = 0,
         patch = np.rot90(patch, int(rng.integers(0, 4)))
         if rng.random() < 0.5:
             patch = patch[:, ::-1]
-        images[i] = _resize_float(np.ascontiguousarray(patch), size)[..., None]
+        images[i] = resize_map(patch, size)[..., None]
     return LabeledImages(images, labels.astype(np.int64), class_names,
                          description=f"texture patches ({', '.join(class_names)}), {part}")
 
@@ -176,6 +163,6 @@ def load_faces(size: int = 64, *, seed: int = 0) -> LabeledImages:
         raise DatasetError(f"scikit-image's lfw_subset could not be loaded ({error}).") from error
     labels = np.repeat([0, 1], [100, len(raw) - 100]).astype(np.int64)  # faces first
     order = np.random.default_rng(seed).permutation(len(raw))
-    images = np.stack([_resize_float(np.clip(raw[i], 0, 1), size) for i in order])
+    images = np.stack([resize_map(np.clip(raw[i], 0, 1), size) for i in order])
     return LabeledImages(_grey_to_rgb(images), labels[order], FACE_CLASSES,
                          description="LFW subset: faces vs non-faces")

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.errors import ImageError, ModelError
+from cnnviz.images import resize_batch
 from cnnviz.models import builtin, imagenet
 from cnnviz.models.user import MAX_BYTES, load_user_model
 from cnnviz.uploads import read_bytes
@@ -195,31 +196,18 @@ def _as_float_batch(images) -> np.ndarray:
     return x
 
 
-def _resize_batch(x: np.ndarray, h: int, w: int) -> np.ndarray:
-    if x.shape[1:3] == (h, w):
-        return x
-    from PIL import Image
-
-    out = np.empty((x.shape[0], h, w, x.shape[3]), dtype=np.float32)
-    for i in range(x.shape[0]):
-        for c in range(x.shape[3]):
-            channel = Image.fromarray(x[i, :, :, c], mode="F")
-            out[i, :, :, c] = np.asarray(channel.resize((w, h), Image.Resampling.BILINEAR))
-    return np.clip(out, 0.0, 1.0)
-
-
 def preprocess(model_or_name, images) -> np.ndarray:
     """Images -> the float32 batch (n, s, s, C) the model expects.
 
-    Takes uint8 (n,H,W,3) / (H,W,3) or float images in [0, 1]; resizes
-    (bilinear) to the model's input size, then applies the model's own
+    Takes uint8 (n,H,W,3) / (H,W,3) or float images in [0, 1]; resizes them
+    (``cnnviz.images.resize_batch``) to the model's input size, then applies the model's own
     preprocessing: built-in and user models take [0, 1]; MobileNetV2 [-1, 1];
     ResNet50 BGR minus the ImageNet mean. A user model (a keras.Model) can be
     passed instead of a name; grayscale models get one channel.
     """
     model_or_name = _resolve(model_or_name)
     h, w, channels = input_size(model_or_name)
-    x = _resize_batch(_as_float_batch(images), h, w)
+    x = resize_batch(_as_float_batch(images), (h, w))
     if isinstance(model_or_name, str) and model_or_name in imagenet.SPECS:
         return imagenet.preprocess_input(x, imagenet.SPECS[model_or_name].preprocessing)
     if channels == 1:
