@@ -137,9 +137,9 @@ with tab_models:
 @st.cache_data(show_spinner=False, max_entries=16)
 def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
     from cnnviz import archdemo
-    from cnnviz.models import preprocess
+    from cnnviz.models import prepare
 
-    x = preprocess(model_name, image)
+    x = prepare(model_name, image).x
     return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
 
 

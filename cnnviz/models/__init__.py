@@ -8,13 +8,18 @@ OUTPUTS LOGITS (no softmax), so gradients are of the class score; apply
 (``cnnviz.ui.get_model``) and shares it read-only. Never change a shared model
 (``trainable``, ``fit``, ``set_weights``): clone it first.
 
+``prepare(model, image)`` is the one way a picked image reaches a model: it
+gives the model's input and the image at the model's size that pages show, from
+the same pixels.
+
 Importing this package does not import TensorFlow or Keras; they are imported
 inside the functions that need them.
 
     >>> from cnnviz import models
     >>> model = models.load_model("shapes_cnn")
-    >>> x = models.preprocess("shapes_cnn", images)     # (n, 64, 64, 3) float32
-    >>> models.decode("shapes_cnn", model(x).numpy())   # [[("star", 0.97), ...], ...]
+    >>> picked = models.prepare("shapes_cnn", photo)     # any size, uint8 or float
+    >>> picked.x.shape, picked.display.shape            # (1, 64, 64, 3), (64, 64, 3)
+    >>> models.decode("shapes_cnn", model(picked.x).numpy())  # [[("star", 0.97), ...]]
 """
 
 from __future__ import annotations
@@ -24,15 +29,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.errors import ImageError, ModelError
-from cnnviz.images import resize_batch
+from cnnviz.images import resize, resize_batch, resize_map
 from cnnviz.models import builtin, imagenet
 from cnnviz.models.user import MAX_BYTES, load_user_model
 from cnnviz.uploads import read_bytes
 
 __all__ = [
-    "ModelInfo", "available_models", "load_model", "preprocess", "class_names", "decode",
-    "input_size", "load_user_model", "register_user_model", "softmax", "probabilities", "MAX_BYTES",
-    "BUILTIN_MODELS", "IMAGENET_MODELS",
+    "ModelInfo", "available_models", "load_model", "Prepared", "prepare", "preprocess",
+    "class_names", "decode", "input_size", "load_user_model", "register_user_model", "softmax",
+    "probabilities", "MAX_BYTES", "BUILTIN_MODELS", "IMAGENET_MODELS",
 ]
 
 BUILTIN_MODELS = (builtin.NAME,)
@@ -213,6 +218,40 @@ def preprocess(model_or_name, images) -> np.ndarray:
     if channels == 1:
         x = x.mean(axis=-1, keepdims=True)
     return np.ascontiguousarray(x, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One picked image made ready for one model (see ``prepare``)."""
+
+    x: np.ndarray  # float32 (1, h, w, c): the model's input, after its own preprocessing
+    display: np.ndarray  # uint8 (h, w, 3): exactly the pixels the model got, to show
+    mask: np.ndarray | None  # bool (h, w): the object mask resized the same way, or None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the model's input."""
+        return int(self.display.shape[0]), int(self.display.shape[1])
+
+
+def prepare(model_or_name, image, mask=None) -> Prepared:
+    """A picked image (any size, uint8 or float [0, 1]) made ready for a model.
+
+    One resize to the model's input size gives the display image; the model's
+    input is computed from exactly those pixels (then normalised the model's
+    way, e.g. [-1, 1] for MobileNetV2), so a page shows what the model saw. A
+    ``mask`` (bool (H, W), e.g. a shape's object) is resized along with it.
+    """
+    h, w, _ = input_size(model_or_name)
+    display = resize(image, (h, w))
+    small_mask = None
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != np.shape(image)[:2]:
+            raise ImageError(f"The mask is {mask.shape[:2]} but the image is "
+                             f"{np.shape(image)[:2]}; they must be the same size.")
+        small_mask = resize_map(mask.astype(np.float32), (h, w)) > 0.5
+    return Prepared(preprocess(model_or_name, display), display, small_mask)
 
 
 def class_names(model_or_name) -> list[str]:
