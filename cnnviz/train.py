@@ -241,10 +241,11 @@ def fit(model, split: Split, *, epochs: int, batch_size: int, label: str, histor
 
 def evaluate(model, x, y, batch_size: int = 64) -> tuple[float, float]:
     """(loss, accuracy) of ``model`` on (x, y), computed directly (no ``predict``)."""
+    from cnnviz.models import log_probabilities
+
     logits = np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
                              for i in range(0, len(x), batch_size)])
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_p = log_probabilities(logits, np.float64)
     loss = float(-log_p[np.arange(len(y)), y].mean())
     return loss, float((logits.argmax(axis=1) == y).mean())
 
@@ -412,15 +413,6 @@ class TransferSettings:
 
     def key(self) -> tuple:
         return tuple(asdict(self).values())
-
-
-def clone(model):
-    """An independent copy of ``model`` (same weights): safe to freeze and train."""
-    import keras
-
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def feature_layer(base) -> str:
@@ -668,10 +660,12 @@ def run_transfer(base, split: Split, settings: TransferSettings, *, label: str =
     """
     import keras
 
+    from cnnviz.models import copy_model
+
     if settings.recipe not in RECIPES:
         raise ModelError(f"Unknown recipe {settings.recipe!r}; choose from {', '.join(RECIPES)}.")
     keras.utils.set_random_seed(settings.seed)
-    model = add_head(clone(base), split.n_classes, head=settings.head, seed=settings.seed)
+    model = add_head(copy_model(base), split.n_classes, head=settings.head, seed=settings.seed)
     run = TransferRun(label)
     start = time.perf_counter()
     pretrained = base_weights(model)
@@ -876,11 +870,9 @@ def weight_change_figure(changes: dict[str, dict[str, float]]):
 
 def predict_probabilities(model, base: str, image) -> np.ndarray:
     """Class probabilities of a transfer model for one image (uint8 or float [0, 1])."""
-    from cnnviz.models import preprocess
+    from cnnviz.models import preprocess, probabilities
 
-    logits = np.asarray(model(preprocess(base, image), training=False))[0]
-    shifted = np.exp(logits - logits.max())
-    return shifted / shifted.sum()
+    return probabilities(np.asarray(model(preprocess(base, image), training=False))[0])
 
 
 def probability_figure(class_names, probabilities):

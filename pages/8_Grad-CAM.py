@@ -100,7 +100,7 @@ with ui.guard("the prediction"):
     size = prepared.size[0]
     names = models.class_names(name)
     logits = cam.predict_logits(model, x)[0]  # compiled probe: fast, no cache needed
-    probs = models.softmax(logits)
+    probs = models.probabilities(logits)
     top = np.argsort(-probs)[:5]
 
     st.header("What does the model predict?")

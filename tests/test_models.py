@@ -208,6 +208,30 @@ def test_prepare_applies_the_imagenet_preprocessing_to_the_display(fake_imagenet
         caffe.x[0], caffe.display[..., ::-1] - np.array([103.939, 116.779, 123.68]), atol=1e-3)
 
 
+def test_probabilities_softmax_and_the_single_logit_case():
+    logits = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
+    probs = models.probabilities(logits)
+    assert np.isfinite(probs).all() and np.allclose(probs.sum(axis=1), 1.0)
+    np.testing.assert_allclose(probs[1], np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(), rtol=1e-6)
+    np.testing.assert_allclose(np.exp(models.log_probabilities(logits, np.float64)), probs,
+                               rtol=1e-6)
+    sigmoid = models.probabilities(np.array([[0.0], [2.0]]))
+    np.testing.assert_allclose(sigmoid, [[0.5, 0.5], [1 - 1 / (1 + np.exp(-2)),
+                                                      1 / (1 + np.exp(-2))]], rtol=1e-6)
+    assert not hasattr(models, "softmax")  # one function for probabilities
+
+
+def test_copy_model_is_independent_with_the_same_weights():
+    original = _small_cnn()
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
+    copy = models.copy_model(original)
+    assert copy is not original
+    np.testing.assert_allclose(np.asarray(copy(x)), np.asarray(original(x)), atol=1e-6)
+    kernel = copy.get_layer("conv").kernel
+    kernel.assign(np.zeros(kernel.shape, dtype="float32"))
+    assert np.abs(original.get_layer("conv").get_weights()[0]).sum() > 0
+
+
 def test_decode_gives_sorted_probabilities():
     logits = np.array([[0.0, 3.0, 1.0, -2.0, 0.5], [5.0, 0.0, 0.0, 0.0, 0.0]])
     decoded = models.decode("shapes_cnn", logits, top=3)
@@ -314,7 +338,7 @@ def test_user_cnn_is_accepted_and_outputs_logits(tmp_path):
     x = models.preprocess(model, np.zeros((40, 50, 3), dtype=np.uint8) + 100)
     assert x.shape == (1, 32, 32, 3)
     logits = np.asarray(model(x))
-    np.testing.assert_allclose(models.softmax(logits), np.asarray(original(x)), atol=1e-5)
+    np.testing.assert_allclose(models.probabilities(logits), np.asarray(original(x)), atol=1e-5)
     assert [n for n, _ in models.decode(model, logits, top=3)[0]][0].startswith("class ")
     # the same file as bytes and as a file object
     assert models.load_user_model(path.read_bytes()).outputs[0].shape[-1] == 3

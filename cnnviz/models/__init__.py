@@ -2,11 +2,11 @@
 
 Every model returned here is a flat (un-nested) functional ``keras.Model`` that
 OUTPUTS LOGITS (no softmax), so gradients are of the class score; apply
-``softmax`` yourself (``decode`` does) for probabilities.
+``probabilities`` yourself (``decode`` does).
 
 ``load_model(name)`` builds a FRESH model on every call; the UI caches it
 (``cnnviz.ui.get_model``) and shares it read-only. Never change a shared model
-(``trainable``, ``fit``, ``set_weights``): clone it first.
+(``trainable``, ``fit``, ``set_weights``): ``copy_model`` it first.
 
 ``prepare(model, image)`` is the one way a picked image reaches a model: it
 gives the model's input and the image at the model's size that pages show, from
@@ -35,9 +35,10 @@ from cnnviz.models.user import MAX_BYTES, load_user_model
 from cnnviz.uploads import read_bytes
 
 __all__ = [
-    "ModelInfo", "available_models", "load_model", "Prepared", "prepare", "preprocess",
-    "class_names", "decode", "input_size", "load_user_model", "register_user_model", "softmax",
-    "probabilities", "MAX_BYTES", "BUILTIN_MODELS", "IMAGENET_MODELS",
+    "ModelInfo", "available_models", "load_model", "copy_model", "Prepared", "prepare",
+    "preprocess", "class_names", "decode", "input_size", "load_user_model",
+    "register_user_model", "probabilities", "log_probabilities", "MAX_BYTES",
+    "BUILTIN_MODELS", "IMAGENET_MODELS",
 ]
 
 BUILTIN_MODELS = (builtin.NAME,)
@@ -138,17 +139,22 @@ def _resolve(model_or_name):
 def load_model(name: str):
     """A fresh keras.Model (flat functional, outputs logits) for ``name``."""
     if isinstance(name, str) and name.startswith("user:"):
-        import keras
-
-        source = _user_model(name)
-        model = keras.models.clone_model(source)
-        model.set_weights(source.get_weights())
-        return model
+        return copy_model(_user_model(name))
     if name == builtin.NAME:
         return builtin.load_shapes_cnn()
     if name in imagenet.SPECS:
         return imagenet.load(name)
     raise _unknown(name)
+
+
+def copy_model(model):
+    """An independent copy of ``model`` with the same weights: safe to freeze, train or
+    randomise while the original (often shared by every session) stays as it was."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _is_model(obj) -> bool:
@@ -267,21 +273,22 @@ def class_names(model_or_name) -> list[str]:
     raise _unknown(model_or_name)
 
 
-def softmax(logits, dtype=np.float32) -> np.ndarray:
-    """Probabilities from logits along the last axis (numerically stable)."""
+def log_probabilities(logits, dtype=np.float32) -> np.ndarray:
+    """Log-probabilities from logits along the last axis (a stable log-softmax).
+
+    A single logit is a sigmoid classifier: it is read as the two logits (0, z),
+    whose softmax is (1 - sigmoid(z), sigmoid(z)).
+    """
     z = np.asarray(logits, dtype=np.float64)
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=-1, keepdims=True)).astype(dtype)
+    if z.shape[-1] == 1:
+        z = np.concatenate([np.zeros_like(z), z], axis=-1)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return (shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))).astype(dtype)
 
 
 def probabilities(logits, dtype=np.float32) -> np.ndarray:
-    """softmax, or for a single (sigmoid) logit the two-class probabilities."""
-    z = np.asarray(logits, dtype=np.float64)
-    if z.shape[-1] == 1:
-        p1 = 1.0 / (1.0 + np.exp(-z))
-        return np.concatenate([1.0 - p1, p1], axis=-1).astype(dtype)
-    return softmax(z, dtype)
+    """Class probabilities from logits: softmax, or two classes for one sigmoid logit."""
+    return np.exp(log_probabilities(logits, np.float64)).astype(dtype)
 
 
 def decode(model_or_name, logits, top: int = 5) -> list[list[tuple[str, float]]]:
