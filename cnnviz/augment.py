@@ -285,7 +285,7 @@ def inference_difference(spec, images, *, seed: int = 0) -> tuple[float, float]:
 
 def thumbnail(image: np.ndarray, size: int = 128) -> np.ndarray:
     """The centre square of an image scaled to ``size``×``size`` (uint8), for previews."""
-    from PIL import Image
+    from cnnviz.images import resize
 
     image = np.asarray(image)
     if image.dtype != np.uint8:
@@ -293,8 +293,7 @@ def thumbnail(image: np.ndarray, size: int = 128) -> np.ndarray:
     h, w = image.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2
-    square = Image.fromarray(image[top:top + side, left:left + side])
-    return np.asarray(square.resize((size, size), Image.Resampling.BILINEAR))
+    return resize(image[top:top + side, left:left + side], size)
 
 
 def keras_code(spec) -> str:

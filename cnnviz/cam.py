@@ -148,12 +148,9 @@ def normalize(maps: np.ndarray) -> np.ndarray:
 
 def upsample(maps: np.ndarray, size) -> np.ndarray:
     """Bilinear upsampling of (n, h, w) maps to ``size`` = (H, W) (or an int)."""
-    from skimage.transform import resize
+    from cnnviz.images import resize_batch
 
-    size = (size, size) if np.isscalar(size) else tuple(size)
-    maps = np.asarray(maps, np.float32)
-    return np.stack([resize(m, size, order=1, mode="edge", anti_aliasing=False)
-                     for m in maps]).astype(np.float32)
+    return resize_batch(maps, size)
 
 
 # --------------------------------------------------------------------------- the primitive

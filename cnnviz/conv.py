@@ -338,15 +338,14 @@ def to_gray(image) -> np.ndarray:
 
 def shrink(image, max_side: int) -> np.ndarray:
     """Scale an image down (keeping its aspect) so its longer side is <= ``max_side``."""
+    from cnnviz.images import resize
+
     arr = np.asarray(image)
     h, w = arr.shape[:2]
     if max(h, w) <= max_side:
         return arr
-    from PIL import Image
-
     scale = max_side / max(h, w)
-    size = (max(1, round(w * scale)), max(1, round(h * scale)))
-    return np.asarray(Image.fromarray(arr).resize(size, Image.Resampling.LANCZOS))
+    return resize(arr, (max(1, round(h * scale)), max(1, round(w * scale))))
 
 
 def resolve_pick(state, prefix: str, event, shape, default) -> tuple[int, int, int]:

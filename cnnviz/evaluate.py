@@ -99,14 +99,15 @@ def randomization_check(model, images, *, method: str = "gradcam", class_index=N
     map with the trained model's map by Spearman rank correlation."""
     import keras
 
+    from cnnviz.models import copy_model
+
     x = cam.as_batch(images)
     original = cam.attribution(method, model, x, class_index=class_index, layer=layer, **options)
     classes = cam.resolve_classes(model, x, class_index)
     if layer is None and method in cam.CAM_METHODS:
         layer = cam.default_layer(model)
 
-    clone = keras.models.clone_model(model)
-    clone.set_weights(model.get_weights())
+    clone = copy_model(model)
     fresh = keras.models.clone_model(model)  # freshly initialised layers (vectors only)
     groups = _layer_groups(clone, fresh)
     if not groups:

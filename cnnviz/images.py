@@ -8,20 +8,23 @@ images *before* decoding them (a 50 kB PNG can expand to gigabytes), turns
 every odd Pillow mode into plain RGB with sensible values, and converts every
 failure into an :class:`~cnnviz.errors.ImageError` with a message a student
 can act on. No other exception type leaves this module for bad input.
+
+Every resize in cnnviz goes through this module (``resize`` for images,
+``resize_map`` for one map of numbers, ``resize_batch`` for float batches), all
+with one filter, so the image a student sees and the one a model gets match.
 """
 
 from __future__ import annotations
 
 import functools
 import io
-import os
 import warnings
-from pathlib import Path
 
 import numpy as np
 from PIL import Image, ImageFile, ImageOps
 
 from cnnviz.errors import ImageError
+from cnnviz.uploads import read_bytes, source_name
 
 #: Largest image (width x height) ``load_image`` decodes by default: 25 Mpx is a
 #: big phone photo. Larger ones are refused from the header alone.
@@ -52,51 +55,6 @@ _FORMAT_HINT = "PNG, JPEG, GIF, WebP, BMP or TIFF"
 
 
 # --------------------------------------------------------------------------- reading
-
-
-def _read_source(src, max_bytes: int) -> tuple[bytes, str]:
-    """The raw bytes of ``src`` (path, bytes or binary file) and a name for messages."""
-    if isinstance(src, (bytes, bytearray, memoryview)):
-        data = bytes(src)
-        name = "The image"
-    elif isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        name = f"The file {path.name!r}"
-        try:
-            if not path.is_file():
-                raise ImageError(f"There is no image file at {str(path)!r}.")
-            size = path.stat().st_size
-            if size > max_bytes:
-                raise ImageError(
-                    f"{name} is {size / 2**20:.1f} MB; the limit is "
-                    f"{max_bytes / 2**20:.0f} MB. Use a smaller image."
-                )
-            data = path.read_bytes()
-        except OSError as error:
-            raise ImageError(f"{name} could not be read: {error.strerror or error}.") from error
-    elif hasattr(src, "read"):
-        name = f"The file {Path(getattr(src, 'name', '') or 'upload').name!r}"
-        try:
-            data = src.read(max_bytes + 1)
-        except (OSError, ValueError) as error:
-            raise ImageError(f"{name} could not be read: {error}.") from error
-        if isinstance(data, str):
-            raise ImageError(f"{name} was opened as text; open it in binary mode ('rb').")
-        if not isinstance(data, (bytes, bytearray)):
-            raise ImageError(f"{name} did not return bytes when read.")
-        data = bytes(data)
-    else:
-        raise ImageError(
-            f"Cannot read an image from a {type(src).__name__}; give a file path, bytes "
-            "or a binary file object."
-        )
-    if len(data) > max_bytes:
-        raise ImageError(
-            f"{name} is larger than {max_bytes / 2**20:.0f} MB. Use a smaller image."
-        )
-    if not data:
-        raise ImageError(f"{name} is empty (0 bytes). Choose another file.")
-    return data, name
 
 
 def _declares_zero_size(data: bytes) -> bool:
@@ -266,7 +224,8 @@ def load_image(src, *, max_pixels: int = DEFAULT_MAX_PIXELS,
     if isinstance(src, Image.Image):
         _check_size("The image", src, max_pixels)
         return _decode(src, "The image")
-    data, name = _read_source(src, max_bytes)
+    data = read_bytes(src, max_bytes, noun="image", error=ImageError)
+    name = source_name(src, "image")
     image = _open(data, name, max_pixels)
     try:
         return _decode(image, name)
@@ -375,31 +334,65 @@ def _size_hw(size) -> tuple[int, int]:
     return h, w
 
 
-def resize(image, size) -> np.ndarray:
-    """Resize to ``size`` (int -> square, or (height, width)); uint8 (h, w, 3).
+def _resample(plane: np.ndarray, h: int, w: int) -> np.ndarray:
+    """The one resize of cnnviz: a float32 plane through Pillow's bilinear filter.
 
-    Pillow's bilinear filter, which widens its support when shrinking, so
-    downscaling averages pixels instead of aliasing.
+    Pillow widens the filter's support when shrinking, so downscaling averages
+    pixels instead of aliasing; enlarging is plain bilinear with pixel centres
+    aligned (no shift, edges repeated).
+    """
+    if plane.shape == (h, w):
+        return plane.astype(np.float32, copy=True)
+    resized = Image.fromarray(np.ascontiguousarray(plane, np.float32), mode="F").resize(
+        (w, h), Image.Resampling.BILINEAR)
+    return np.asarray(resized, dtype=np.float32).copy()
+
+
+def resize(image, size) -> np.ndarray:
+    """Resize an image to ``size`` (int -> square, or (height, width)); uint8 (h, w, 3).
+
+    Any image ``as_rgb_uint8`` takes (uint8 or float [0, 1], grey or RGB), each
+    channel through ``_resample``.
     """
     h, w = _size_hw(size)
     rgb = as_rgb_uint8(image)
     if rgb.shape[:2] == (h, w):
         return rgb.copy()
-    resized = Image.fromarray(rgb).resize((w, h), Image.Resampling.BILINEAR)
-    return np.asarray(resized, dtype=np.uint8).copy()
+    channels = [_resample(rgb[:, :, k], h, w) for k in range(3)]
+    return np.clip(np.round(np.stack(channels, axis=-1)), 0, 255).astype(np.uint8)
 
 
 def resize_map(values, size) -> np.ndarray:
-    """Resize a 2-D float map bilinearly (pixel centres aligned); float32 (h, w)."""
+    """Resize a 2-D map of numbers bilinearly (pixel centres aligned); float32 (h, w).
+
+    NaN and infinite values become 0 first, so one bad value cannot spread.
+    """
     h, w = _size_hw(size)
     array = np.asarray(values, dtype=np.float32)
     if array.ndim != 2 or array.size == 0:
         raise ImageError(f"Expected a 2-D map, got an array of shape {array.shape}.")
-    array = np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0)
-    if array.shape == (h, w):
+    return _resample(np.nan_to_num(array, nan=0.0, posinf=0.0, neginf=0.0), h, w)
+
+
+def resize_batch(batch, size) -> np.ndarray:
+    """Resize a batch of float images (n, H, W, C) or maps (n, H, W); float32.
+
+    The values stay numbers (no rounding to uint8): model inputs, training sets
+    and attribution maps keep their precision. Each plane goes through
+    ``_resample``, as in ``resize`` and ``resize_map``.
+    """
+    h, w = _size_hw(size)
+    array = np.asarray(batch, dtype=np.float32)
+    if array.ndim not in (3, 4) or 0 in array.shape[1:3]:
+        raise ImageError(f"Expected a batch shaped (n, H, W) or (n, H, W, C), got {array.shape}.")
+    if array.shape[1:3] == (h, w):
         return array.copy()
-    resized = Image.fromarray(array, mode="F").resize((w, h), Image.Resampling.BILINEAR)
-    return np.asarray(resized, dtype=np.float32).copy()
+    planes = array if array.ndim == 4 else array[..., None]
+    out = np.empty((len(planes), h, w, planes.shape[-1]), dtype=np.float32)
+    for i, image in enumerate(planes):
+        for c in range(planes.shape[-1]):
+            out[i, :, :, c] = _resample(image[:, :, c], h, w)
+    return out if array.ndim == 4 else out[..., 0]
 
 
 # --------------------------------------------------------------------------- colour maps

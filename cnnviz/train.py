@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 
 from cnnviz.errors import DatasetError, ModelError
+from cnnviz.images import resize_batch
 
 Callbacks = Callable[[str, int], list] | None
 OnEpoch = Callable[[str, dict], None] | None
@@ -50,16 +51,6 @@ class Split:
         return len(self.class_names)
 
 
-def _resize(images: np.ndarray, size: int) -> np.ndarray:
-    images = np.asarray(images, dtype=np.float32)
-    if images.shape[1:3] == (size, size):
-        return images
-    import keras
-
-    out = keras.ops.image.resize(images, (size, size), antialias=True)
-    return np.clip(np.asarray(out, dtype=np.float32), 0.0, 1.0)
-
-
 def split_per_class(images, labels, class_names, *, n_train: int, n_val: int, size: int,
                     seed: int = 0, description: str = "") -> Split:
     """Take ``n_train`` training and up to ``n_val`` validation images of every class."""
@@ -79,8 +70,8 @@ def split_per_class(images, labels, class_names, *, n_train: int, n_val: int, si
         val_idx.extend(idx[n_train:n_train + n_val])
     train_idx = rng.permutation(train_idx)
     val_idx = rng.permutation(val_idx)
-    return Split(_resize(images[train_idx], size), labels[train_idx],
-                 _resize(images[val_idx], size), labels[val_idx],
+    return Split(resize_batch(images[train_idx], size), labels[train_idx],
+                 resize_batch(images[val_idx], size), labels[val_idx],
                  tuple(class_names), description)
 
 
@@ -110,7 +101,7 @@ DATASETS = {
 
 
 def _from_parts(train, val, description: str, size: int) -> Split:
-    return Split(_resize(train.images, size), train.labels, _resize(val.images, size),
+    return Split(resize_batch(train.images, size), train.labels, resize_batch(val.images, size),
                  val.labels, tuple(train.class_names), description)
 
 
@@ -250,10 +241,11 @@ def fit(model, split: Split, *, epochs: int, batch_size: int, label: str, histor
 
 def evaluate(model, x, y, batch_size: int = 64) -> tuple[float, float]:
     """(loss, accuracy) of ``model`` on (x, y), computed directly (no ``predict``)."""
+    from cnnviz.models import log_probabilities
+
     logits = np.concatenate([np.asarray(model(x[i:i + batch_size], training=False))
                              for i in range(0, len(x), batch_size)])
-    shifted = logits - logits.max(axis=1, keepdims=True)
-    log_p = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+    log_p = log_probabilities(logits, np.float64)
     loss = float(-log_p[np.arange(len(y)), y].mean())
     return loss, float((logits.argmax(axis=1) == y).mean())
 
@@ -423,13 +415,6 @@ class TransferSettings:
         return tuple(asdict(self).values())
 
 
-def clone(model):
-    """An independent copy of ``model`` (same weights): safe to freeze and train."""
-    import keras
-
-    copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
-    return copy
 
 
 def add_head(base, n_classes: int, *, head: str = "linear", seed: int = 0):
@@ -670,10 +655,12 @@ def run_transfer(base, split: Split, settings: TransferSettings, *, label: str =
     """
     import keras
 
+    from cnnviz.models import copy_model
+
     if settings.recipe not in RECIPES:
         raise ModelError(f"Unknown recipe {settings.recipe!r}; choose from {', '.join(RECIPES)}.")
     keras.utils.set_random_seed(settings.seed)
-    model = add_head(clone(base), split.n_classes, head=settings.head, seed=settings.seed)
+    model = add_head(copy_model(base), split.n_classes, head=settings.head, seed=settings.seed)
     run = TransferRun(label)
     start = time.perf_counter()
     pretrained = base_weights(model)
@@ -878,11 +865,9 @@ def weight_change_figure(changes: dict[str, dict[str, float]]):
 
 def predict_probabilities(model, base: str, image) -> np.ndarray:
     """Class probabilities of a transfer model for one image (uint8 or float [0, 1])."""
-    from cnnviz.models import preprocess
+    from cnnviz.models import preprocess, probabilities
 
-    logits = np.asarray(model(preprocess(base, image), training=False))[0]
-    shifted = np.exp(logits - logits.max())
-    return shifted / shifted.sum()
+    return probabilities(np.asarray(model(preprocess(base, image), training=False))[0])
 
 
 def probability_figure(class_names, probabilities):

@@ -128,8 +128,8 @@ row = sc[0].slider("Unit row", 0, oh - 1, row, key=f"rf_row_{pick_ver}")
 col = sc[1].slider("Unit column", 0, ow - 1, col, key=f"rf_col_{pick_ver}")
 x = None
 with ui.guard("the receptive field of this unit"):
-    x = models.preprocess(MODEL, choice.image)[0]
-    image64 = (np.clip(x, 0, 1) * 255).astype(np.uint8)
+    prepared = models.prepare(MODEL, choice.image)
+    x, image64 = prepared.x[0], prepared.display
     acts, erf = _unit(x, layer, row, col)
     top, left, bottom, right = rf.box(row, col, (64, 64))
     box = [(top, left, bottom, right, "yellow")]

@@ -7,7 +7,7 @@ import pandas as pd
 import streamlit as st
 
 from cnnviz import archdemo, archdiagram, architecture, residual, ui
-from cnnviz.models import available_models, preprocess
+from cnnviz.models import available_models, prepare
 from cnnviz.ui.builder import layer_builder
 
 ui.page_setup("Architecture lab")
@@ -15,7 +15,7 @@ ui.page_setup("Architecture lab")
 
 @st.cache_data(show_spinner=False, max_entries=16)
 def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
-    x = preprocess(model_name, image)
+    x = prepare(model_name, image).x
     return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
 
 

@@ -62,8 +62,8 @@ with ui.guard("reading the model's layers"):
     mode = c1.radio("Scale each map", ["channel", "layer"], horizontal=True,
                     format_func={"channel": "by its own min–max (see every pattern)",
                                  "layer": "by the layer's max (see which are strong)"}.get)
-    x = models.preprocess(name, choice.image)
-    shown_image = images.resize(choice.image, x.shape[1:3])
+    prepared = models.prepare(name, choice.image)
+    x, shown_image = prepared.x, prepared.display
 
     tab_maps, tab_depth, tab_pair = st.tabs(
         ["Feature maps", "Statistics vs depth", "Two images side by side"])
@@ -133,7 +133,7 @@ with ui.guard("reading the model's layers"):
     with tab_pair:
         pair_layer = st.selectbox("Layer", listed, index=len(listed) // 2,
                                   format_func=lambda n: by_name[n].label, key="act_pair")
-        x2 = models.preprocess(name, other.image)
+        x2 = models.prepare(name, other.image).x
         a = acts_of(name, x, (pair_layer,))[pair_layer][0]
         b = acts_of(name, x2, (pair_layer,))[pair_layer][0]
         diff = activations.channel_strength(a) - activations.channel_strength(b)

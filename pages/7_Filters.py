@@ -111,7 +111,7 @@ with ui.guard("the filter visualisation"):
         first = c2.number_input("First filter", 0, channels - 1, 0, key=f"flt_first_{layer}")
         indices = tuple(range(int(first), min(channels, int(first) + count)))
     else:
-        x = models.preprocess(name, choice.image)
+        x = models.prepare(name, choice.image).x
         indices = tuple(top_filters(name, x, layer, count))
         c2.caption(f"on “{choice.name}”: filters {', '.join(map(str, indices))}")
 

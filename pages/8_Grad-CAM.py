@@ -92,14 +92,12 @@ st.markdown(
 
 with ui.guard("the prediction"):
     model = ui.get_model(name)
-    size = models.input_size(name)[0]
-    x = models.preprocess(name, choice.image)
-    img = images.resize(choice.image, size)
-    mask = (None if choice.mask is None
-            else images.resize_map(choice.mask.astype(np.float32), size) > 0.5)
+    prepared = models.prepare(name, choice.image, mask=choice.mask)
+    x, img, mask = prepared.x, prepared.display, prepared.mask
+    size = prepared.size[0]
     names = models.class_names(name)
     logits = cam.predict_logits(model, x)[0]  # compiled probe: fast, no cache needed
-    probs = models.softmax(logits)
+    probs = models.probabilities(logits)
     top = np.argsort(-probs)[:5]
 
     st.header("What does the model predict?")

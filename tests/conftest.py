@@ -55,13 +55,14 @@ def fake_imagenet_home(_fake_imagenet_cache, monkeypatch):
 @pytest.fixture
 def empty_keras_home(tmp_path, monkeypatch):
     """KERAS_HOME pointing at an empty directory, with the network probe failing fast."""
+    from cnnviz import online
     from cnnviz.models import imagenet
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
     monkeypatch.setattr(imagenet, "DOWNLOAD_HOST", "offline.invalid")
-    imagenet._probe_cache.clear()
+    online._cache.clear()
     yield tmp_path
-    imagenet._probe_cache.clear()
+    online._cache.clear()
 
 
 @pytest.fixture(scope="session")

@@ -19,7 +19,8 @@ import pytest
 from badinput import bad_zips, class_zip, make_zip, small_png
 from PIL import Image
 
-from cnnviz import data
+from cnnviz import data, online
+from cnnviz.data import zips
 from cnnviz.errors import CnnvizError, DatasetError
 
 # --------------------------------------------------------------------------- fixtures
@@ -32,10 +33,10 @@ def keras_home(tmp_path, monkeypatch):
         raise ConnectionRefusedError("offline in tests")
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(data, "_connect", refused)
-    data._probe_cache.clear()
+    monkeypatch.setattr(online, "_connect", refused)
+    online._cache.clear()
     yield tmp_path
-    data._probe_cache.clear()
+    online._cache.clear()
 
 
 def _digit_images(labels, size=28):
@@ -208,8 +209,8 @@ def test_offline_fails_fast_and_says_where(keras_home, name):
 
 
 def test_offline_probe_that_hangs_is_cut_short(keras_home, monkeypatch):
-    monkeypatch.setattr(data, "_connect", lambda host, port, timeout: time.sleep(30))
-    monkeypatch.setattr(data, "PROBE_TIMEOUT", 1.0)
+    monkeypatch.setattr(online, "_connect", lambda host, port, timeout: time.sleep(30))
+    monkeypatch.setattr(online, "TIMEOUT", 1.0)
     start = time.perf_counter()
     with pytest.raises(DatasetError, match="mnist.npz"):
         data.load_keras_dataset("mnist")
@@ -225,7 +226,7 @@ def test_online_download_goes_through_keras_get_file(keras_home, monkeypatch):
         calls.append((fname, origin, cache_subdir, cache_dir, extract))
         return str(write_mnist(keras_home))
 
-    monkeypatch.setattr(data, "_connect", lambda host, port, timeout: None)  # online
+    monkeypatch.setattr(online, "_connect", lambda host, port, timeout: None)  # online
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     loaded = data.load_keras_dataset("mnist", n_train=10, n_test=0)
     assert len(loaded) == 10
@@ -240,7 +241,7 @@ def test_failed_download_is_a_dataset_error(keras_home, monkeypatch):
     def failing(*args, **kwargs):
         raise Exception("URL fetch failure on https://...: 503 -- Service Unavailable")
 
-    monkeypatch.setattr(data, "_connect", lambda host, port, timeout: None)
+    monkeypatch.setattr(online, "_connect", lambda host, port, timeout: None)
     monkeypatch.setattr(keras.utils, "get_file", failing)
     with pytest.raises(DatasetError, match="503"):
         data.load_keras_dataset("fashion_mnist")
@@ -294,18 +295,18 @@ def test_dataset_status_offline_cached_and_online(keras_home, monkeypatch):
     assert all(str(keras_home) in r["details"] for r in downloads)
 
     write_mnist(keras_home)
-    data._probe_cache.clear()
-    monkeypatch.setattr(data, "_connect", lambda host, port, timeout: None)
+    online._cache.clear()
+    monkeypatch.setattr(online, "_connect", lambda host, port, timeout: None)
     rows = {row["dataset"]: row for row in data.dataset_status()}
     assert rows["MNIST handwritten digits"]["status"] == "ready"
     assert rows["CIFAR-10 small photos"]["status"] == "downloadable"
 
 
 def test_dataset_status_is_fast_even_when_the_probe_hangs(keras_home, monkeypatch):
-    monkeypatch.setattr(data, "_connect", lambda host, port, timeout: time.sleep(30))
+    monkeypatch.setattr(online, "_connect", lambda host, port, timeout: time.sleep(30))
     start = time.perf_counter()
     rows = data.dataset_status()
-    assert time.perf_counter() - start < data.STATUS_PROBE_TIMEOUT + 1
+    assert time.perf_counter() - start < online.TIMEOUT + 1
     assert any(r["status"] == "unavailable offline" for r in rows)
     start = time.perf_counter()
     data.dataset_status()  # remembered: no second wait
@@ -405,5 +406,5 @@ def test_bytes_are_counted_while_reading_not_just_declared():
     with zipfile.ZipFile(io.BytesIO(payload)) as zf:
         info = zf.getinfo("dogs/b.png")
         with pytest.raises(DatasetError, match="zip bomb"):
-            data._read_member(zf, info, remaining=1000, max_member_bytes=10**9)
-        assert len(data._read_member(zf, info, remaining=10**6, max_member_bytes=10**6)) == 5000
+            zips._read_member(zf, info, remaining=1000, max_member_bytes=10**9)
+        assert len(zips._read_member(zf, info, remaining=10**6, max_member_bytes=10**6)) == 5000

@@ -12,7 +12,7 @@ import zipfile
 import numpy as np
 import pytest
 
-from cnnviz import models
+from cnnviz import models, online
 from cnnviz.data import SOURCE_CLASSES, make_shapes
 from cnnviz.errors import ImageError, ModelError
 from cnnviz.models import builtin, imagenet
@@ -165,6 +165,73 @@ def test_preprocess_rejects_bad_images(bad):
         models.preprocess("shapes_cnn", bad)
 
 
+# --- prepare: the one way a picked image reaches a model ------------------------
+
+def test_prepare_shows_exactly_the_pixels_the_builtin_model_gets():
+    from cnnviz import images
+
+    photo = np.random.default_rng(0).integers(0, 256, (100, 150, 3), dtype=np.uint8)
+    picked = models.prepare("shapes_cnn", photo)
+    assert picked.x.shape == (1, 64, 64, 3) and picked.x.dtype == np.float32
+    assert picked.display.shape == (64, 64, 3) and picked.display.dtype == np.uint8
+    assert picked.size == (64, 64) and picked.mask is None
+    np.testing.assert_array_equal(picked.x[0], picked.display.astype(np.float32) / 255)
+    np.testing.assert_array_equal(picked.display, images.resize(photo, 64))  # one resize path
+    floats = models.prepare("shapes_cnn", photo.astype(np.float32) / 255)
+    assert np.abs(floats.display.astype(int) - picked.display).max() <= 1
+
+
+def test_prepare_resizes_the_mask_with_the_image():
+    mask = np.zeros((90, 120), dtype=bool)
+    mask[10:50, 20:100] = True  # a bright object on a black image, exactly where the mask is
+    photo = np.repeat(mask[..., None] * np.uint8(255), 3, axis=2)
+    picked = models.prepare("shapes_cnn", photo, mask=mask)
+    assert picked.mask.shape == (64, 64) and picked.mask.dtype == bool
+    bright = picked.display[..., 0]
+    assert picked.mask[bright >= 130].all() and not picked.mask[bright <= 125].any()
+    shape = make_shapes(1, size=96, seed=3)
+    picked = models.prepare("shapes_cnn", shape.images[0], mask=shape.masks[0])
+    assert abs(picked.mask.mean() - shape.masks[0].mean()) < 0.02
+    with pytest.raises(ImageError, match="same size"):
+        models.prepare("shapes_cnn", photo, mask=mask[:10])
+
+
+def test_prepare_applies_the_imagenet_preprocessing_to_the_display(fake_imagenet_home):
+    photo = np.random.default_rng(1).integers(0, 256, (180, 240, 3), dtype=np.uint8)
+    picked = models.prepare("mobilenet_v2", photo)
+    assert picked.x.shape == (1, 224, 224, 3) and picked.display.shape == (224, 224, 3)
+    np.testing.assert_allclose(picked.x[0], picked.display / 127.5 - 1.0, atol=1e-5)
+    model = models.load_model("mobilenet_v2")
+    assert np.asarray(model(picked.x, training=False)).shape == (1, 1000)
+    caffe = models.prepare("resnet50", photo)  # BGR, ImageNet means subtracted
+    np.testing.assert_allclose(
+        caffe.x[0], caffe.display[..., ::-1] - np.array([103.939, 116.779, 123.68]), atol=1e-3)
+
+
+def test_probabilities_softmax_and_the_single_logit_case():
+    logits = np.array([[1000.0, 0.0, -1000.0], [1.0, 2.0, 3.0]])
+    probs = models.probabilities(logits)
+    assert np.isfinite(probs).all() and np.allclose(probs.sum(axis=1), 1.0)
+    np.testing.assert_allclose(probs[1], np.exp([1, 2, 3]) / np.exp([1, 2, 3]).sum(), rtol=1e-6)
+    np.testing.assert_allclose(np.exp(models.log_probabilities(logits, np.float64)), probs,
+                               rtol=1e-6)
+    sigmoid = models.probabilities(np.array([[0.0], [2.0]]))
+    np.testing.assert_allclose(sigmoid, [[0.5, 0.5], [1 - 1 / (1 + np.exp(-2)),
+                                                      1 / (1 + np.exp(-2))]], rtol=1e-6)
+    assert not hasattr(models, "softmax")  # one function for probabilities
+
+
+def test_copy_model_is_independent_with_the_same_weights():
+    original = _small_cnn()
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
+    copy = models.copy_model(original)
+    assert copy is not original
+    np.testing.assert_allclose(np.asarray(copy(x)), np.asarray(original(x)), atol=1e-6)
+    kernel = copy.get_layer("conv").kernel
+    kernel.assign(np.zeros(kernel.shape, dtype="float32"))
+    assert np.abs(original.get_layer("conv").get_weights()[0]).sum() > 0
+
+
 def test_decode_gives_sorted_probabilities():
     logits = np.array([[0.0, 3.0, 1.0, -2.0, 0.5], [5.0, 0.0, 0.0, 0.0, 0.0]])
     decoded = models.decode("shapes_cnn", logits, top=3)
@@ -218,7 +285,7 @@ def test_network_probe_gives_up_after_a_few_seconds(empty_keras_home, monkeypatc
     def hang(*args, **kwargs):
         time.sleep(30)
 
-    monkeypatch.setattr(imagenet.socket, "create_connection", hang)
+    monkeypatch.setattr(online, "_connect", hang)
     start = time.monotonic()
     with pytest.raises(ModelError, match="offline"):
         models.load_model("mobilenet_v2")
@@ -271,7 +338,7 @@ def test_user_cnn_is_accepted_and_outputs_logits(tmp_path):
     x = models.preprocess(model, np.zeros((40, 50, 3), dtype=np.uint8) + 100)
     assert x.shape == (1, 32, 32, 3)
     logits = np.asarray(model(x))
-    np.testing.assert_allclose(models.softmax(logits), np.asarray(original(x)), atol=1e-5)
+    np.testing.assert_allclose(models.probabilities(logits), np.asarray(original(x)), atol=1e-5)
     assert [n for n, _ in models.decode(model, logits, top=3)[0]][0].startswith("class ")
     # the same file as bytes and as a file object
     assert models.load_user_model(path.read_bytes()).outputs[0].shape[-1] == 3
@@ -282,6 +349,11 @@ def test_user_cnn_is_accepted_and_outputs_logits(tmp_path):
 def test_user_grayscale_cnn_gets_one_channel(tmp_path):
     model = models.load_user_model(_save(_small_cnn(channels=1), tmp_path / "gray.keras"))
     assert models.preprocess(model, np.zeros((8, 8, 3), dtype=np.uint8)).shape == (1, 32, 32, 1)
+    photo = np.random.default_rng(0).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    picked = models.prepare(model, photo)
+    assert picked.x.shape == (1, 32, 32, 1) and picked.display.shape == (32, 32, 3)
+    np.testing.assert_allclose(picked.x[0, ..., 0], picked.display.mean(axis=-1) / 255,
+                               atol=1e-6)
 
 
 def test_user_model_with_lambda_is_refused_not_run(tmp_path):
@@ -343,7 +415,7 @@ def test_corrupt_empty_and_oversized_user_files_are_refused(tmp_path):
             pytest.fail(label)
     with pytest.raises(ModelError, match="limit"):
         models.load_user_model(good, max_bytes=1000)
-    with pytest.raises(ModelError, match="No model file"):
+    with pytest.raises(ModelError, match="no model file"):
         models.load_user_model(tmp_path / "missing.keras")
 
 
@@ -375,7 +447,7 @@ def test_online_first_use_downloads_through_keras_into_the_cache(
         shutil.copy(_fake_imagenet_cache / "models" / fname, target)
         return str(target)
 
-    monkeypatch.setattr(imagenet, "is_online", lambda *a, **k: True)
+    monkeypatch.setattr(online, "_connect", lambda host, port, timeout: None)  # online
     monkeypatch.setattr(keras.utils, "get_file", fake_get_file)
     info = {i.name: i for i in models.available_models()}["mobilenet_v2"]
     assert info.usable and "first use" in info.reason

@@ -48,10 +48,14 @@ def test_split_errors_are_readable():
 
 
 def test_download_dataset_fails_fast_offline(monkeypatch, tmp_path):
-    from cnnviz import data
+    from cnnviz import online
+
+    def refused(host, port, timeout):
+        raise ConnectionRefusedError("offline in tests")
 
     monkeypatch.setenv("KERAS_HOME", str(tmp_path))
-    monkeypatch.setattr(data, "_probe_hosts", lambda hosts, timeout: dict.fromkeys(hosts, False))
+    monkeypatch.setattr(online, "_cache", {})
+    monkeypatch.setattr(online, "_connect", refused)
     start = time.perf_counter()
     with pytest.raises(DatasetError):
         train.load_split("mnist", n_train=2, n_val=2)

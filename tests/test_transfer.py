@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from cnnviz import train
+from cnnviz import models, train
 
 TINY = train.TransferSettings(n_train=3, n_val=4, head_epochs=1, fine_tune_epochs=1,
                               batch_size=8, scratch=False)
@@ -51,7 +51,7 @@ def test_builtin_base_has_batchnorm(base):
 
 
 def test_phases_freeze_then_unfreeze_top_layers(base):
-    model = train.add_head(train.clone(base), 3)
+    model = train.add_head(models.copy_model(base), 3)
     assert [layer.name for layer in model.layers][-2:] == ["head_pool", "head_logits"]
     train.freeze_base(model, unfreeze_top=0)
     counts = {row["block"]: row for row in train.parameter_counts(model)}
@@ -78,7 +78,7 @@ def test_batchnorm_statistics_frozen_in_fine_tuning(run):
 
 def test_batchnorm_would_move_if_left_trainable(base, split):
     """The control: the check above can fail — a trainable BN layer updates its stats."""
-    model = train.add_head(train.clone(base), split.n_classes)
+    model = train.add_head(models.copy_model(base), split.n_classes)
     train.unfreeze_all(model)
     for layer in _bn_layers(model):
         layer.trainable = True

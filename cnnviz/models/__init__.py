@@ -2,19 +2,24 @@
 
 Every model returned here is a flat (un-nested) functional ``keras.Model`` that
 OUTPUTS LOGITS (no softmax), so gradients are of the class score; apply
-``softmax`` yourself (``decode`` does) for probabilities.
+``probabilities`` yourself (``decode`` does).
 
 ``load_model(name)`` builds a FRESH model on every call; the UI caches it
 (``cnnviz.ui.get_model``) and shares it read-only. Never change a shared model
-(``trainable``, ``fit``, ``set_weights``): clone it first.
+(``trainable``, ``fit``, ``set_weights``): ``copy_model`` it first.
+
+``prepare(model, image)`` is the one way a picked image reaches a model: it
+gives the model's input and the image at the model's size that pages show, from
+the same pixels.
 
 Importing this package does not import TensorFlow or Keras; they are imported
 inside the functions that need them.
 
     >>> from cnnviz import models
     >>> model = models.load_model("shapes_cnn")
-    >>> x = models.preprocess("shapes_cnn", images)     # (n, 64, 64, 3) float32
-    >>> models.decode("shapes_cnn", model(x).numpy())   # [[("star", 0.97), ...], ...]
+    >>> picked = models.prepare("shapes_cnn", photo)     # any size, uint8 or float
+    >>> picked.x.shape, picked.display.shape            # (1, 64, 64, 3), (64, 64, 3)
+    >>> models.decode("shapes_cnn", model(picked.x).numpy())  # [[("star", 0.97), ...]]
 """
 
 from __future__ import annotations
@@ -24,12 +29,15 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.errors import ImageError, ModelError
+from cnnviz.images import resize, resize_batch, resize_map
 from cnnviz.models import builtin, imagenet
-from cnnviz.models.user import MAX_BYTES, load_user_model, read_model_bytes
+from cnnviz.models.user import MAX_BYTES, load_user_model
+from cnnviz.uploads import read_bytes
 
 __all__ = [
-    "ModelInfo", "available_models", "load_model", "preprocess", "class_names", "decode",
-    "input_size", "load_user_model", "register_user_model", "softmax", "probabilities", "MAX_BYTES",
+    "ModelInfo", "available_models", "load_model", "copy_model", "Prepared", "prepare",
+    "preprocess", "class_names", "decode", "input_size", "load_user_model",
+    "register_user_model", "probabilities", "log_probabilities", "MAX_BYTES",
     "BUILTIN_MODELS", "IMAGENET_MODELS",
 ]
 
@@ -103,7 +111,7 @@ def register_user_model(src, *, filename: str = "model.keras") -> str:
     """
     import hashlib
 
-    data = read_model_bytes(src, MAX_BYTES)
+    data = read_bytes(src, MAX_BYTES, noun="model file", error=ModelError)
     name = f"user:{hashlib.sha256(data).hexdigest()[:12]}:{filename}"
     if name not in _USER_MODELS:
         _USER_MODELS[name] = load_user_model(data)
@@ -131,17 +139,22 @@ def _resolve(model_or_name):
 def load_model(name: str):
     """A fresh keras.Model (flat functional, outputs logits) for ``name``."""
     if isinstance(name, str) and name.startswith("user:"):
-        import keras
-
-        source = _user_model(name)
-        model = keras.models.clone_model(source)
-        model.set_weights(source.get_weights())
-        return model
+        return copy_model(_user_model(name))
     if name == builtin.NAME:
         return builtin.load_shapes_cnn()
     if name in imagenet.SPECS:
         return imagenet.load(name)
     raise _unknown(name)
+
+
+def copy_model(model):
+    """An independent copy of ``model`` with the same weights: safe to freeze, train or
+    randomise while the original (often shared by every session) stays as it was."""
+    import keras
+
+    copy = keras.models.clone_model(model)
+    copy.set_weights(model.get_weights())
+    return copy
 
 
 def _is_model(obj) -> bool:
@@ -194,36 +207,57 @@ def _as_float_batch(images) -> np.ndarray:
     return x
 
 
-def _resize_batch(x: np.ndarray, h: int, w: int) -> np.ndarray:
-    if x.shape[1:3] == (h, w):
-        return x
-    from PIL import Image
-
-    out = np.empty((x.shape[0], h, w, x.shape[3]), dtype=np.float32)
-    for i in range(x.shape[0]):
-        for c in range(x.shape[3]):
-            channel = Image.fromarray(x[i, :, :, c], mode="F")
-            out[i, :, :, c] = np.asarray(channel.resize((w, h), Image.Resampling.BILINEAR))
-    return np.clip(out, 0.0, 1.0)
-
-
 def preprocess(model_or_name, images) -> np.ndarray:
     """Images -> the float32 batch (n, s, s, C) the model expects.
 
-    Takes uint8 (n,H,W,3) / (H,W,3) or float images in [0, 1]; resizes
-    (bilinear) to the model's input size, then applies the model's own
+    Takes uint8 (n,H,W,3) / (H,W,3) or float images in [0, 1]; resizes them
+    (``cnnviz.images.resize_batch``) to the model's input size, then applies the model's own
     preprocessing: built-in and user models take [0, 1]; MobileNetV2 [-1, 1];
     ResNet50 BGR minus the ImageNet mean. A user model (a keras.Model) can be
     passed instead of a name; grayscale models get one channel.
     """
     model_or_name = _resolve(model_or_name)
     h, w, channels = input_size(model_or_name)
-    x = _resize_batch(_as_float_batch(images), h, w)
+    x = resize_batch(_as_float_batch(images), (h, w))
     if isinstance(model_or_name, str) and model_or_name in imagenet.SPECS:
         return imagenet.preprocess_input(x, imagenet.SPECS[model_or_name].preprocessing)
     if channels == 1:
         x = x.mean(axis=-1, keepdims=True)
     return np.ascontiguousarray(x, dtype=np.float32)
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """One picked image made ready for one model (see ``prepare``)."""
+
+    x: np.ndarray  # float32 (1, h, w, c): the model's input, after its own preprocessing
+    display: np.ndarray  # uint8 (h, w, 3): exactly the pixels the model got, to show
+    mask: np.ndarray | None  # bool (h, w): the object mask resized the same way, or None
+
+    @property
+    def size(self) -> tuple[int, int]:
+        """(height, width) of the model's input."""
+        return int(self.display.shape[0]), int(self.display.shape[1])
+
+
+def prepare(model_or_name, image, mask=None) -> Prepared:
+    """A picked image (any size, uint8 or float [0, 1]) made ready for a model.
+
+    One resize to the model's input size gives the display image; the model's
+    input is computed from exactly those pixels (then normalised the model's
+    way, e.g. [-1, 1] for MobileNetV2), so a page shows what the model saw. A
+    ``mask`` (bool (H, W), e.g. a shape's object) is resized along with it.
+    """
+    h, w, _ = input_size(model_or_name)
+    display = resize(image, (h, w))
+    small_mask = None
+    if mask is not None:
+        mask = np.asarray(mask)
+        if mask.shape != np.shape(image)[:2]:
+            raise ImageError(f"The mask is {mask.shape[:2]} but the image is "
+                             f"{np.shape(image)[:2]}; they must be the same size.")
+        small_mask = resize_map(mask.astype(np.float32), (h, w)) > 0.5
+    return Prepared(preprocess(model_or_name, display), display, small_mask)
 
 
 def class_names(model_or_name) -> list[str]:
@@ -239,21 +273,22 @@ def class_names(model_or_name) -> list[str]:
     raise _unknown(model_or_name)
 
 
-def softmax(logits, dtype=np.float32) -> np.ndarray:
-    """Probabilities from logits along the last axis (numerically stable)."""
+def log_probabilities(logits, dtype=np.float32) -> np.ndarray:
+    """Log-probabilities from logits along the last axis (a stable log-softmax).
+
+    A single logit is a sigmoid classifier: it is read as the two logits (0, z),
+    whose softmax is (1 - sigmoid(z), sigmoid(z)).
+    """
     z = np.asarray(logits, dtype=np.float64)
-    z = z - z.max(axis=-1, keepdims=True)
-    e = np.exp(z)
-    return (e / e.sum(axis=-1, keepdims=True)).astype(dtype)
+    if z.shape[-1] == 1:
+        z = np.concatenate([np.zeros_like(z), z], axis=-1)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return (shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))).astype(dtype)
 
 
 def probabilities(logits, dtype=np.float32) -> np.ndarray:
-    """softmax, or for a single (sigmoid) logit the two-class probabilities."""
-    z = np.asarray(logits, dtype=np.float64)
-    if z.shape[-1] == 1:
-        p1 = 1.0 / (1.0 + np.exp(-z))
-        return np.concatenate([1.0 - p1, p1], axis=-1).astype(dtype)
-    return softmax(z, dtype)
+    """Class probabilities from logits: softmax, or two classes for one sigmoid logit."""
+    return np.exp(log_probabilities(logits, np.float64)).astype(dtype)
 
 
 def decode(model_or_name, logits, top: int = 5) -> list[list[tuple[str, float]]]:

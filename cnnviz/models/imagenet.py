@@ -16,23 +16,19 @@ gradients are taken of the class score, not of a saturated probability.
 from __future__ import annotations
 
 import json
-import os
-import socket
-import threading
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
+from cnnviz import online
 from cnnviz.errors import ModelError
 
 CLASS_INDEX_FILE = "imagenet_class_index.json"
 CLASS_INDEX_URL = (
     "https://storage.googleapis.com/download.tensorflow.org/data/imagenet_class_index.json"
 )
-DOWNLOAD_HOST = "storage.googleapis.com"
-PROBE_TIMEOUT = 3.0  # seconds: how long we wait to find out whether we are online
+DOWNLOAD_HOST = online.DEFAULT_HOST
 
 
 @dataclass(frozen=True)
@@ -73,24 +69,8 @@ SPECS = {
 }
 
 
-def keras_home() -> Path:
-    """Where Keras caches downloads: ``$KERAS_HOME`` or ``~/.keras``.
-
-    Read at call time (Keras itself reads it once, at import), and mirroring
-    Keras's fallback to ``/tmp/.keras`` when the home directory is read-only.
-    """
-    env = os.environ.get("KERAS_HOME")
-    if env:
-        return Path(env).expanduser()
-    home = Path(os.path.expanduser("~")) / ".keras"
-    base = home if home.exists() else home.parent
-    if not os.access(base, os.W_OK):
-        return Path("/tmp/.keras")
-    return home
-
-
 def models_dir() -> Path:
-    return keras_home() / "models"
+    return online.keras_home() / "models"
 
 
 def weights_path(name: str) -> Path:
@@ -101,35 +81,6 @@ def class_index_path() -> Path:
     return models_dir() / CLASS_INDEX_FILE
 
 
-_probe_cache: dict[str, tuple[float, bool]] = {}
-_PROBE_TTL = 60.0
-
-
-def is_online(timeout: float = PROBE_TIMEOUT) -> bool:
-    """Can we open a TCP connection to the download host within ``timeout`` s?
-
-    Runs in a daemon thread so that a slow DNS lookup (which ignores socket
-    timeouts) cannot hold us longer than ``timeout``. Remembered for a minute.
-    """
-    cached = _probe_cache.get(DOWNLOAD_HOST)
-    if cached and time.monotonic() - cached[0] < _PROBE_TTL:
-        return cached[1]
-    result = {"ok": False}
-
-    def probe():
-        try:
-            with socket.create_connection((DOWNLOAD_HOST, 443), timeout=timeout):
-                result["ok"] = True
-        except OSError:
-            pass
-
-    thread = threading.Thread(target=probe, daemon=True)
-    thread.start()
-    thread.join(timeout + 0.5)
-    _probe_cache[DOWNLOAD_HOST] = (time.monotonic(), result["ok"])
-    return result["ok"]
-
-
 def status(name: str, *, check_online: bool = True) -> tuple[bool, str]:
     """(usable, reason) for one ImageNet model, without importing TensorFlow."""
     spec = SPECS[name]
@@ -137,7 +88,7 @@ def status(name: str, *, check_online: bool = True) -> tuple[bool, str]:
     if not missing:
         return True, f"ImageNet weights cached at {weights_path(name)}."
     where = ", ".join(str(p) for p in missing)
-    if check_online and is_online():
+    if check_online and online.is_online(DOWNLOAD_HOST):
         return True, (
             f"Not cached yet ({where}); about {spec.size_mb} MB download on first use."
         )
@@ -153,7 +104,7 @@ def _ensure_file(fname: str, url: str, what: str) -> Path:
     path = models_dir() / fname
     if path.is_file() and path.stat().st_size > 0:
         return path
-    if not is_online():
+    if not online.is_online(DOWNLOAD_HOST):
         raise ModelError(
             f"The {what} are not cached at {path} and this machine is offline, so they "
             "cannot be downloaded now. Connect to the internet once (Keras caches the "
@@ -162,7 +113,7 @@ def _ensure_file(fname: str, url: str, what: str) -> Path:
     from keras.utils import get_file
 
     try:
-        got = get_file(fname, url, cache_subdir="models", cache_dir=str(keras_home()))
+        got = get_file(fname, url, cache_subdir="models", cache_dir=str(online.keras_home()))
     except Exception as error:  # network errors come in many types
         raise ModelError(f"Downloading the {what} failed: {error}") from error
     return Path(got)

@@ -10,42 +10,15 @@ not an image classifier the probing pages can work with.
 from __future__ import annotations
 
 import io
-import os
 import tempfile
 import zipfile
 from pathlib import Path
 
 from cnnviz.errors import ModelError
+from cnnviz.uploads import read_bytes
 
 MAX_BYTES = 50 * 1024 * 1024  # 50 MB
 MAX_UNZIPPED_RATIO = 4  # a .keras zip holds mostly incompressible weights
-
-
-def read_model_bytes(src, max_bytes: int) -> bytes:
-    if isinstance(src, (bytes, bytearray, memoryview)):
-        data = bytes(src)
-    elif isinstance(src, (str, os.PathLike)):
-        path = Path(src)
-        if not path.is_file():
-            raise ModelError(f"No model file at {path}.")
-        if path.stat().st_size > max_bytes:
-            raise ModelError(
-                f"The model file is {path.stat().st_size / 1e6:.1f} MB; the limit is "
-                f"{max_bytes / 1e6:.0f} MB."
-            )
-        data = path.read_bytes()
-    elif hasattr(src, "read"):
-        data = src.read(max_bytes + 1)
-        if not isinstance(data, (bytes, bytearray)):
-            raise ModelError("The model file must be opened in binary mode.")
-        data = bytes(data)
-    else:
-        raise ModelError("Give a model as a path, bytes or a binary file object.")
-    if not data:
-        raise ModelError("The model file is empty.")
-    if len(data) > max_bytes:
-        raise ModelError(f"The model file is larger than the {max_bytes / 1e6:.0f} MB limit.")
-    return data
 
 
 def _check_zip(data: bytes, max_bytes: int) -> None:
@@ -144,7 +117,7 @@ def load_user_model(src, *, max_bytes: int = MAX_BYTES):
     cut before it so that it outputs logits like every model in cnnviz.
     Raises ``ModelError`` with the reason when the file cannot be used.
     """
-    data = read_model_bytes(src, max_bytes)
+    data = read_bytes(src, max_bytes, noun="model file", error=ModelError)
     _check_zip(data, max_bytes)
     import keras
 
