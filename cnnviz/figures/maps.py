@@ -148,8 +148,8 @@ def colour_legend(title: str, *, colorscale: str = theme.SEQUENTIAL, vmin: float
     heat-map overlays shown as plain images. ``ticks`` = {value: label}."""
     import plotly.graph_objects as go
 
-    bar = theme.colorbar(title, orientation="h", x=0, xanchor="left", y=0.5,
-                         yanchor="middle", len=1, thickness=18, title_side="top")
+    bar = theme.colorbar(title, orientation="h", x=0.5, xanchor="center", y=0.5,
+                         yanchor="middle", len=0.84, thickness=18, title_side="top")
     if ticks:
         bar.update(theme.labelled_ticks(ticks, vmin, vmax))
     fig = go.Figure(go.Scatter(
