@@ -27,6 +27,7 @@ from scipy.signal import correlate2d  # noqa: E402
 from skimage.feature import match_template as sk_match_template  # noqa: E402
 
 from cnnviz import conv  # noqa: E402
+from cnnviz.figures import maps  # noqa: E402
 
 SIZE = 512
 
@@ -130,7 +131,7 @@ def main() -> None:
         conv.window_at(image, patch, 10, 10)
         size = 0
         for m in (response, ncc):
-            fig = (conv.map_figure(m, peak=True) if png
+            fig = (maps.map_figure(m, peak=True) if png
                    else go.Figure(go.Heatmap(z=m, colorscale="RdBu_r")))
             size += len(fig.to_json())
         return size

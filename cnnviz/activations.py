@@ -16,8 +16,6 @@ colours; deep layers are small, many-channelled and sparse).
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from cnnviz.errors import ImageError, ModelError
@@ -97,36 +95,6 @@ def scale_for_display(maps: np.ndarray, *, mode: str = "channel") -> np.ndarray:
     return np.where(span > 0, (m - lo) / np.where(span > 0, span, 1), 0.0).astype(np.float32)
 
 
-def colorize(values: np.ndarray, colormap: str = "viridis") -> np.ndarray:
-    """Float values in [0, 1], any shape -> uint8 RGB (shape + (3,))."""
-    lut = _lut(colormap)
-    index = np.clip(np.asarray(values, dtype=np.float32), 0.0, 1.0) * 255
-    return lut[np.nan_to_num(index).round().astype(np.intp)]
-
-
-@functools.lru_cache(maxsize=8)
-def _lut(colormap: str) -> np.ndarray:
-    """256-entry uint8 colour table sampled from a Plotly colour scale."""
-    from plotly.colors import sample_colorscale, unlabel_rgb
-
-    names = {"viridis": "Viridis", "magma": "Magma", "gray": "Greys_r", "inferno": "Inferno"}
-    colours = sample_colorscale(names.get(colormap, colormap), list(np.linspace(0, 1, 256)))
-    return np.array([unlabel_rgb(c) for c in colours], dtype=np.float64).round().astype(np.uint8)
-
-
-def grid(tiles: np.ndarray, *, cols: int, pad: int = 2, fill: int = 255) -> np.ndarray:
-    """Tile (k, h, w, 3) uint8 images into one picture with ``cols`` columns."""
-    tiles = np.asarray(tiles)
-    k, h, w = tiles.shape[:3]
-    cols = max(1, min(cols, k))
-    rows = -(-k // cols)
-    out = np.full((rows * (h + pad) - pad, cols * (w + pad) - pad, 3), fill, np.uint8)
-    for i in range(k):
-        r, c = divmod(i, cols)
-        out[r * (h + pad): r * (h + pad) + h, c * (w + pad): c * (w + pad) + w] = tiles[i]
-    return out
-
-
 def layer_statistics(activations: dict[str, np.ndarray], depths=None) -> list[dict]:
     """One row per layer: depth, size, channels, fraction of zeros, mean activation.
 
@@ -149,59 +117,3 @@ def layer_statistics(activations: dict[str, np.ndarray], depths=None) -> list[di
             "channels active": float(np.mean(a.max(axis=(1, 2)) > 0.0)),
         })
     return rows
-
-
-def statistics_figure(rows: list[dict]):
-    """Plotly figure: size, channels, sparsity and mean activation against depth."""
-    from plotly.subplots import make_subplots
-
-    depth = [r["depth"] for r in rows]
-    names = [r["layer"] for r in rows]
-    panels = (
-        ("Spatial size (height, pixels)", "height"),
-        ("Channels", "channels"),
-        ("Fraction of zero activations", "fraction zero"),
-        ("Mean activation", "mean activation"),
-    )
-    fig = make_subplots(rows=1, cols=4, subplot_titles=[p[0] for p in panels],
-                        horizontal_spacing=0.06)
-    for col, (_, key) in enumerate(panels, start=1):
-        fig.add_scatter(x=depth, y=[r[key] for r in rows], mode="lines+markers", text=names,
-                        hovertemplate="%{text}<br>%{y:.3g}<extra></extra>", row=1, col=col,
-                        showlegend=False, marker={"size": 9}, line={"width": 3})
-        fig.update_xaxes(title_text="depth (layer #)", row=1, col=col)
-    fig.update_yaxes(type="log", row=1, col=1)
-    fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=3)
-    fig.update_layout(height=340, margin={"l": 10, "r": 10, "t": 40, "b": 10},
-                      font={"size": 15})
-    fig.update_annotations(font_size=16)
-    return fig
-
-
-def feature_map_grid_figure(tiles: np.ndarray, labels, *, cols: int, pad: int = 2):
-    """A Plotly figure of the tiled feature maps that reports which tile was clicked.
-
-    The tiles are one image trace; an almost invisible marker sits on each tile's
-    centre carrying its label, so a click (Streamlit ``on_select``) selects it.
-    """
-    import plotly.graph_objects as go
-
-    k, h, w = tiles.shape[:3]
-    picture = grid(tiles, cols=cols, pad=pad)
-    xs, ys = [], []
-    for i in range(k):
-        r, c = divmod(i, cols)
-        xs.append(c * (w + pad) + w / 2)
-        ys.append(r * (h + pad) + h / 2)
-    fig = go.Figure(go.Image(z=picture, hoverinfo="skip"))
-    fig.add_scatter(x=xs, y=ys, mode="markers", customdata=list(labels), text=list(labels),
-                    marker={"size": 28, "opacity": 0.02, "color": "white"},
-                    hovertemplate="%{text}<extra></extra>", showlegend=False)
-    rows = -(-k // cols)
-    aspect = (rows * (h + pad)) / max(1, cols * (w + pad))
-    fig.update_xaxes(visible=False)
-    fig.update_yaxes(visible=False)
-    fig.update_layout(margin={"l": 0, "r": 0, "t": 0, "b": 0}, height=int(120 + 760 * aspect),
-                      clickmode="event+select", dragmode=False)
-    return fig

@@ -395,80 +395,20 @@ def resize_batch(batch, size) -> np.ndarray:
     return out if array.ndim == 4 else out[..., 0]
 
 
-# --------------------------------------------------------------------------- colour maps
-
-# Each colour map is a few anchor colours (position in [0, 1], RGB in [0, 1]),
-# interpolated linearly. "jet" is the classic rainbow; "viridis" and "magma" are
-# perceptually ordered (dark -> bright), readable in grey and by most
-# colour-blind viewers.
-_ANCHORS = {
-    "jet": [
-        (0.00, (0.0, 0.0, 0.5)), (0.11, (0.0, 0.0, 1.0)), (0.36, (0.0, 1.0, 1.0)),
-        (0.64, (1.0, 1.0, 0.0)), (0.89, (1.0, 0.0, 0.0)), (1.00, (0.5, 0.0, 0.0)),
-    ],
-    "viridis": [
-        (0.00, (0.267, 0.005, 0.329)), (0.25, (0.229, 0.322, 0.546)),
-        (0.50, (0.128, 0.567, 0.551)), (0.75, (0.369, 0.789, 0.383)),
-        (1.00, (0.993, 0.906, 0.144)),
-    ],
-    "magma": [
-        (0.00, (0.001, 0.000, 0.014)), (0.25, (0.316, 0.072, 0.485)),
-        (0.50, (0.716, 0.215, 0.475)), (0.75, (0.987, 0.536, 0.382)),
-        (1.00, (0.987, 0.991, 0.750)),
-    ],
-    "hot": [
-        (0.00, (0.0, 0.0, 0.0)), (0.38, (1.0, 0.0, 0.0)), (0.75, (1.0, 1.0, 0.0)),
-        (1.00, (1.0, 1.0, 1.0)),
-    ],
-    "gray": [(0.0, (0.0, 0.0, 0.0)), (1.0, (1.0, 1.0, 1.0))],
-}
-COLORMAPS = tuple(_ANCHORS)
+# --------------------------------------------------------------------------- overlays
 
 
-@functools.cache
-def colormap_table(name: str, n: int = 256) -> np.ndarray:
-    """A (n, 3) uint8 lookup table for colour map ``name`` (read-only)."""
-    if name not in _ANCHORS:
-        raise ImageError(f"Unknown colour map {name!r}; choose from {', '.join(COLORMAPS)}.")
-    positions = np.array([p for p, _ in _ANCHORS[name]])
-    colours = np.array([c for _, c in _ANCHORS[name]])
-    x = np.linspace(0.0, 1.0, n)
-    table = np.stack([np.interp(x, positions, colours[:, k]) for k in range(3)], axis=1)
-    table = np.round(table * 255).astype(np.uint8)
-    table.setflags(write=False)
-    return table
-
-
-def normalize_map(values, *, vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
-    """Scale a map to [0, 1] by its range (or by ``vmin``/``vmax``). Never NaN.
-
-    A constant map (all zeros, say) has no range and becomes all zeros.
-    """
-    array = np.nan_to_num(np.asarray(values, dtype=np.float32), nan=0.0, posinf=0.0,
-                          neginf=0.0)
-    lo = float(array.min()) if vmin is None else float(vmin)
-    hi = float(array.max()) if vmax is None else float(vmax)
-    if not hi - lo > 1e-12:
-        return np.zeros_like(array, dtype=np.float32)
-    return np.clip((array - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
-
-
-def colorize(values, *, colormap: str = "jet", vmin: float | None = None,
-             vmax: float | None = None) -> np.ndarray:
-    """Colour a 2-D map: normalise it to [0, 1], look it up; uint8 (h, w, 3)."""
-    table = colormap_table(colormap)
-    unit = normalize_map(values, vmin=vmin, vmax=vmax)
-    return table[np.round(unit * (len(table) - 1)).astype(np.intp)]
-
-
-def overlay(image, heatmap, *, alpha: float = 0.4, colormap: str = "jet",
+def overlay(image, heatmap, *, alpha: float = 0.4, colormap="jet",
             vmin: float | None = None, vmax: float | None = None) -> np.ndarray:
     """Blend a coloured heat map over an image; uint8 (H, W, 3).
 
     The heat map (2-D, any resolution, e.g. a 7x7 Grad-CAM) is first upsampled
     bilinearly *as numbers* to the image size, then normalised and coloured, so
-    the colours blend smoothly instead of showing blocks.
+    the colours blend smoothly instead of showing blocks. ``colormap`` is any
+    colour map of :func:`cnnviz.figures.colour.colorize`.
     """
+    from cnnviz.figures.colour import colorize
+
     rgb = as_rgb_uint8(image)
     if not 0.0 <= float(alpha) <= 1.0:
         raise ImageError(f"alpha must be between 0 and 1, got {alpha}.")

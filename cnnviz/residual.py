@@ -224,50 +224,6 @@ def summary(result: dict) -> dict:
     return out
 
 
-def gradient_figure(result: dict):
-    """Gradient norm per layer, log scale: plain vs residual, at init and after training."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    style = {"plain": "#d62728", "residual": "#1f77b4"}
-    for name in ("plain", "residual"):
-        for phase, dash in (("init", "solid"), ("trained", "dot")):
-            norms = np.maximum(np.asarray(result[name][phase]), 1e-30)
-            steps = result["settings"]["steps"]
-            label = f"{name}, {'at initialisation' if phase == 'init' else f'after {steps} steps'}"
-            fig.add_scatter(x=np.arange(1, len(norms) + 1), y=norms, name=label,
-                            mode="lines+markers", line=dict(color=style[name], dash=dash,
-                                                            width=3))
-    fig.update_layout(
-        title="Gradient norm ‖∂loss/∂W‖ of each conv layer (layer 1 = nearest the input)",
-        xaxis_title="layer", yaxis_title="gradient norm (log scale)", yaxis_type="log",
-        yaxis_exponentformat="power",
-        height=460, font=dict(size=16), legend=dict(font=dict(size=15)),
-        margin=dict(l=10, r=10, t=60, b=10),
-    )
-    return fig
-
-
-def loss_figure(result: dict):
-    """Training loss per step of both networks, side by side."""
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(rows=1, cols=2, shared_yaxes=True,
-                        subplot_titles=("plain", "with identity shortcuts"))
-    chance = float(np.log(result["settings"]["classes"]))
-    for col, (name, colour) in enumerate((("plain", "#d62728"), ("residual", "#1f77b4")), 1):
-        losses = result[name]["loss"]
-        fig.add_scatter(x=np.arange(1, len(losses) + 1), y=losses, row=1, col=col,
-                        name=name, line=dict(color=colour, width=3))
-        fig.add_hline(y=chance, line_dash="dash", line_color="#777", row=1, col=col,
-                      annotation_text=f"chance level (ln {result['settings']['classes']})")
-    fig.update_xaxes(title_text="training step")
-    fig.update_yaxes(title_text="training loss", row=1, col=1)
-    fig.update_layout(height=380, showlegend=False, font=dict(size=16),
-                      margin=dict(l=10, r=10, t=50, b=10))
-    return fig
-
-
 def table_records(result: dict) -> list[dict]:
     """First- and last-layer gradient norms of both networks, for a table."""
     steps = result["settings"]["steps"]

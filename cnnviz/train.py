@@ -773,94 +773,7 @@ class ResultStore:
                 self._items.popitem(last=False)
 
 
-# --------------------------------------------------------------------------- figures
-
-COLOURS = ("#1f77b4", "#d62728", "#2ca02c", "#9467bd")
-TRAINABLE, FROZEN = "#2ca02c", "#b0b0b0"
-_FONT = {"size": 16}
-
-
-def history_figure(histories: dict[str, dict], metric: str = "accuracy", *,
-                   boundaries: dict[str, list[int]] | None = None, title: str = ""):
-    """Training (solid) and validation (dashed) curves of ``metric`` for several runs.
-
-    ``boundaries`` marks where a run's phases start (epoch counts), as dotted lines.
-    """
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for i, (label, history) in enumerate(histories.items()):
-        colour = COLOURS[i % len(COLOURS)]
-        for key, dash, kind in ((metric, "solid", "train"), (f"val_{metric}", "dash", "val")):
-            values = history.get(key) or []
-            fig.add_trace(go.Scatter(
-                x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
-                name=f"{label} · {kind}", line={"color": colour, "dash": dash, "width": 3},
-                marker={"size": 5}))
-    for i, (label, starts) in enumerate((boundaries or {}).items()):
-        for start in starts:
-            fig.add_vline(x=start + 0.5, line={"color": COLOURS[i % len(COLOURS)],
-                                               "dash": "dot", "width": 2},
-                          annotation_text=f"{label}: phase 3", annotation_position="top left")
-    fig.update_layout(
-        title=title or metric.replace("_", " "), font=_FONT, height=420,
-        margin={"l": 10, "r": 10, "t": 60, "b": 10}, legend={"orientation": "h", "y": -0.2},
-        xaxis_title="epoch", yaxis_title=metric.replace("_", " "))
-    if metric == "accuracy":
-        fig.update_yaxes(range=[0, 1.02])
-    return fig
-
-
-def parameter_figure(phases: list[Phase]):
-    """The network's blocks, coloured trainable (green) / frozen (grey), one panel per phase.
-
-    Each block is one bar of the same length, split by the share of its parameters
-    that train, so the tiny head shows as clearly as the big blocks; the labels
-    give the counts.
-    """
-    import plotly.graph_objects as go
-    from plotly.subplots import make_subplots
-
-    fig = make_subplots(rows=1, cols=max(len(phases), 1), shared_yaxes=True,
-                        horizontal_spacing=0.05,
-                        subplot_titles=[f"{p.name}<br>{p.trainable:,} trainable · "
-                                        f"{p.frozen:,} frozen" for p in phases])
-    for col, phase in enumerate(phases, start=1):
-        blocks = [f"{row['block']} ({row['trainable'] + row['frozen']:,})"
-                  for row in phase.counts]
-        totals = [max(row["trainable"] + row["frozen"], 1) for row in phase.counts]
-        for key, colour, name in (("trainable", TRAINABLE, "trainable"),
-                                  ("frozen", FROZEN, "frozen")):
-            fig.add_trace(go.Bar(
-                y=blocks, x=[100 * row[key] / t for row, t in zip(phase.counts, totals,
-                                                                    strict=True)],
-                orientation="h", name=name, marker_color=colour, showlegend=col == 1,
-                text=[f"{row[key]:,}" if row[key] else "" for row in phase.counts],
-                textposition="inside", insidetextanchor="middle",
-                hovertemplate="%{y}: %{text} " + name + "<extra></extra>"), row=1, col=col)
-        fig.update_xaxes(range=[0, 100], ticksuffix="%", dtick=50, row=1, col=col)
-    fig.update_layout(barmode="stack", font=_FONT, uniformtext={"minsize": 11, "mode": "hide"},
-                      height=150 + 40 * len(phases[0].counts) if phases else 300,
-                      margin={"l": 10, "r": 10, "t": 80, "b": 10},
-                      legend={"orientation": "h", "y": -0.15})
-    fig.update_yaxes(autorange="reversed")
-    fig.update_annotations(font={"size": 14})
-    return fig
-
-
-def weight_change_figure(changes: dict[str, dict[str, float]]):
-    """How far each base layer's kernel moved from its pretrained value, per run."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure()
-    for i, (label, change) in enumerate(changes.items()):
-        fig.add_trace(go.Bar(x=list(change), y=[100 * v for v in change.values()], name=label,
-                             marker_color=COLOURS[i % len(COLOURS)]))
-    fig.update_layout(barmode="group", font=_FONT, height=380,
-                      yaxis_title="change of the weights (%)",
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      legend={"orientation": "h", "y": -0.35})
-    return fig
+# --------------------------------------------------------------------------- predictions
 
 
 def predict_probabilities(model, base: str, image) -> np.ndarray:
@@ -868,18 +781,3 @@ def predict_probabilities(model, base: str, image) -> np.ndarray:
     from cnnviz.models import preprocess, probabilities
 
     return probabilities(np.asarray(model(preprocess(base, image), training=False))[0])
-
-
-def probability_figure(class_names, probabilities):
-    """Horizontal bars: the model's probability for each class."""
-    import plotly.graph_objects as go
-
-    fig = go.Figure(go.Bar(
-        y=list(class_names), x=[float(p) for p in probabilities], orientation="h",
-        marker_color=COLOURS[0], text=[f"{p:.0%}" for p in probabilities],
-        textposition="auto"))
-    fig.update_layout(font=_FONT, height=90 + 45 * len(class_names),
-                      margin={"l": 10, "r": 10, "t": 10, "b": 10},
-                      xaxis={"range": [0, 1], "tickformat": ".0%"})
-    fig.update_yaxes(autorange="reversed")
-    return fig

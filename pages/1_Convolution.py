@@ -8,6 +8,8 @@ import scipy.signal  # noqa: F401 - imported up front: the timing below is the m
 import streamlit as st
 
 from cnnviz import conv, ui
+from cnnviz.figures import maps, theme
+from cnnviz.ui.picks import resolve_pick
 
 ui.page_setup("Convolution")
 
@@ -102,8 +104,7 @@ st.caption(f"Input {h}x{w}, padding {pad_h} rows and {pad_w} columns in total �
 st.header("3 · The response map")
 oh, ow = response.shape
 peak = np.unravel_index(int(np.argmax(response)), response.shape)
-row, col, pick_ver = conv.resolve_pick(st.session_state, "conv",
-                                       st.session_state.get("conv_map"), (oh, ow), peak)
+row, col, pick_ver = resolve_pick("conv", st.session_state.get("conv_map"), (oh, ow), peak)
 window = conv.window_at(x, kernel, row, col, stride=stride, padding=padding, dilation=dilation)
 win_box = (max(window.rows[0], 0), max(window.cols[0], 0), min(window.rows[-1], h - 1),
            min(window.cols[-1], w - 1), "lime")
@@ -112,11 +113,11 @@ is_patch = patch_box is not None
 cols = st.columns(2)
 with cols[0]:
     boxes = [b for b in (patch_box, win_box) if b is not None]
-    st.plotly_chart(conv.map_figure(image_u8, title="Input (yellow: patch, green: window)",
+    st.plotly_chart(maps.map_figure(image_u8, title="Input (yellow: patch, green: window)",
                                     boxes=boxes), width="stretch")
 with cols[1]:
-    st.plotly_chart(conv.map_figure(response, title="Raw response = weighted sum", peak=True,
-                                    pick=(row, col), colorscale="auto"),
+    st.plotly_chart(maps.map_figure(response, title="Raw response = weighted sum", peak=True,
+                                    pick=(row, col)),
                     width="stretch", on_select="rerun", selection_mode=("points",),
                     key="conv_map")
 ncc = None
@@ -124,8 +125,9 @@ if is_patch:
     cols = st.columns(2)
     with cols[0], ui.guard("template matching"):
         ncc = conv.match_template(x, kernel)
-        st.plotly_chart(conv.map_figure(ncc, title="Normalised cross-correlation",
-                                        peak=True), width="stretch")
+        st.plotly_chart(maps.map_figure(ncc, title="Normalised cross-correlation", peak=True,
+                                        colorscale=theme.DIVERGING, vmin=-1, vmax=1),
+                        width="stretch")
 if ncc is not None:
     npeak = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
     cols[1].markdown("####\n")  # line the note up with the map
@@ -160,10 +162,10 @@ if colour:
 else:
     vals, kern, prods = window.values[..., 0], kernel_view, window.products[..., 0]
 gc = st.columns(3)
-gc[0].plotly_chart(conv.grid_figure(vals, title="Input window", symmetric=False),
+gc[0].plotly_chart(maps.grid_figure(vals, title="Input window", colorscale=theme.GREY),
                    width="stretch")
-gc[1].plotly_chart(conv.grid_figure(kern, title="× kernel"), width="stretch")
-gc[2].plotly_chart(conv.grid_figure(prods, title="= products"), width="stretch")
+gc[1].plotly_chart(maps.grid_figure(kern, title="× kernel"), width="stretch")
+gc[2].plotly_chart(maps.grid_figure(prods, title="= products"), width="stretch")
 in_pad = int(((window.rows < 0) | (window.rows >= h)).sum() * len(window.cols)
              + ((window.cols < 0) | (window.cols >= w)).sum() * len(window.rows))
 st.markdown(
@@ -189,10 +191,10 @@ if colour:
     with ui.guard("the per-channel maps"):
         parts = conv.convolve_channels(x, kernel, stride=stride, padding=padding,
                                        dilation=dilation)
-        maps = [parts[..., i] for i in range(3)] + [parts.sum(axis=2)]
+        parts_shown = [parts[..., i] for i in range(3)] + [parts.sum(axis=2)]
         titles = ("R part", "+ G part", "+ B part", "= the response")
         for i in range(4):
             if i % 2 == 0:
                 pc = st.columns(2)
-            pc[i % 2].plotly_chart(conv.map_figure(maps[i], title=titles[i], colorscale="auto"),
+            pc[i % 2].plotly_chart(maps.map_figure(parts_shown[i], title=titles[i]),
                                    width="stretch")

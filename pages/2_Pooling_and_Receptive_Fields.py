@@ -2,11 +2,13 @@
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
 import streamlit as st
 
 from cnnviz import conv, models, pooling, receptive, ui
+from cnnviz.figures import maps, theme
+from cnnviz.figures import receptive as receptive_figures
 from cnnviz.images import overlay
+from cnnviz.ui.picks import resolve_pick
 
 ui.page_setup("Pooling & receptive fields")
 
@@ -52,13 +54,13 @@ fmap = np.maximum(conv.convolve(gray, conv.classic_kernel("Sobel x")), 0)  # no 
 with ui.guard("pooling"):
     pooled = pooling.pool2d(fmap, size, stride, mode)
     fc = st.columns(2)
-    fc[0].plotly_chart(conv.map_figure(fmap, title=f"Edge map {fmap.shape[0]}x"
+    fc[0].plotly_chart(maps.map_figure(fmap, title=f"Edge map {fmap.shape[0]}x"
                                        f"{fmap.shape[1]} (ReLU of Sobel x)",
-                                       colorscale="Viridis", symmetric=False, height=380),
+                                       colorscale=theme.SEQUENTIAL, height=380),
                        width="stretch")
-    fc[1].plotly_chart(conv.map_figure(pooled, title=f"After {mode} pooling: "
+    fc[1].plotly_chart(maps.map_figure(pooled, title=f"After {mode} pooling: "
                                        f"{pooled.shape[0]}x{pooled.shape[1]}",
-                                       colorscale="Viridis", symmetric=False, height=380),
+                                       colorscale=theme.SEQUENTIAL, height=380),
                        width="stretch")
     before = pooling.conv_macs(*fmap.shape, 3, 64, 64)
     after = pooling.conv_macs(*pooled.shape, 3, 64, 64)
@@ -105,14 +107,9 @@ with ui.guard("the layer builder"):
              for i, name in enumerate(edited["layer"].dropna()) if name in options]
     built = receptive.receptive_fields_of_specs(specs, int(in_size))
     if built:
-        fig = px.line(x=[r.name for r in built], y=[r.size for r in built], markers=True,
-                      labels={"x": "layer", "y": "receptive field (pixels)"},
-                      title=f"Last layer sees {built[-1].size}x{built[-1].size} pixels")
-        fig.add_bar(x=[r.name for r in built], y=[r.jump for r in built], name="jump",
-                    opacity=0.35)
-        fig.update_layout(height=330, margin=dict(l=10, r=10, t=50, b=10), showlegend=False,
-                          font=dict(size=14))
-        tc[1].plotly_chart(fig, width="stretch")
+        tc[1].plotly_chart(receptive_figures.receptive_growth_figure(
+            [r.name for r in built], [r.size for r in built], [r.jump for r in built]),
+            width="stretch")
 
 # ------------------------------------------- 3. click a unit: theoretical vs effective
 st.header("3 · One unit: theoretical and effective receptive field")
@@ -121,8 +118,8 @@ layer = st.selectbox("Layer of the shapes CNN", names, index=names.index("block2
                      key="rf_layer")
 rf = rfs[names.index(layer)]
 oh, ow = rf.output_hw
-row, col, pick_ver = conv.resolve_pick(st.session_state, "rf", st.session_state.get("rf_map"),
-                                       (oh, ow), (oh // 2, ow // 2))
+row, col, pick_ver = resolve_pick("rf", st.session_state.get("rf_map"), (oh, ow),
+                                  (oh // 2, ow // 2))
 sc = st.columns(2)
 row = sc[0].slider("Unit row", 0, oh - 1, row, key=f"rf_row_{pick_ver}")
 col = sc[1].slider("Unit column", 0, ow - 1, col, key=f"rf_col_{pick_ver}")
@@ -135,18 +132,19 @@ with ui.guard("the receptive field of this unit"):
     box = [(top, left, bottom, right, "yellow")]
     centre = (rf.start_hw[0] + row * rf.jump_hw[0], rf.start_hw[1] + col * rf.jump_hw[1])
     uc = st.columns(3)
-    uc[0].plotly_chart(conv.map_figure(acts.mean(axis=-1),
+    uc[0].plotly_chart(maps.map_figure(acts.mean(axis=-1),
                                        title=f"{layer} ({oh}x{ow}): click a unit",
-                                       colorscale="Viridis", symmetric=False,
-                                       pick=(row, col), height=380),
+                                       colorscale=theme.SEQUENTIAL, pick=(row, col),
+                                       height=380, span=1 / 3),
                        width="stretch", on_select="rerun", selection_mode=("points",),
                        key="rf_map")
-    shown = overlay(image64, erf, alpha=0.55, colormap="magma") if erf.max() > 0 else image64
-    uc[1].plotly_chart(conv.map_figure(shown, title="Theoretical RF (box), effective RF",
-                                       boxes=box, height=380), width="stretch")
-    uc[2].plotly_chart(conv.map_figure(erf, title="Effective RF |∂unit/∂pixel|",
-                                       colorscale="Hot", symmetric=False, boxes=box,
-                                       height=380), width="stretch")
+    shown = (overlay(image64, erf, alpha=0.55, colormap=theme.SEQUENTIAL) if erf.max() > 0
+             else image64)
+    uc[1].plotly_chart(maps.map_figure(shown, title="Theoretical RF (box), effective RF",
+                                       boxes=box, height=380, span=1 / 3), width="stretch")
+    uc[2].plotly_chart(maps.map_figure(erf, title="Effective RF |∂unit/∂pixel|",
+                                       colorscale=theme.SEQUENTIAL, boxes=box, height=380,
+                                       span=1 / 3), width="stretch")
     if erf.max() == 0:
         st.warning("Every channel of this unit is switched off (ReLU = 0) for this image, "
                    "so no pixel changes it right now: pick another unit or image.")
@@ -179,24 +177,16 @@ with ui.guard("the shift probe"):
     pred = [classes[i] for i in probe.predicted[0]]
     ch = st.columns([1.2, 2, 2])
     moved = pooling.shift_image(image64, max_shift)
-    ch[0].plotly_chart(conv.map_figure(moved, title=f"Shifted by {max_shift} px", height=300),
-                       width="stretch")
+    ch[0].plotly_chart(maps.map_figure(moved, title=f"Shifted by {max_shift} px", height=300,
+                                       span=0.2), width="stretch")
     ch[0].caption("The strip that opens on the left repeats the edge pixels.")
     ch = ch[1:]
     shown = sorted({1, 2, 4, max_shift} & set(shifts[1:]))
-    df = pd.DataFrame(probe.change[shown], index=shown, columns=probe.layers)
-    fig = px.line(df.T, markers=True, labels={"index": "layer", "value": "relative change",
-                                              "variable": "shift (px)"},
-                  title="‖a(shifted) − a(original)‖ / ‖a(original)‖ per layer")
-    fig.update_layout(height=380, font=dict(size=14))
-    ch[0].plotly_chart(fig, width="stretch")
+    ch[0].plotly_chart(receptive_figures.shift_change_figure(
+        probe.change[shown], shown, probe.layers), width="stretch")
     flips = [p if i == 0 or p != pred[0] else "" for i, p in enumerate(pred)]
-    fig = px.line(x=shifts, y=probe.prob_original, markers=True, text=flips,
-                  labels={"x": "shift (pixels)", "y": f"P({pred[0]})"},
-                  title=f"P('{pred[0]}'); labels: top class if it changes")
-    fig.update_traces(textposition="top center")
-    fig.update_layout(height=380, yaxis_range=[0, 1.1], font=dict(size=14))
-    ch[1].plotly_chart(fig, width="stretch")
+    ch[1].plotly_chart(receptive_figures.shift_probability_figure(
+        shifts, probe.prob_original, flips, pred[0]), width="stretch")
     st.caption("The shapes CNN ends with global average pooling, which discards position "
                "altogether, so its prediction usually moves much less than its feature maps. "
                "It only knows five shapes: on a photo it still has to pick one of them.")
@@ -222,21 +212,13 @@ if key in store:
     _, accuracy, _ = store[key]
     results = _pair_probe(key, max_shift)
     pcs = st.columns(2)
-    fig = px.line(pd.DataFrame({f"{n} ({accuracy[n]:.0%} val. accuracy)": r.same_prediction
-                                for n, r in results.items()}, index=shifts),
-                  markers=True, labels={"index": "shift (pixels)", "value": "same prediction",
-                                        "variable": "model"},
-                  title="Share of 60 validation images whose prediction does not change")
-    fig.update_layout(height=380, yaxis_range=[0, 1.05], font=dict(size=14))
-    pcs[0].plotly_chart(fig, width="stretch")
+    pcs[0].plotly_chart(receptive_figures.same_prediction_figure(
+        shifts, {f"{n} ({accuracy[n]:.0%} val. accuracy)": r.same_prediction
+                 for n, r in results.items()}, 60), width="stretch")
     depth = ["conv1", "conv2", "conv3", "head input"]
     rows = {n: list(r.change[1, [r.layers.index(c) for c in depth[:3]]])
             + [r.change[1, -1]] for n, r in results.items()}
-    fig = px.bar(pd.DataFrame(rows, index=depth), barmode="group",
-                 labels={"index": "layer", "value": "relative change", "variable": "model"},
-                 title="Change per layer after a 1-pixel shift")
-    fig.update_layout(height=380, font=dict(size=14))
-    pcs[1].plotly_chart(fig, width="stretch")
+    pcs[1].plotly_chart(receptive_figures.layer_change_figure(depth, rows), width="stretch")
     st.info(
         f"Measured: after a 1-pixel shift the pooled model keeps "
         f"{results['pooled'].same_prediction[1]:.0%} of its predictions, the plain one "

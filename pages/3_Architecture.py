@@ -6,7 +6,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import archdemo, archdiagram, architecture, residual, ui
+from cnnviz import archdemo, architecture, residual, ui
+from cnnviz.figures import architecture as arch_figures
+from cnnviz.figures import diagram
+from cnnviz.figures import residual as residual_figures
 from cnnviz.models import available_models, prepare
 from cnnviz.ui.builder import layer_builder
 
@@ -52,7 +55,7 @@ with tab_build:
                  width="stretch", height=36 * (len(rows) + 1) + 4,
                  column_config={"parameters": st.column_config.NumberColumn(format="%,d"),
                                 "MACs": st.column_config.NumberColumn(format="%,d")})
-    st.plotly_chart(archdiagram.spec_diagram(spec, input_shape), width="stretch")
+    st.plotly_chart(diagram.spec_diagram(spec, input_shape), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.markdown("**Check against Keras:** build the real model and compare its "
                   "`count_params()` and every layer's output shape with the table.")
@@ -71,10 +74,10 @@ with tab_models:
         st.caption("ImageNet models (MobileNetV2) appear here once their weights are cached.")
     with ui.guard("drawing the model"):
         model = ui.get_model(name)
-        st.plotly_chart(archdiagram.model_diagram(model, usable[name]), width="stretch")
+        st.plotly_chart(diagram.model_diagram(model, usable[name]), width="stretch")
         st.caption("Boxes: conv / pool / dense / merge layers in order (batch norm and "
                    "activations folded into the box before them); dotted arcs: shortcuts.")
-        summary = pd.DataFrame(archdiagram.model_summary(model))
+        summary = pd.DataFrame(diagram.model_summary(model))
         st.metric("Parameters", f"{model.count_params():,}")
         st.dataframe(summary, hide_index=True, width="stretch", height=420)
 
@@ -97,17 +100,19 @@ with tab_1x1, ui.guard("the 1x1 demo"):
     st.markdown(f"`{layer}` gives a **{fh}x{fw}x{fc}** map for *{choice.name}*; a 1x1 conv "
                 f"with {k_out} filters turns it into **{fh}x{fw}x{k_out}** "
                 f"({fc * k_out + k_out:,} parameters: {fc}x{k_out} weights + {k_out} biases).")
-    st.plotly_chart(archdemo.pointwise_figure(pw), width="stretch")
+    st.plotly_chart(arch_figures.pointwise_figure(pw), width="stretch")
     gap = float(np.abs(pw.sums - pw.outputs[row, colm]).max())
     st.caption(f"Output j = Σ_c input[c] · w[c, j] + b[j]. The weights are a freshly "
                f"initialised Keras `Conv2D({k_out}, 1)` (He normal, seed 0); the hand-made "
                f"sums equal the layer's own output at ({row}, {colm}) to {gap:.1e}.")
     i1, i2 = st.columns(2)
-    i1.image(archdemo.channel_grid(fmap, mark=(row, colm)), width="stretch",
-             caption=f"input: first 8 of {fc} channels")
-    i2.image(archdemo.channel_grid(pw.outputs, mark=(row, colm)), width="stretch",
-             caption=f"output: first 8 of {k_out} channels (same {fh}x{fw} grid); "
-                     "red: the pixel")
+    i1.plotly_chart(arch_figures.channel_tiles_figure(
+        fmap, 8, cols=4, mark=(row, colm), title=f"Input: first 8 of {fc} channels"),
+        width="stretch")
+    i2.plotly_chart(arch_figures.channel_tiles_figure(
+        pw.outputs, 8, cols=4, mark=(row, colm),
+        title=f"Output: first 8 of {k_out} channels, same {fh}x{fw} grid"), width="stretch")
+    st.caption("The outlined square in every channel is the pixel the 1x1 convolution reads.")
 
     st.subheader("Bottleneck calculator")
     st.markdown("A k x k conv from C_in to C_out costs H·W·C_out·k²·C_in multiply-adds. "
@@ -149,9 +154,9 @@ with tab_inc, ui.guard("the inception demo"):
     cols = st.columns(4)
     for column, (branch, maps) in zip(cols, out["branches"].items()):
         column.markdown(f"**{branch}** → {maps.shape[0]}x{maps.shape[1]}x**{maps.shape[2]}**")
-        column.image(archdemo.channel_grid(maps, 4), width="stretch",
-                     caption="first 4 channels")
-    st.plotly_chart(archdemo.concat_figure(
+        column.plotly_chart(arch_figures.channel_tiles_figure(
+            maps, 4, cols=2, title="first 4 channels", span=0.25), width="stretch")
+    st.plotly_chart(arch_figures.concat_figure(
         {k: v.shape[-1] for k, v in out["branches"].items()}), width="stretch")
     st.caption(f"Concatenated: {' x '.join(map(str, out['concat'].shape))} — the same "
                "pixels, the branches' channels side by side (checked against the real "
@@ -203,11 +208,10 @@ with tab_res:
                     f"{s['residual_loss']['end'] - s['residual_loss']['start']:+.2f}",
                     delta_color="inverse")
         st.info(residual.NOTES[result["settings"]["activation"]], icon=":material/lightbulb:")
-        st.plotly_chart(residual.gradient_figure(result), width="stretch")
-        st.plotly_chart(residual.loss_figure(result), width="stretch")
+        st.plotly_chart(residual_figures.gradient_figure(result), width="stretch")
+        st.plotly_chart(residual_figures.loss_figure(result), width="stretch")
         steps_col = [c for c in residual.table_records(result)[0] if "layer," in c]
-        st.dataframe(pd.DataFrame(residual.table_records(result)), hide_index=True,
-                     width="stretch",
+        st.dataframe(pd.DataFrame(residual.table_records(result)), hide_index=True, width="stretch",
                      column_config={c: st.column_config.NumberColumn(format="%.2e")
                                     for c in steps_col})
         st.caption(residual.describe(result))

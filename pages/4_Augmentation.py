@@ -6,6 +6,7 @@ import streamlit as st
 from cnnviz import augment, train, ui
 from cnnviz.data import load_image_zip
 from cnnviz.errors import DatasetError
+from cnnviz.figures import training as training_figures
 
 ui.page_setup("Augmentation")
 
@@ -165,8 +166,8 @@ else:
             f"{with_aug.last('val_loss'):.2f}).", icon=":material/insights:")
     histories = {run.label: run.history for run in runs.values()}
     left, right = st.columns(2)
-    left.plotly_chart(train.history_figure(histories, "accuracy"), width="stretch")
-    right.plotly_chart(train.history_figure(histories, "loss"), width="stretch")
+    left.plotly_chart(training_figures.history_figure(histories, "accuracy"), width="stretch")
+    right.plotly_chart(training_figures.history_figure(histories, "loss"), width="stretch")
     st.caption(
         f"Data: {result.description}. {s.n_train} training and up to {s.n_val} validation "
         f"images per class at {s.size}×{s.size}; {s.epochs} epochs, batch {s.batch_size}, "

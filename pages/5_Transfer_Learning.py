@@ -10,6 +10,7 @@ from cnnviz import train, ui
 from cnnviz.augment import thumbnail
 from cnnviz.data import load_image_zip
 from cnnviz.errors import DatasetError
+from cnnviz.figures import training as training_figures
 from cnnviz.images import load_image
 from cnnviz.models import available_models
 
@@ -188,7 +189,7 @@ if result is not None:
                     f"{len(result.class_names)} classes ({', '.join(result.class_names)}): "
                     f"{train.HEADS[s.head]}. With its random weights it scores "
                     f"{transfer.initial_val_accuracy:.0%} on validation.")
-        st.plotly_chart(train.parameter_figure(transfer.phases), width="stretch")
+        st.plotly_chart(training_figures.parameter_figure(transfer.phases), width="stretch")
         bn = ("BatchNorm moving statistics unchanged (largest change "
               f"{transfer.batchnorm_change:.1g})" if transfer.batchnorm_change == 0
               else f"BatchNorm statistics moved by up to {transfer.batchnorm_change:.3g}")
@@ -197,14 +198,14 @@ if result is not None:
     bounds = {"transfer": [p.start_epoch for p in transfer.phases if p.number == 3]
               } if transfer else {}
     left, right = st.columns(2)
-    left.plotly_chart(train.history_figure(histories, "accuracy", boundaries=bounds),
-                      width="stretch")
-    right.plotly_chart(train.history_figure(histories, "loss", boundaries=bounds),
+    left.plotly_chart(training_figures.history_figure(histories, "accuracy",
+                                                      boundaries=bounds), width="stretch")
+    right.plotly_chart(training_figures.history_figure(histories, "loss", boundaries=bounds),
                        width="stretch")
     if transfer is not None and transfer.weight_change:
         st.subheader("How far the pretrained weights moved")
-        st.plotly_chart(train.weight_change_figure({"transfer": transfer.weight_change}),
-                        width="stretch")
+        st.plotly_chart(training_figures.weight_change_figure(
+            {"transfer": transfer.weight_change}), width="stretch")
         st.caption("‖W_after − W_pretrained‖ / ‖W_pretrained‖ per layer. With freezing and a "
                    "low rate the base barely moves; without freezing or at a high rate the "
                    "features the base learnt are overwritten.")
@@ -233,7 +234,8 @@ if trained is not None:
                     f"to test the new shape classes.")
         left, right = st.columns([1, 3])
         left.image(choice.image, width=160)
-        right.plotly_chart(train.probability_figure(class_names, probs), width="stretch")
+        right.plotly_chart(training_figures.probability_figure(class_names, probs),
+                           width="stretch")
 
 # ------------------------------------------------------------------ all runs so far
 history = list(st.session_state.get("tr_history", {}).values())

@@ -2,10 +2,12 @@
 
 import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
 import streamlit as st
 
 from cnnviz import activations, images, models, probe, ui
+from cnnviz.figures import activations as activation_figures
+from cnnviz.figures import theme
+from cnnviz.figures.maps import map_figure
 
 ui.page_setup("Activations")
 
@@ -31,9 +33,7 @@ def spread(options, k):
 
 def page_of_maps(maps, order, start, mode):
     shown = order[start:start + PER_PAGE]
-    scaled = activations.scale_for_display(maps, mode=mode)
-    tiles = activations.colorize(scaled[shown])
-    return tiles, shown
+    return activations.scale_for_display(maps, mode=mode)[shown], shown
 
 
 st.title("Activations: what each layer sees")
@@ -86,11 +86,14 @@ with ui.guard("reading the model's layers"):
                 start = c2.slider(f"{layer}: show channels from rank", 0,
                                   maps.shape[2] - PER_PAGE, 0, step=PER_PAGE // 2,
                                   key=f"act_start_{name}_{layer}")
-            tiles, shown = page_of_maps(maps, order, start, mode)
+            scaled, shown = page_of_maps(maps, order, start, mode)
             labels = [f"{layer}:{k}" for k in shown]
             st.caption(f"Strongest first (ranks {start + 1}–{start + len(shown)} by mean "
                        "activation). Click a map to see it large over the image.")
-            st.plotly_chart(activations.feature_map_grid_figure(tiles, labels, cols=COLS),
+            scale = ({"vmin": float(maps.min()), "vmax": float(maps.max()),
+                      "colorbar_title": "activation"} if mode == "layer" else {})
+            st.plotly_chart(activation_figures.feature_map_grid_figure(scaled, labels, cols=COLS,
+                                                                       **scale),
                             width="stretch", on_select="rerun", selection_mode=("points",),
                             key=f"act_grid_{name}_{layer}")
             event = st.session_state.get(f"act_grid_{name}_{layer}") or {}
@@ -107,19 +110,20 @@ with ui.guard("reading the model's layers"):
             fmap = acts[layer][0][..., int(channel)]
             st.subheader(f"Enlarged: {layer}, channel {channel}")
             big = st.columns(2)
-            big[0].image(images.overlay(shown_image, fmap, alpha=0.5, colormap="viridis"),
-                         caption="over the input image (bilinear upsampling)",
-                         width="stretch")
-            raw = activations.colorize(activations.scale_for_display(fmap[..., None])[0])
-            reps = max(1, 320 // raw.shape[0])  # crisp pixels show the map's resolution
-            big[1].image(np.kron(raw, np.ones((reps, reps, 1), np.uint8)), output_format="PNG",
-                         caption=f"the map itself, {fmap.shape[0]}×{fmap.shape[1]}; max "
-                         f"{fmap.max():.3g}, {np.mean(fmap <= 0):.0%} zeros", width="stretch")
+            big[0].plotly_chart(map_figure(
+                images.overlay(shown_image, fmap, alpha=0.5, colormap=theme.SEQUENTIAL),
+                title="Over the input image (bilinear upsampling)",
+                overlay_scale=(theme.SEQUENTIAL, *theme.value_range(fmap), "activation")),
+                width="stretch")
+            big[1].plotly_chart(map_figure(
+                fmap, title=f"The map itself, {fmap.shape[0]}×{fmap.shape[1]}: max "
+                            f"{fmap.max():.3g}, {np.mean(fmap <= 0):.0%} zeros",
+                colorbar_title="activation"), width="stretch")
 
     with tab_depth:
         everything = acts_of(name, x, tuple(listed))
         rows = activations.layer_statistics(everything, {n: by_name[n].depth for n in listed})
-        st.plotly_chart(activations.statistics_figure(rows), width="stretch")
+        st.plotly_chart(activation_figures.statistics_figure(rows), width="stretch")
         first, last = rows[0], rows[-1]
         st.markdown(
             f"From **{first['layer']}** to **{last['layer']}** the maps shrink from "
@@ -139,26 +143,22 @@ with ui.guard("reading the model's layers"):
         diff = activations.channel_strength(a) - activations.channel_strength(b)
         top = list(np.argsort(-diff, kind="stable")[:8]) + list(np.argsort(diff,
                                                                           kind="stable")[:8])
-        both = activations.scale_for_display(np.concatenate([a[..., top], b[..., top]], 0),
-                                             mode="layer")
+        pair = np.concatenate([a[..., top], b[..., top]], 0)
+        both = activations.scale_for_display(pair, mode="layer")
         h = a.shape[0]
         cols = st.columns(2)
         for col, img, part, caption in ((cols[0], choice, both[:, :h], choice.name),
                                         (cols[1], other, both[:, h:], other.name)):
             col.image(images.resize(img.image, 160), caption=caption)
-            col.image(activations.grid(activations.colorize(part), cols=8), width="stretch",
-                      caption="top row: channels stronger for the LEFT image; bottom row: "
-                              "stronger for the RIGHT image (same scale for both)")
-        fig = go.Figure()
-        fig.add_bar(x=list(range(a.shape[-1])), y=activations.channel_strength(a),
-                    name=choice.name)
-        fig.add_bar(x=list(range(b.shape[-1])), y=activations.channel_strength(b),
-                    name=other.name)
-        fig.update_layout(barmode="group", height=340, xaxis_title="channel",
-                          yaxis_title="mean activation", font={"size": 15},
-                          legend={"orientation": "h", "y": 1.12},
-                          margin={"l": 10, "r": 10, "t": 30, "b": 10})
-        st.plotly_chart(fig, width="stretch")
+            col.plotly_chart(activation_figures.feature_map_grid_figure(
+                part, [f"channel {k}" for k in top], cols=4, vmin=float(pair.min()),
+                vmax=float(pair.max()), colorbar_title="activation", span=0.5),
+                width="stretch")
+            col.caption("top two rows: channels stronger for the LEFT image; bottom two "
+                        "rows: stronger for the RIGHT image (same scale for both)")
+        st.plotly_chart(activation_figures.channel_strength_figure(
+            [(choice.name, activations.channel_strength(a)),
+             (other.name, activations.channel_strength(b))]), width="stretch")
         st.caption("Channels that fire for one image and not the other are the features "
                    "that tell them apart. Compare an early and a deep layer: where do the "
                    "two images' bars differ most?")

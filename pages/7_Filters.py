@@ -1,17 +1,19 @@
 """Filters: gradient ascent on the input shows what a filter responds to (concept C11)."""
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 from PIL import Image
 
-from cnnviz import activations, filters, models, probe, ui
+from cnnviz import filters, models, probe, ui
+from cnnviz.figures import activations as activation_figures
+from cnnviz.figures import maps
 
 ui.page_setup("Filters")
 
 SIZE = 128
 COLS = 8
 R = filters.RECOMMENDED
+
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def layer_list(model_name):
@@ -53,18 +55,6 @@ def upscale(tiles, side):
                      for t in tiles])
 
 
-def curves(result):
-    fig = go.Figure()
-    for i, f in enumerate(result.filter_indices):
-        fig.add_scatter(y=result.history[:, i], mode="lines", name=f"filter {f}",
-                        line={"width": 2})
-    fig.update_layout(height=360, xaxis_title="step", yaxis_title="mean activation",
-                      font={"size": 15}, showlegend=len(result.filter_indices) <= 16,
-                      margin={"l": 10, "r": 10, "t": 30, "b": 10},
-                      title="Each filter's activation rises as its image is optimised")
-    return fig
-
-
 st.title("Filters: what makes a unit fire?")
 st.markdown(
     "A filter's feature map is large where the image contains the filter's pattern. To see "
@@ -86,7 +76,7 @@ with ui.guard("the first layer's kernels"):
         "brighter = a positive weight for that colour. Deeper kernels mix dozens of channels "
         "and cannot be drawn like this; for them we use gradient ascent below.")
     cols = 8 if len(kernels) <= 16 else 16  # big enough to read on a projector
-    st.image(activations.grid(upscale(kernels, 60), cols=cols, pad=6),
+    st.image(maps.tile_grid(upscale(kernels, 60), cols=cols, pad=6),
              width="stretch" if len(kernels) >= 8 else 66 * len(kernels),
              caption=f"{len(kernels)} kernels of {kname}", output_format="PNG")
 
@@ -163,7 +153,8 @@ with ui.guard("the filter visualisation"):
         st.info(f"Filters {', '.join(map(str, dead))} never fired: their ReLU output was 0 "
                 "on the start image, so the gradient was 0 and nothing changed. Try another "
                 "seed, or more jitter.", icon=":material/info:")
-    st.plotly_chart(curves(result), width="stretch")
+    st.plotly_chart(activation_figures.activation_curves_figure(
+        result.history, result.filter_indices), width="stretch")
     st.caption(
         f"Settings: model {name}, layer {layer}, image {result.params.shape[1]}×"
         f"{result.params.shape[2]} (the model's input size when it is fixed), learning rate "

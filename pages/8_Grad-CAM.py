@@ -2,14 +2,13 @@
 
 import numpy as np
 import pandas as pd
-import plotly.express as px
-import plotly.graph_objects as go
 import streamlit as st
-from plotly.subplots import make_subplots
 
 from cnnviz import cam, evaluate, images, models, probe, ui
-from cnnviz.conv import map_figure
 from cnnviz.data import make_shapes
+from cnnviz.figures import attribution as attribution_figures
+from cnnviz.figures import maps, theme
+from cnnviz.figures.training import probability_figure
 
 ui.page_setup("Grad-CAM")
 
@@ -56,29 +55,16 @@ def curves(name, x, cls, heat, seed):
             for m in (heat[None], evaluate.random_maps(heat[None].shape, seed=seed))]
 
 
-def chart(fig, height, where=st):
-    fig.update_layout(height=height, font_size=14, margin=dict(l=10, r=10, t=30, b=10))
-    where.plotly_chart(fig, width="stretch")
-
-
 def show(img, heat, caption, col):
-    col.image(images.overlay(img, heat, alpha=0.45, vmin=0, vmax=1), caption=caption,
-              width="stretch")
+    col.image(images.overlay(img, heat, alpha=0.45, colormap=theme.SEQUENTIAL, vmin=0, vmax=1),
+              caption=caption, width="stretch")
 
 
-def channel_grid(acts, grads, channels):
-    fig = make_subplots(rows=2, cols=len(channels), horizontal_spacing=0.02,
-                        vertical_spacing=0.08, subplot_titles=[f"channel {k}" for k in channels])
-    g = float(np.abs(grads[..., channels]).max()) or 1.0
-    for j, k in enumerate(channels):
-        fig.add_trace(go.Heatmap(z=acts[..., k], colorscale="Viridis", showscale=False), 1, j + 1)
-        fig.add_trace(go.Heatmap(z=grads[..., k], colorscale="RdBu_r", zmin=-g, zmax=g,
-                                 showscale=j == len(channels) - 1), 2, j + 1)
-    fig.update_yaxes(autorange="reversed", showticklabels=False)
-    fig.update_yaxes(title_text="activation A", row=1, col=1)
-    fig.update_yaxes(title_text="gradient ∂y/∂A", row=2, col=1)
-    fig.update_layout(height=380, margin=dict(l=40, r=10, t=40, b=10), font_size=14)
-    return fig
+def overlay_key(key):
+    """The colour key of the overlays above it (maps scaled to [0, 1])."""
+    st.plotly_chart(maps.colour_legend("Map value (each map scaled to [0, 1])",
+                                       ticks=attribution_figures.OVERLAY_TICKS),
+                    width="stretch", key=key)
 
 
 name = ui.model_picker()
@@ -104,11 +90,9 @@ with ui.guard("the prediction"):
     left, right = st.columns([1, 2])
     left.image(img, caption=f"{choice.name}, as the model sees it ({size}×{size})",
                width="stretch")
-    bars = px.bar(x=probs[top][::-1], y=[names[i] for i in top][::-1], orientation="h",
-                  labels={"x": "probability (softmax of the logits)", "y": ""},
-                  text=[f"{p:.1%}" for p in probs[top][::-1]], range_x=[0, 1],
-                  title="Top-5 predictions")
-    chart(bars, 300, right)
+    right.plotly_chart(probability_figure([names[i] for i in top], probs[top],
+                                          title="Top-5 predictions (softmax of the logits)",
+                                          span=2 / 3), width="stretch")
 
     infos = probe.feature_layers(model, kinds=probe.default_kinds(probe.feature_layers(model)))
     labels = {i.name: i.label for i in infos}
@@ -139,7 +123,8 @@ with ui.guard("the prediction"):
     st.subheader("2 · Gradient of the class logit with respect to every activation")
     contribution = np.abs(weights) * acts.mean(axis=(0, 1))
     shown = sorted(np.argsort(-contribution)[:6].tolist())
-    st.plotly_chart(channel_grid(acts, grads, shown), width="stretch")
+    st.plotly_chart(attribution_figures.gradient_channels_figure(acts, grads, shown),
+                    width="stretch")
     st.caption("The six channels that contribute most. Top: what the channel detects; "
                "bottom: red where growing it would raise the score, blue where it would lower it.")
     if np.allclose(grads, grads[:1, :1], rtol=1e-4, atol=1e-12):
@@ -147,19 +132,15 @@ with ui.guard("the prediction"):
                 "global average pooling and one Dense layer, so mean and max pooling agree "
                 "(and Grad-CAM equals the original CAM). Pick an earlier layer to see them differ.")
     st.subheader(f"3 · One weight per channel: the {pooling} of its gradients (signed)")
-    order = np.argsort(-weights)
-    wfig = px.bar(x=np.arange(len(weights)), y=weights[order],
-                  color=np.where(weights[order] >= 0, "raises the score", "lowers the score"),
-                  color_discrete_map={"raises the score": "#d62728",
-                                      "lowers the score": "#1f77b4"},
-                  labels={"x": "channels, sorted by weight", "y": "weight α", "color": ""})
-    chart(wfig, 300)
+    st.plotly_chart(attribution_figures.channel_weights_figure(weights, pooling=pooling),
+                    width="stretch")
     st.subheader("4 · Weighted sum of the channels, then ReLU")
     c4 = st.columns(2)
-    c4[0].plotly_chart(map_figure(s.weighted_sum[0], title="Σ α·A (signed)", height=360),
+    c4[0].plotly_chart(maps.map_figure(s.weighted_sum[0], title="Σ α·A (signed)",
+                                       colorscale=theme.DIVERGING, height=360),
                        width="stretch")
-    c4[1].plotly_chart(map_figure(s.relu[0], title="ReLU: keep the evidence FOR the class",
-                                  colorscale="Viridis", symmetric=False, height=360),
+    c4[1].plotly_chart(maps.map_figure(s.relu[0], title="ReLU: keep the evidence FOR the class",
+                                       colorscale=theme.SEQUENTIAL, height=360),
                        width="stretch")
     if not s.relu[0].max() > 0:
         st.info("The weighted sum is negative (or zero) everywhere: no location of this layer "
@@ -167,8 +148,10 @@ with ui.guard("the prediction"):
     st.subheader("5 · Upsample to the image and superimpose")
     c5 = st.columns(3)
     c5[0].image(img, caption="image", width="stretch")
-    c5[1].image(images.colorize(images.resize_map(s.cam[0], size), vmin=0, vmax=1),
-                caption=f"map upsampled {acts.shape[0]}→{size} (bilinear)", width="stretch")
+    c5[1].plotly_chart(maps.map_figure(images.resize_map(s.cam[0], size),
+                                       title=f"Map upsampled {acts.shape[0]}→{size}",
+                                       colorscale=theme.SEQUENTIAL, vmin=0, vmax=1,
+                                       span=1 / 3), width="stretch")
     show(img, s.cam[0], f"Grad-CAM for '{names[cls]}'", c5[2])
     if mask is not None:
         hit = evaluate.pointing_game(s.cam, mask[None])[0]
@@ -193,6 +176,7 @@ with ui.guard("the prediction"):
     for i, method in enumerate(chosen):
         with st.spinner(f"{TITLES[method]}…"):
             show(img, method_map(name, x, cls_arr, layer, method), TITLES[method], cols[i % 5])
+    overlay_key("gc_key_methods")
     st.caption("CAM methods explain the target layer at its resolution; the others "
                "(saliency, SmoothGrad, Integrated Gradients, occlusion) work on input pixels.")
 
@@ -208,6 +192,7 @@ with ui.guard("the prediction"):
     cols = st.columns(max(1, len(chosen_layers)))
     for col, lyr in zip(cols, chosen_layers, strict=False):
         show(img, method_map(name, x, cls_arr, lyr, method), labels[lyr], col)
+    overlay_key("gc_key_layers")
     st.caption("Deep layers: coarse but class-specific. Early layers: sharp but they mostly "
                "show edges and colours, whatever the class.")
 
@@ -234,10 +219,9 @@ with ui.guard("the prediction"):
             for col, step, m, rho in zip(cols, r.steps, r.maps, r.correlations[:, 0],
                                          strict=True):
                 show(img, m[0], f"{step.replace('down to ', '↓ ')}: ρ = {rho:.2f}", col)
-            fig = px.line(x=r.steps, y=r.correlations[:, 0], markers=True,
-                          labels={"x": "layers re-initialised (cumulative)",
-                                  "y": "Spearman ρ with the trained map"}, range_y=[-1, 1.05])
-            chart(fig, 320)
+            overlay_key("gc_key_sanity")
+            st.plotly_chart(attribution_figures.sanity_figure(r.steps, r.correlations[:, 0]),
+                            width="stretch")
     with tabs[1]:
         if name != "shapes_cnn":
             st.info("The pointing game needs images whose object masks are known: pick the "
@@ -258,13 +242,9 @@ with ui.guard("the prediction"):
                 st.session_state["gc_point_done"] = wanted
             if st.session_state.get("gc_point_done") == wanted:
                 table = localisation(name, n, 1234, tuple(pmethods), layer)
-                long = table.melt(id_vars="method", value_vars=["pointing game",
-                                                                "energy inside"])
-                fig = px.bar(long, x="method", y="value", color="variable", barmode="group",
-                             range_y=[0, 1], labels={"value": "score", "variable": ""})
-                fig.add_hline(y=float(table["chance"].iloc[0]), line_dash="dot",
-                              annotation_text="chance (object area)")
-                chart(fig, 380)
+                st.plotly_chart(attribution_figures.localisation_figure(
+                    table["method"], {k: table[k] for k in ("pointing game", "energy inside")},
+                    float(table["chance"].iloc[0])), width="stretch")
                 st.dataframe(table.round(3), hide_index=True)
                 st.caption(f"{n} images from make_shapes(seed=1234), target layer {layer}; "
                            "deletion/insertion areas from 16-step curves, averaged.")
@@ -277,16 +257,11 @@ with ui.guard("the prediction"):
                     "over many shapes.")
         dmethod = st.selectbox("Method", FAST, format_func=TITLES.get, key="gc_del_method")
         real, rand = curves(name, x, cls_arr, method_map(name, x, cls_arr, layer, dmethod), 0)
-        frame = pd.DataFrame({
-            "fraction of pixels": np.tile(real.fractions, 4),
-            f"p({names[cls]})": np.concatenate([real.deletion[0], rand.deletion[0],
-                                                real.insertion[0], rand.insertion[0]]),
-            "curve": np.repeat([f"deletion, {TITLES[dmethod]}", "deletion, random map",
-                                f"insertion, {TITLES[dmethod]}", "insertion, random map"],
-                               len(real.fractions))})
-        fig = px.line(frame, x="fraction of pixels", y=f"p({names[cls]})", color="curve",
-                      line_dash="curve", range_y=[0, 1.02])
-        chart(fig, 380)
+        st.plotly_chart(attribution_figures.deletion_insertion_figure(
+            real.fractions,
+            {TITLES[dmethod]: real.deletion[0], "random map": rand.deletion[0]},
+            {TITLES[dmethod]: real.insertion[0], "random map": rand.insertion[0]},
+            ylabel=f"p({names[cls]})"), width="stretch")
         st.dataframe(pd.DataFrame({
             "map": [TITLES[dmethod], "random"],
             "deletion AUC (lower is better)": [real.deletion_auc[0], rand.deletion_auc[0]],

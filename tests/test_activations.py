@@ -10,6 +10,9 @@ from keras import layers  # noqa: E402
 
 from cnnviz import activations, probe  # noqa: E402
 from cnnviz.errors import ImageError, ModelError  # noqa: E402
+from cnnviz.figures import activations as activation_figures  # noqa: E402
+from cnnviz.figures.colour import colorize  # noqa: E402
+from cnnviz.figures.maps import tile_grid  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -160,7 +163,7 @@ def test_statistics_show_the_hierarchy(shapes_model, images):
     for row, a in zip(rows, acts.values()):
         assert row["fraction zero"] == pytest.approx(float(np.mean(a <= 0)))
         assert 0.0 <= row["fraction zero"] <= 1.0
-    fig = activations.statistics_figure(rows)
+    fig = activation_figures.statistics_figure(rows)
     assert len(fig.data) == 4
 
 
@@ -176,9 +179,9 @@ def test_display_helpers():
     assert np.all(per_channel[1] == 0)  # constant: no division by zero
     per_layer = activations.scale_for_display(maps, mode="layer")
     assert per_layer.max() == 1 and per_layer[0].max() < 0.2
-    rgb = activations.colorize(per_channel)
+    rgb = colorize(per_channel, vmin=0, vmax=1)
     assert rgb.shape == (3, 4, 5, 3) and rgb.dtype == np.uint8
-    tiled = activations.grid(rgb, cols=2, pad=1)
+    tiled = tile_grid(rgb, cols=2, pad=1)
     assert tiled.shape == (2 * 4 + 1, 2 * 5 + 1, 3)
     assert np.array_equal(tiled[5:9, 0:5], rgb[2])
 

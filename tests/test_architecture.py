@@ -7,9 +7,13 @@ import random
 
 import numpy as np
 import pytest
+from figurecheck import assert_follows_template
 
 from cnnviz import architecture as A
 from cnnviz.errors import CnnvizError
+from cnnviz.figures import diagram
+from cnnviz.figures import residual as residual_figures
+from cnnviz.figures.architecture import channel_tiles_figure
 
 N_RANDOM = 60
 
@@ -143,8 +147,8 @@ def test_plain_gradients_vanish_residual_stay_flat():
     # the plain net's first layer moves much less in training than the residual's
     assert result["plain"]["moved"][0] < 0.5 * result["residual"]["moved"][0]
     assert len(result["plain"]["loss"]) == 8 and np.isfinite(result["residual"]["loss"]).all()
-    assert R.gradient_figure(result).layout.yaxis.type == "log"
-    assert len(R.loss_figure(result).data) == 2
+    assert residual_figures.gradient_figure(result).layout.yaxis.type == "log"
+    assert len(residual_figures.loss_figure(result).data) == 2
 
 
 def test_tf_stack_is_the_keras_stack():
@@ -175,8 +179,9 @@ def test_pointwise_sums_are_the_keras_layer_output():
     np.testing.assert_allclose(fmap @ pw.weights + pw.bias, pw.outputs, rtol=1e-4, atol=1e-4)
     with pytest.raises(CnnvizError):
         archdemo.pointwise(fmap, 3, 6, 0)
-    grid = archdemo.channel_grid(pw.outputs, 8, mark=(2, 5))
-    assert grid.dtype == np.uint8 and grid.shape[2] == 3 and grid.shape[1] > grid.shape[0]
+    tiles = channel_tiles_figure(pw.outputs, 8, mark=(2, 5))
+    assert len(tiles.layout.shapes) == 2 * 8  # the pixel outlined in each of the 8 channels
+    assert tiles.layout.xaxis.range[1] > tiles.layout.yaxis.range[0]  # side by side
 
 
 def test_bottleneck_and_inception_costs():
@@ -202,31 +207,29 @@ def test_inception_outputs_concatenate_branches():
 
 
 def test_model_diagrams():
-    from cnnviz import archdiagram as D
     from cnnviz.models import load_model
 
     shape, spec = A.preset("Tiny ResNet")
-    fig = D.spec_diagram(spec, shape)
+    fig = diagram.spec_diagram(spec, shape)
     arcs = [t for t in fig.data if t.line is not None and t.line.dash == "dot"]
     assert len(arcs) == 4  # one shortcut per residual block
     shape, spec = A.preset("Tiny Inception")
-    fig = D.spec_diagram(spec, shape)
+    fig = diagram.spec_diagram(spec, shape)
     nodes = next(t for t in fig.data if t.hovertext is not None)
     assert len({round(y, 2) for y in nodes.y}) == 5  # the main line + 4 parallel branches
     model = load_model("shapes_cnn")
-    fig = D.model_diagram(model)
+    fig = diagram.model_diagram(model)
     assert len(fig.layout.shapes) == 11  # input, 6 convs, 2 pools, gap, dense
-    summary = D.model_summary(model)
+    assert_follows_template(fig)
+    summary = diagram.model_summary(model)
     assert sum(r["parameters"] for r in summary) == model.count_params()
 
 
 def test_imagenet_model_diagram_draws_its_shortcuts():
     import keras
 
-    from cnnviz import archdiagram as D
-
     model = keras.applications.MobileNetV2(weights=None, input_shape=(96, 96, 3))
-    fig = D.model_diagram(model, "MobileNetV2")
+    fig = diagram.model_diagram(model, "MobileNetV2")
     arcs = [t for t in fig.data if t.line is not None and t.line.dash == "dot"]
     adds = [lay for lay in model.layers if type(lay).__name__ == "Add"]
     assert len(arcs) == len(adds) == 10  # one arc per residual connection

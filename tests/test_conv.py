@@ -201,12 +201,3 @@ def test_classic_kernels():
     assert np.abs(conv.convolve(vertical_stripes, gabor)).mean() > 10 * np.abs(
         conv.convolve(vertical_stripes.T, gabor)).mean()
 
-
-def test_resolve_pick_click_then_sliders():
-    state = {}
-    assert conv.resolve_pick(state, "p", None, (10, 20), (3, 4)) == (3, 4, 0)
-    click = {"selection": {"points": [{"x": 15, "y": 7}]}}
-    assert conv.resolve_pick(state, "p", click, (10, 20), (3, 4)) == (7, 15, 1)
-    state["p_row_1"], state["p_col_1"] = 2, 9  # the student moves the new sliders
-    assert conv.resolve_pick(state, "p", click, (10, 20), (3, 4)) == (2, 9, 1)  # click is old
-    assert conv.resolve_pick(state, "p", click, (5, 5), (3, 4)) == (2, 4, 2)  # map shrank

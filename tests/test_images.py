@@ -12,6 +12,7 @@ from PIL import Image
 
 from cnnviz import images
 from cnnviz.errors import CnnvizError, ImageError
+from cnnviz.figures import colour
 from cnnviz.images import load_image, overlay, resize, sample_images
 
 BAD = bad_images()
@@ -254,7 +255,7 @@ def test_overlay_alpha_and_colormaps():
     assert np.array_equal(overlay(image, heat, alpha=0.0), image)
     full = overlay(image, heat, alpha=1.0, colormap="gray")
     assert np.array_equal(full[..., 0], full[..., 1])  # pure grey map, image gone
-    for name in images.COLORMAPS:
+    for name in colour.COLORMAPS:
         assert overlay(image, heat, colormap=name).shape == image.shape
     with pytest.raises(ImageError, match="colour map"):
         overlay(image, heat, colormap="rainbow-unicorn")
@@ -262,23 +263,6 @@ def test_overlay_alpha_and_colormaps():
         overlay(image, heat, alpha=2.0)
     with pytest.raises(ImageError, match="2-D"):
         overlay(image, np.zeros((2, 2, 2)))
-
-
-def test_colormap_tables():
-    jet = images.colormap_table("jet").astype(int)
-    assert jet.shape == (256, 3)
-    assert jet[0, 2] > jet[0, 0] and jet[-1, 0] > jet[-1, 2]  # blue -> red
-    for name in ("viridis", "magma", "gray", "hot"):
-        table = images.colormap_table(name).astype(float)
-        luminance = table @ [0.299, 0.587, 0.114]
-        assert np.all(np.diff(luminance) >= -1.0), name  # dark to bright
-
-
-def test_colorize_respects_vmin_vmax():
-    values = np.array([[0.0, 0.5]])
-    free = images.colorize(values, colormap="gray")
-    fixed = images.colorize(values, colormap="gray", vmin=0.0, vmax=1.0)
-    assert free[0, 1, 0] == 255 and 120 < fixed[0, 1, 0] < 135
 
 
 @pytest.mark.parametrize("mode, value, expected", [

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from cnnviz import models, train
+from cnnviz.figures import training as training_figures
 
 TINY = train.TransferSettings(n_train=3, n_val=4, head_epochs=1, fine_tune_epochs=1,
                               batch_size=8, scratch=False)
@@ -124,10 +125,10 @@ def test_mobilenet_style_base_keeps_batchnorm_frozen():
 
 
 def test_figures_have_phase_boundaries(run):
-    fig = train.history_figure({"transfer": run.history},
+    fig = training_figures.history_figure({"transfer": run.history},
                                boundaries={"transfer": [run.phase(3).start_epoch]})
     assert len(fig.data) == 2 and fig.layout.shapes[0].x0 == 1.5
-    bars = train.parameter_figure(run.phases)
+    bars = training_figures.parameter_figure(run.phases)
     assert {trace.name for trace in bars.data} == {"trainable", "frozen"}
 
 

@@ -1,4 +1,4 @@
-"""Architecture diagrams with Plotly: one box per layer, sized by its output.
+"""Architecture diagrams: one box per layer, sized by its output.
 
 A box's height follows the layer's spatial size (relative to the input) and
 its width the number of channels (log scale), so a pyramid that halves the
@@ -18,13 +18,26 @@ from dataclasses import dataclass
 import plotly.graph_objects as go
 
 from cnnviz import architecture as A
+from cnnviz.figures import theme
 
-COLOURS = {
-    "input": "#9e9e9e", "conv": "#1f77b4", "conv1x1": "#17becf", "depthwise": "#6baed6",
-    "maxpool": "#ff7f0e", "avgpool": "#ffbb78", "batchnorm": "#c7c7c7", "dropout": "#dddddd",
-    "gap": "#2ca02c", "gmp": "#98df8a", "flatten": "#8c564b", "dense": "#9467bd",
-    "concat": "#e377c2", "add": "#d62728", "other": "#bcbd22",
+_BLUE, _VERMILLION, _GREEN, _PURPLE, _ORANGE, _SKY, _BLACK, _YELLOW = theme.CATEGORICAL
+#: One colour per family of layers (the legend names the family); plumbing in greys.
+FAMILIES = {
+    "input": ("input", "#BBBBBB"),
+    "conv": ("convolution", _BLUE), "conv1x1": ("1x1 convolution", _SKY),
+    "depthwise": ("depthwise convolution", _GREEN),
+    "maxpool": ("max pooling", _ORANGE), "gmp": ("max pooling", _ORANGE),
+    "avgpool": ("average pooling", _YELLOW), "gap": ("average pooling", _YELLOW),
+    "batchnorm": ("batch norm / dropout", "#DDDDDD"),
+    "dropout": ("batch norm / dropout", "#DDDDDD"),
+    "flatten": ("flatten", "#777777"), "dense": ("dense", _PURPLE),
+    "concat": ("concatenate", _BLACK), "add": ("add (shortcut)", _VERMILLION),
+    "other": ("other", "#444444"),
 }
+
+
+def _family(kind: str) -> tuple[str, str]:
+    return FAMILIES.get(kind, FAMILIES["other"])
 
 
 @dataclass
@@ -72,13 +85,13 @@ def _figure(nodes: list[Node], edges: list[tuple[str, str]], skips: list[tuple[s
         ys = [top + lift * math.sin(math.pi * t / 20) - 0.2 for t in range(21)]
         fig.add_trace(go.Scatter(x=[na.x] + xs + [nb.x], y=[na.lane * lane_gap] + ys
                                  + [nb.lane * lane_gap], mode="lines",
-                                 line=dict(color=COLOURS["add"], width=2.5, dash="dot"),
+                                 line=dict(color=_family("add")[1], width=2.5, dash="dot"),
                                  hoverinfo="skip", showlegend=False))
     for n in nodes:
         w, h = _box_size(n.shape, max_hw, max_c)
         y = n.lane * lane_gap
         fig.add_shape(type="rect", x0=n.x - w / 2, x1=n.x + w / 2, y0=y - h / 2, y1=y + h / 2,
-                      fillcolor=COLOURS.get(n.kind, COLOURS["other"]), opacity=0.9,
+                      fillcolor=_family(n.kind)[1], opacity=0.9,
                       line=dict(color="#333", width=1))
     shape_text = [("x".join(map(str, n.shape)) if n.shape else "?") for n in nodes]
     fig.add_trace(go.Scatter(
@@ -94,25 +107,26 @@ def _figure(nodes: list[Node], edges: list[tuple[str, str]], skips: list[tuple[s
                 _, h = _box_size(n.shape, max_hw, max_c)
                 fig.add_annotation(x=n.x, y=n.lane * lane_gap + h / 2 + 0.18,
                                    text=f"<b>{n.label}</b> {n.shape[-1]}ch",
-                                   showarrow=False, font=dict(size=13))
+                                   showarrow=False, font=dict(size=14))
                 continue
-            fig.add_annotation(x=n.x, y=bottom, text=f"<b>{n.label}</b><br>{s}",
-                               showarrow=False, font=dict(size=13), textangle=0 if
-                               len(nodes) <= 14 else -60)
-    # a legend of the kinds present
-    for kind in dict.fromkeys(n.kind for n in nodes):
-        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=kind,
-                                 marker=dict(size=14, symbol="square",
-                                             color=COLOURS.get(kind, COLOURS["other"]))))
+            if len(nodes) <= 14:  # upright, the shape over two lines to stay narrow
+                shape = (f"{n.shape[0]}x{n.shape[1]}<br>x{n.shape[2]}"
+                         if n.shape and len(n.shape) == 3 else s)
+                fig.add_annotation(x=n.x, y=bottom, text=f"<b>{n.label}</b><br>{shape}",
+                                   showarrow=False, font=dict(size=14))
+            else:
+                fig.add_annotation(x=n.x, y=bottom, text=f"<b>{n.label}</b><br>{s}",
+                                   showarrow=False, font=dict(size=14), textangle=-60)
+    # a legend of the families present
+    for name, colour in dict.fromkeys(_family(n.kind) for n in nodes):
+        fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", name=name,
+                                 marker=dict(size=16, symbol="square", color=colour,
+                                             line=dict(color="#333", width=1))))
     lanes = [n.lane for n in nodes]
-    fig.update_layout(
-        title=title, height=max(340, int(150 * (max(lanes) - min(lanes) + 2.5))),
-        margin=dict(l=10, r=10, t=50, b=10), plot_bgcolor="white",
-        xaxis=dict(visible=False), yaxis=dict(visible=False, scaleanchor=None),
-        legend=dict(orientation="h", y=-0.02, font=dict(size=14)), hoverlabel=dict(
-            font_size=15), font=dict(size=14),
-    )
-    return fig
+    fig.update_layout(plot_bgcolor="white", xaxis=dict(visible=False),
+                      yaxis=dict(visible=False, scaleanchor=None))
+    return theme.style(fig, height=max(360, int(150 * (max(lanes) - min(lanes) + 2.5))),
+                       title=title)
 
 
 def spec_diagram(spec: list[A.LayerSpec], input_shape, title: str = "Your network"):

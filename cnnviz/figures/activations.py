@@ -1,0 +1,108 @@
+"""Figures of what layers see: feature-map grids, statistics against depth, channel
+strengths of two images, and the activation curves of gradient ascent on filters."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz.figures import theme
+from cnnviz.figures.colour import colorize
+from cnnviz.figures.maps import tile_grid
+
+
+def statistics_figure(rows: list[dict]):
+    """Size, channels, sparsity and mean activation against depth, one panel each
+    (rows from :func:`cnnviz.activations.layer_statistics`)."""
+    from plotly.subplots import make_subplots
+
+    depth = [r["depth"] for r in rows]
+    names = [r["layer"] for r in rows]
+    panels = (
+        ("Size (height, px)", "height"),
+        ("Channels", "channels"),
+        ("Fraction of zeros", "fraction zero"),
+        ("Mean activation", "mean activation"),
+    )
+    fig = make_subplots(rows=1, cols=4, subplot_titles=[p[0] for p in panels],
+                        horizontal_spacing=0.07)
+    for col, (_, key) in enumerate(panels, start=1):
+        fig.add_scatter(x=depth, y=[r[key] for r in rows], mode="lines+markers", text=names,
+                        hovertemplate="%{text}<br>%{y:.3g}<extra></extra>", row=1, col=col,
+                        showlegend=False, marker={"size": 9, "color": theme.CATEGORICAL[0]},
+                        line={"width": 3, "color": theme.CATEGORICAL[0]})
+        fig.update_xaxes(title_text="depth (layer #)", row=1, col=col)
+    fig.update_yaxes(type="log", row=1, col=1)
+    fig.update_yaxes(type="log", row=1, col=2)
+    fig.update_yaxes(range=[0, 1.02], row=1, col=3)
+    return theme.style(fig, height=360)
+
+
+def feature_map_grid_figure(scaled: np.ndarray, labels, *, cols: int, pad: int = 2,
+                            colorbar_title: str | None = None, vmin: float = 0.0,
+                            vmax: float = 1.0, span: float = 1.0):
+    """Feature maps (k, h, w) scaled to [0, 1] as one tiled picture that reports which
+    tile was clicked, with the colour bar of the scale.
+
+    The tiles are one image; an almost invisible marker on each tile's centre
+    carries its label, so a click (Streamlit ``on_select``) selects it. ``vmin``
+    and ``vmax`` are the values 0 and 1 stand for when one scale serves all tiles;
+    by default each map is scaled to its own range and the bar reads "min" to "max".
+    ``span``: the share of the page's width the figure gets (in a narrow column
+    the colour bar goes under the tiles).
+    """
+    import plotly.graph_objects as go
+
+    scaled = np.asarray(scaled)
+    k, h, w = scaled.shape[:3]
+    tiles = colorize(scaled, colormap=theme.SEQUENTIAL, vmin=0.0, vmax=1.0)
+    picture = tile_grid(tiles, cols=cols, pad=pad)
+    xs, ys = [], []
+    for i in range(k):
+        r, c = divmod(i, cols)
+        xs.append(c * (w + pad) + w / 2)
+        ys.append(r * (h + pad) + h / 2)
+    fig = go.Figure(go.Image(z=picture, hoverinfo="skip"))
+    fig.add_scatter(x=xs, y=ys, mode="markers", customdata=list(labels), text=list(labels),
+                    marker={"size": 28, "opacity": 0.02, "color": "white"},
+                    hovertemplate="%{text}<extra></extra>", showlegend=False)
+    vmin, vmax = theme.value_range([vmin, vmax])
+    narrow = span < 0.75
+    bar = theme.colorbar(colorbar_title, below=narrow)
+    if (vmin, vmax) == (0.0, 1.0):
+        bar.update(theme.labelled_ticks({0.0: "min", 1.0: "max"}, 0.0, 1.0))
+    fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+                    marker={"colorscale": theme.SEQUENTIAL, "cmin": vmin, "cmax": vmax,
+                            "color": [vmin], "showscale": True, "colorbar": bar})
+    aspect = picture.shape[0] / picture.shape[1]
+    fig.update_xaxes(visible=False)
+    fig.update_yaxes(visible=False)
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    plot_width = theme.CONTENT_WIDTH * span - (20 if narrow else 100)
+    return theme.style(fig, height=int(40 + plot_width * aspect + (90 if narrow else 0)))
+
+
+def channel_strength_figure(strengths):
+    """Mean activation of every channel, one bar colour per image; ``strengths`` is a
+    list of (image name, strength per channel) pairs."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (name, values) in enumerate(strengths):
+        fig.add_bar(x=list(range(len(values))), y=list(values), name=name,
+                    marker_color=theme.CATEGORICAL[i])
+    fig.update_layout(barmode="group", xaxis_title="channel", yaxis_title="mean activation")
+    return theme.style(fig, height=360)
+
+
+def activation_curves_figure(history: np.ndarray, filter_indices):
+    """Each filter's mean activation per step of gradient ascent (history: steps x n)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, f in enumerate(filter_indices):
+        fig.add_scatter(y=history[:, i], mode="lines", name=f"filter {f}",
+                        line={"width": 2.5, **theme.line_style(i)})
+    fig.update_layout(xaxis_title="step", yaxis_title="mean activation",
+                      showlegend=len(filter_indices) <= 16)
+    return theme.style(fig, height=480,
+                       title="Each filter's activation rises as its image is optimised")

@@ -1,0 +1,82 @@
+"""Figures of the pooling page: receptive fields growing with depth, and how much
+a shift of the image changes each layer and the prediction."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from cnnviz.figures import theme
+
+
+def receptive_growth_figure(names, sizes, jumps, *, span: float = 0.4):
+    """Receptive-field size (line) and jump (bars) after each layer of a stack."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    fig.add_bar(x=list(names), y=list(jumps), name="jump (px)",
+                marker_color=theme.CATEGORICAL[4], opacity=0.6)
+    fig.add_scatter(x=list(names), y=list(sizes), mode="lines+markers", name="receptive field",
+                    line={"color": theme.CATEGORICAL[0], "width": 3}, marker={"size": 9})
+    fig.update_layout(yaxis_title="pixels")
+    fig.update_xaxes(tickangle=-45)
+    return theme.style(fig, height=380, span=span,
+                       title=f"Last layer sees {sizes[-1]}x{sizes[-1]} pixels")
+
+
+def shift_change_figure(change: np.ndarray, shifts, layers, *, span: float = 0.4):
+    """Relative change of each layer's activations (rows: shifts, columns: layers)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (shift, row) in enumerate(zip(shifts, change, strict=True)):
+        fig.add_scatter(x=list(layers), y=list(row), mode="lines+markers",
+                        name=f"{shift} px", line={"width": 3, **theme.line_style(i)})
+    fig.update_layout(xaxis_title="layer", yaxis_title="relative change",
+                      legend_title_text="shift")
+    fig.update_xaxes(tickangle=-45)
+    return theme.style(fig, height=420, span=span,
+                       title="‖a(shifted) − a(original)‖ / ‖a(original)‖ per layer")
+
+
+def shift_probability_figure(shifts, probabilities, labels, class_name: str, *,
+                             span: float = 0.4):
+    """The probability of the original class as the image shifts; ``labels`` name the
+    top class where it changes."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure(go.Scatter(x=list(shifts), y=list(probabilities), text=list(labels),
+                               mode="lines+markers+text", textposition="top center",
+                               line={"color": theme.CATEGORICAL[0], "width": 3},
+                               marker={"size": 9}))
+    fig.update_layout(xaxis_title="shift (pixels)", yaxis_title=f"P({class_name})",
+                      yaxis_range=[0, 1.1])
+    return theme.style(fig, height=420, span=span,
+                       title=f"P('{class_name}'); labels: top class if it changes")
+
+
+def same_prediction_figure(shifts, same: dict[str, np.ndarray], n_images: int, *,
+                           span: float = 0.5):
+    """Share of images whose prediction survives each shift, one line per model."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (name, values) in enumerate(same.items()):
+        fig.add_scatter(x=list(shifts), y=list(values), mode="lines+markers", name=name,
+                        line={"width": 3, **theme.line_style(i)}, marker={"size": 8})
+    fig.update_layout(xaxis_title="shift (pixels)", yaxis_title="same prediction",
+                      yaxis_range=[0, 1.05])
+    title = f"Share of {n_images} validation images whose prediction does not change"
+    return theme.style(fig, height=420, span=span, title=title)
+
+
+def layer_change_figure(layers, change: dict[str, list[float]], *, span: float = 0.5):
+    """Relative change per layer after a 1-pixel shift, one bar group per model."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (name, values) in enumerate(change.items()):
+        fig.add_bar(x=list(layers), y=list(values), name=name,
+                    marker_color=theme.CATEGORICAL[i])
+    fig.update_layout(barmode="group", xaxis_title="layer", yaxis_title="relative change")
+    return theme.style(fig, height=420, span=span,
+                       title="Change per layer after a 1-pixel shift")

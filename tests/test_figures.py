@@ -1,0 +1,210 @@
+"""Every figure builder follows the projector template; the one colour map."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import pkgutil
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from figurecheck import DIVERGING, assert_follows_template
+
+import cnnviz.figures
+from cnnviz import architecture as A
+from cnnviz.errors import ImageError
+from cnnviz.figures import (
+    activations,
+    architecture,
+    attribution,
+    colour,
+    diagram,
+    maps,
+    receptive,
+    residual,
+    theme,
+    training,
+)
+
+RNG = np.random.default_rng(0)
+SIGNED = RNG.normal(size=(12, 16))
+POSITIVE = RNG.random((12, 16))
+HISTORY = {"loss": [1.0, 0.6, 0.4], "accuracy": [0.4, 0.7, 0.9],
+           "val_loss": [1.1, 0.8, 0.7], "val_accuracy": [0.3, 0.6, 0.7]}
+PHASES = [SimpleNamespace(name=f"phase {n}", trainable=t, frozen=f,
+                          counts=[{"block": "base", "trainable": t - 10, "frozen": f},
+                                  {"block": "head", "trainable": 10, "frozen": 0}])
+          for n, t, f in ((1, 10, 0), (2, 10, 5000), (3, 2010, 3000))]
+RESULT = {"settings": {"steps": 4, "classes": 5},
+          **{name: {"init": list(RNG.random(6)), "trained": list(RNG.random(6)),
+                    "loss": list(1.6 - RNG.random(4))} for name in ("plain", "residual")}}
+POINTWISE = SimpleNamespace(weights=RNG.normal(size=(8, 5)), vector=RNG.normal(size=8),
+                            sums=RNG.normal(size=5))
+
+#: One call of every builder, with small made-up inputs.
+BUILDERS = {
+    "maps.map_figure signed": lambda: maps.map_figure(SIGNED, title="Raw response",
+                                                      peak=True, pick=(2, 3)),
+    "maps.map_figure positive": lambda: maps.map_figure(POSITIVE, title="Magnitudes"),
+    "maps.map_figure overlay": lambda: maps.map_figure(
+        (POSITIVE[..., None] * [255, 128, 0]).astype(np.uint8),
+        overlay_scale=(theme.SEQUENTIAL, 0.0, 1.0, "map")),
+    "maps.grid_figure": lambda: maps.grid_figure(SIGNED[:3, :3], title="× kernel"),
+    "maps.grid_figure grey": lambda: maps.grid_figure(POSITIVE[:3, :3], colorscale=theme.GREY),
+    "maps.colour_legend": lambda: maps.colour_legend("value", ticks={0: "low", 1: "high"}),
+    "activations.statistics_figure": lambda: activations.statistics_figure(
+        [{"depth": d, "layer": f"conv{d}", "height": 64 >> d, "channels": 16 << d,
+          "fraction zero": 0.2 * d, "mean activation": 0.3} for d in range(4)]),
+    "activations.feature_map_grid_figure": lambda: activations.feature_map_grid_figure(
+        POSITIVE[None].repeat(10, 0), [f"c{i}" for i in range(10)], cols=4),
+    "activations.channel_strength_figure": lambda: activations.channel_strength_figure(
+        [("cat", RNG.random(8)), ("cat", RNG.random(8))]),
+    "activations.activation_curves_figure": lambda: activations.activation_curves_figure(
+        RNG.random((30, 24)), list(range(24))),
+    "architecture.pointwise_figure": lambda: architecture.pointwise_figure(POINTWISE),
+    "architecture.channel_tiles_figure": lambda: architecture.channel_tiles_figure(
+        RNG.normal(size=(6, 7, 10)), 8, cols=4, mark=(2, 5), title="Output"),
+    "architecture.channel_tiles_figure narrow": lambda: architecture.channel_tiles_figure(
+        RNG.random((6, 6, 4)), 4, cols=2, span=0.25),
+    "architecture.concat_figure": lambda: architecture.concat_figure(
+        {"1x1": 8, "1x1 → 3x3": 16, "1x1 → 5x5": 4, "pool → 1x1": 4}),
+    "diagram.spec_diagram": lambda: diagram.spec_diagram(*reversed(A.preset("Tiny ResNet"))),
+    "attribution.gradient_channels_figure": lambda: attribution.gradient_channels_figure(
+        RNG.random((7, 7, 12)), RNG.normal(size=(7, 7, 12)), [1, 4, 5, 9]),
+    "attribution.channel_weights_figure": lambda: attribution.channel_weights_figure(
+        RNG.normal(size=20)),
+    "attribution.sanity_figure": lambda: attribution.sanity_figure(
+        ["trained", "down to dense", "down to conv1"], [1.0, 0.4, 0.1]),
+    "attribution.localisation_figure": lambda: attribution.localisation_figure(
+        ["Grad-CAM", "random"], {"pointing game": [0.9, 0.2], "energy inside": [0.6, 0.2]},
+        0.2),
+    "attribution.deletion_insertion_figure": lambda: attribution.deletion_insertion_figure(
+        np.linspace(0, 1, 5), {"Grad-CAM": RNG.random(5), "random map": RNG.random(5)},
+        {"Grad-CAM": RNG.random(5), "random map": RNG.random(5)}, ylabel="p(circle)"),
+    "receptive.receptive_growth_figure": lambda: receptive.receptive_growth_figure(
+        ["1. conv", "2. pool", "3. conv"], [3, 4, 8], [1, 2, 2]),
+    "receptive.shift_change_figure": lambda: receptive.shift_change_figure(
+        RNG.random((3, 4)), [1, 2, 4], ["conv1", "conv2", "conv3", "head"]),
+    "receptive.shift_probability_figure": lambda: receptive.shift_probability_figure(
+        [0, 1, 2], [0.9, 0.8, 0.3], ["circle", "", "square"], "circle"),
+    "receptive.same_prediction_figure": lambda: receptive.same_prediction_figure(
+        [0, 1, 2], {"pooled": [1, 0.9, 0.8], "plain": [1, 0.6, 0.5]}, 60),
+    "receptive.layer_change_figure": lambda: receptive.layer_change_figure(
+        ["conv1", "head"], {"pooled": [0.5, 0.1], "plain": [0.5, 0.4]}),
+    "residual.gradient_figure": lambda: residual.gradient_figure(RESULT),
+    "residual.loss_figure": lambda: residual.loss_figure(RESULT),
+    "training.history_figure": lambda: training.history_figure(
+        {"with": HISTORY, "without": HISTORY}, "accuracy", boundaries={"with": [1]}),
+    "training.parameter_figure": lambda: training.parameter_figure(PHASES),
+    "training.weight_change_figure": lambda: training.weight_change_figure(
+        {"transfer": {"conv1": 0.01, "conv2": 0.2}}),
+    "training.probability_figure": lambda: training.probability_figure(
+        ["circle", "square"], [0.7, 0.3], title="Top-2 predictions"),
+}
+
+
+@pytest.mark.parametrize("name", list(BUILDERS))
+def test_every_builder_follows_the_template(name):
+    assert_follows_template(BUILDERS[name]())
+
+
+def test_the_check_catches_plotly_defaults():
+    import plotly.graph_objects as go
+
+    with pytest.raises(AssertionError, match="font not set"):
+        assert_follows_template(go.Figure(go.Scatter(y=[1, 2])))
+    with pytest.raises(AssertionError, match="colour bar"):
+        assert_follows_template(theme.style(go.Figure(go.Heatmap(z=SIGNED, showscale=False))))
+    with pytest.raises(AssertionError, match="symmetric"):
+        assert_follows_template(theme.style(go.Figure(go.Heatmap(
+            z=SIGNED, colorscale=theme.DIVERGING, zmin=-1, zmax=2))))
+    with pytest.raises(AssertionError, match="share a colour"):
+        assert_follows_template(theme.style(go.Figure(
+            [go.Scatter(y=[1, 2], name=n, line={"color": "red"}) for n in "ab"])))
+
+
+def test_every_builder_is_checked():
+    """A new builder in cnnviz.figures must be added to BUILDERS above."""
+    checked = {name.split()[0] for name in BUILDERS}
+    for info in pkgutil.iter_modules(cnnviz.figures.__path__):
+        module = importlib.import_module(f"cnnviz.figures.{info.name}")
+        for attr, value in vars(module).items():
+            builder = attr.endswith(("_figure", "_diagram")) or attr == "colour_legend"
+            if (inspect.isfunction(value) and value.__module__ == module.__name__
+                    and not attr.startswith("_") and builder):
+                assert f"{info.name}.{attr}" in checked or attr == "model_diagram", attr
+
+
+def test_maps_get_the_scale_their_values_need():
+    signed = maps.map_figure(SIGNED)
+    bar = next(t.marker for t in signed.data[1:] if t.marker.showscale)
+    assert bar.colorscale == DIVERGING and bar.cmin == -bar.cmax == -np.abs(SIGNED).max()
+    positive = maps.map_figure(POSITIVE)
+    bar = next(t.marker for t in positive.data[1:] if t.marker.showscale)
+    assert bar.colorscale != DIVERGING and (bar.cmin, bar.cmax) == (POSITIVE.min(),
+                                                                    POSITIVE.max())
+    photo = maps.map_figure((POSITIVE[..., None] * [255, 255, 255]).astype(np.uint8))
+    assert not any(t.marker.showscale for t in photo.data if t.type == "scatter")
+
+
+def test_signed_bars_use_the_ends_of_the_diverging_scale():
+    fig = architecture.pointwise_figure(POINTWISE)
+    outputs = fig.data[2]
+    assert [c == theme.POSITIVE for c in outputs.marker.color] == list(POINTWISE.sums >= 0)
+    red_end = colour.colormap_table(theme.DIVERGING)[-1].astype(int)
+    assert red_end[0] > red_end[2]  # the top of the scale (positive) is red there too
+
+
+def test_lines_stay_distinct_beyond_the_palette():
+    styles = {tuple(theme.line_style(i).values()) for i in range(32)}
+    assert len(styles) == 32
+
+
+def test_titles_wrap_to_the_width_they_get():
+    text = "‖a(shifted) − a(original)‖ / ‖a(original)‖ per layer of the network"
+    assert theme.wrap(text, span=1.0) == text
+    lines = theme.wrap(text, span=0.4).split("<br>")
+    assert len(lines) > 1 and " ".join(lines) == text
+    assert max(map(len, lines)) <= theme.CONTENT_WIDTH * 0.4 / (0.6 * theme.TITLE_SIZE)
+
+
+# ----------------------------------------------------------------- the one colour map
+
+
+def test_colormap_tables():
+    jet = colour.colormap_table("jet").astype(int)
+    assert jet.shape == (256, 3)
+    assert jet[0, 2] > jet[0, 0] and jet[-1, 0] > jet[-1, 2]  # blue -> red
+    for name in ("viridis", "magma", "gray", "hot"):
+        table = colour.colormap_table(name).astype(float)
+        luminance = table @ [0.299, 0.587, 0.114]
+        assert np.all(np.diff(luminance) >= -1.0), name  # dark to bright
+    with pytest.raises(ImageError, match="colour map"):
+        colour.colormap_table("rainbow-unicorn")
+
+
+def test_colour_bars_show_the_colours_of_the_pixels():
+    """The table is Plotly's scale: its ends are the scale's first and last colours."""
+    from plotly.colors import get_colorscale, hex_to_rgb
+
+    scale = get_colorscale(theme.SEQUENTIAL)
+    table = colour.colormap_table(theme.SEQUENTIAL)
+    assert tuple(table[0]) == hex_to_rgb(scale[0][1])
+    assert tuple(table[-1]) == hex_to_rgb(scale[-1][1])
+
+
+def test_colorize_respects_vmin_vmax():
+    values = np.array([[0.0, 0.5]])
+    free = colour.colorize(values, colormap="gray")
+    fixed = colour.colorize(values, colormap="gray", vmin=0.0, vmax=1.0)
+    assert free[0, 1, 0] == 255 and 120 < fixed[0, 1, 0] < 135
+    stack = colour.colorize(np.zeros((3, 4, 5)))  # any shape; a constant map is the low end
+    assert stack.shape == (3, 4, 5, 3) and stack.dtype == np.uint8
+
+
+def test_tile_grid():
+    rgb = colour.colorize(RNG.random((3, 4, 5)))
+    tiled = maps.tile_grid(rgb, cols=2, pad=1)
+    assert tiled.shape == (2 * 4 + 1, 2 * 5 + 1, 3)
+    assert np.array_equal(tiled[5:9, 0:5], rgb[2])
