@@ -390,6 +390,7 @@ def test_online_first_use_downloads_through_keras_into_the_cache(
     assert len(calls) == 2
 
 
+@pytest.mark.slow  # trains
 def test_training_script_runs_and_records_its_settings(tmp_path):
     """The script that made the committed weights still runs (tiny settings here)."""
     from cnnviz.models import train_builtin
