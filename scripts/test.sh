@@ -38,5 +38,7 @@ echo "set-up done in ${SECONDS} s"
 export TF_CPP_MIN_LOG_LEVEL=2
 .venv/bin/ruff check .
 # --dist loadfile: a module's fixtures (trained models, AppTest pages, the browser
-# tests' one server) are built on one worker only
-exec .venv/bin/python -m pytest -n "${CNNVIZ_TEST_WORKERS:-2}" --dist loadfile "$@"
+# tests' one server) are built on one worker only; modules go out in collection
+# order, which conftest.py starts with the long browser module
+exec .venv/bin/python -m pytest -n "${CNNVIZ_TEST_WORKERS:-2}" --dist loadfile \
+  --no-loadscope-reorder "$@"

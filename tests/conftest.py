@@ -24,6 +24,12 @@ import pytest  # noqa: E402
 FAKE_IMAGENET_CLASSES = 1000
 
 
+def pytest_collection_modifyitems(items):
+    """The browser tests first: they are the longest module, so on two workers
+    (scripts/test.sh) the other modules fill in around them instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
+
+
 @contextlib.contextmanager
 def _built_once(tmp_path_factory, name: str):
     """Yield (folder, built): a folder shared by all xdist workers of this run and
