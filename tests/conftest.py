@@ -1,43 +1,84 @@
-"""Shared pytest fixtures. Others may append fixtures below; keep them cheap."""
+"""Shared pytest fixtures. Others may append fixtures below; keep them cheap.
+
+Anything trained or built once for many tests lives here, session-scoped, and is
+built once per run even on several xdist workers (``_built_once``).
+"""
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
+from pathlib import Path
 
 # Quiet TensorFlow's C++ start-up logging before anything imports it.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    # Workers share the cores: one thread per op each, rather than each worker's
+    # TensorFlow spreading every op over all cores and the two fighting for them.
+    os.environ.setdefault("TF_NUM_INTRAOP_THREADS", "1")
 
 import pytest  # noqa: E402
 
 FAKE_IMAGENET_CLASSES = 1000
 
 
+def pytest_collection_modifyitems(items):
+    """The browser tests first: they are the longest module, so on two workers
+    (scripts/test.sh) the other modules fill in around them instead of after them."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is None)
+
+
+@contextlib.contextmanager
+def _built_once(tmp_path_factory, name: str):
+    """Yield (folder, built): a folder shared by all xdist workers of this run and
+    whether another worker already built it; the caller builds into it if not.
+
+    Workers take turns under a file lock; a ``.done`` file marks a finished build.
+    """
+    root = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        root = root.parent  # the run's folder, above each worker's own
+    folder = root / name
+    done = root / f"{name}.done"
+    with open(root / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        folder.mkdir(exist_ok=True)
+        yield folder, done.exists()
+        done.touch()
+
+
 @pytest.fixture(scope="session")
-def _fake_imagenet_cache(tmp_path_factory):
+def _fake_imagenet_cache(tmp_path_factory) -> Path:
     """A Keras cache dir holding a randomly initialised MobileNetV2 and a class index.
 
-    Built once per session: the weights are written in the legacy HDF5 layout
+    Built once per run: the weights are written in the legacy HDF5 layout
     and under the file name keras.applications uses, so loading goes through the
     same path as real cached ImageNet weights. Class names are fake but shaped
     like the real file ("n01440764", "tench"), with underscores in them.
     """
+    with _built_once(tmp_path_factory, "fake_keras_home") as (home, built):
+        if not built:
+            _write_fake_imagenet_cache(home)
+    return home
+
+
+def _write_fake_imagenet_cache(home: Path) -> None:
     import h5py
     import keras
     from keras.src.legacy.saving import legacy_h5_format
 
     from cnnviz.models import imagenet
 
-    home = tmp_path_factory.mktemp("keras_home")
     models = home / "models"
-    models.mkdir()
+    models.mkdir(exist_ok=True)
     keras.utils.set_random_seed(0)
     model = keras.applications.MobileNetV2(weights=None, classifier_activation=None)
     with h5py.File(models / imagenet.SPECS["mobilenet_v2"].weights_file, "w") as f:
         legacy_h5_format.save_weights_to_hdf5_group(f, model)
     index = {str(i): [f"n{i:08d}", f"fake_class_{i}"] for i in range(FAKE_IMAGENET_CLASSES)}
     (models / imagenet.CLASS_INDEX_FILE).write_text(json.dumps(index))
-    return home
 
 
 @pytest.fixture

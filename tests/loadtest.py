@@ -1,4 +1,4 @@
-"""Many students at once: concurrent browser sessions walking through every page.
+"""Many students at once: concurrent browser sessions walking through the pages.
 
 Each session is its own browser context (its own Streamlit session). It opens
 the home page, picks its *own* synthetic shape (class and seed differ per
@@ -7,7 +7,8 @@ links — as a student does — timing how long each page's script takes to
 finish and checking, on every page with an image picker, that the picked
 image is still its own. The server's resident memory is sampled meanwhile.
 
-Used by ``tests/test_load.py`` (short, in CI) and ``benchmarks/bench_load.py``.
+Used by ``tests/test_browser.py`` (short, in CI: three pages) and
+``benchmarks/bench_load.py`` (every page, several rounds).
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import asyncio
 import statistics
 import threading
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from appdriver import CHROMIUM, CHROMIUM_ARGS, DONE, EXCEPTION, page_url_path
@@ -114,11 +116,11 @@ async def _own_caption_shown(page, index: int) -> bool | None:
     return await _until_shown(page, f"{shape} (seed {seed})", 15_000)
 
 
-async def _session(browser, base: str, index: int, rounds: int, report: LoadReport,
-                   deadline: float, timeout_ms: int) -> None:
+async def _session(browser, base: str, index: int, rounds: int, pages: list,
+                   report: LoadReport, deadline: float, timeout_ms: int) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 800})
+    context.set_default_timeout(timeout_ms)  # clicks wait for a busy server's rerun too
     page = await context.new_page()
-    pages = [p for p in PAGES if p.path != "streamlit_app.py"]
     picked = False
     try:
         await page.goto(base)
@@ -168,10 +170,14 @@ def _sample_rss(pid: int, report: LoadReport, stop: threading.Event) -> None:
 
 
 def run_load(base: str, server_pid: int, *, sessions: int = 8, rounds: int = 1,
-             max_seconds: float = 600, timeout_ms: int = 300_000) -> LoadReport:
-    """Drive ``sessions`` concurrent browser sessions through every page ``rounds`` times."""
+             pages: Sequence[str] | None = None, max_seconds: float = 600,
+             timeout_ms: int = 300_000) -> LoadReport:
+    """Drive ``sessions`` concurrent browser sessions ``rounds`` times through ``pages``
+    (page files; every page but Home when None), by the sidebar links."""
     from playwright.async_api import async_playwright
 
+    visited = [p for p in PAGES if p.path != "streamlit_app.py"
+               and (pages is None or p.path in pages)]
     report = LoadReport(sessions=sessions)
     stop = threading.Event()
     sampler = threading.Thread(target=_sample_rss, args=(server_pid, report, stop), daemon=True)
@@ -183,7 +189,7 @@ def run_load(base: str, server_pid: int, *, sessions: int = 8, rounds: int = 1,
                                                        args=CHROMIUM_ARGS)
             deadline = time.monotonic() + max_seconds
             await asyncio.gather(*(
-                _session(browser, base, i, rounds, report, deadline, timeout_ms)
+                _session(browser, base, i, rounds, visited, report, deadline, timeout_ms)
                 for i in range(sessions)))
             await browser.close()
 

@@ -13,6 +13,10 @@ from streamlit.testing.v1 import AppTest
 ROOT = Path(__file__).resolve().parents[1]
 IMAGE_PAGE = "pages/1_Convolution.py"  # a light page with the shared image picker
 
+# about 80 uploads, a page rerun each; the quick tier has the same corpus in
+# test_images.py, test_data.py and test_models.py
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture(scope="module")
 def upload_page():

@@ -1,8 +1,15 @@
-"""The real app in a real browser: every page opened by its URL in headless Chromium.
+"""The real app in a real browser (headless Chromium), one server for the whole module.
 
-An instructor shares a link to a page; that page must open on its own, with the
-shared sidebar, and without an exception. Screenshots land in ``shots/`` (or
-``$CNNVIZ_SHOTS``) for a person to look at.
+- Eight students at once, each with their own image, walk three pages by the sidebar
+  links: no errors, and no session sees another's image. (How much load the
+  server takes — every page, more rounds, timings — is ``benchmarks/bench_load.py``.)
+- An instructor shares a link to a page; every page must open on its own, with the
+  shared sidebar, and without an exception. Screenshots land in ``shots/`` (or
+  ``$CNNVIZ_SHOTS``) for a person to look at.
+- Two students press "Train" at once: one trains, the other waits with a visible
+  message, both get results, and a third student's probing page stays responsive.
+
+The load test runs first, on a server whose caches are still cold.
 """
 
 from __future__ import annotations
@@ -20,6 +27,8 @@ from appdriver import (
     screenshot_whole_app,
     wait_until_done,
 )
+from loadtest import run_load
+from trainingload import run_training_load
 
 from cnnviz.ui.navigation import PAGES
 
@@ -33,53 +42,75 @@ if not Path(CHROMIUM).exists():
 
 pytestmark = pytest.mark.browser
 
+SESSIONS = 8
+ROUNDS = 1
+#: pages with the image picker, one of them with a model (Grad-CAM)
+LOAD_PAGES = ("pages/1_Convolution.py", "pages/2_Pooling_and_Receptive_Fields.py",
+              "pages/8_Grad-CAM.py")
+
 
 @pytest.fixture(scope="module")
-def app():
+def server():
+    """(base URL, process) of one `streamlit run` server for every test here."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with app_server(log_path=SHOTS / "server.log") as (base, process), browser() as chromium:
+    with app_server(log_path=SHOTS / "server.log") as running:
+        yield running
+
+
+def test_eight_students_at_once_see_no_errors_and_only_their_own_image(server):
+    base, process = server
+    report = run_load(base, process.pid, sessions=SESSIONS, rounds=ROUNDS, pages=LOAD_PAGES,
+                      max_seconds=900)
+    for row in report.rows():
+        print(row)
+    print(f"peak RSS {report.peak_rss_mb:.0f} MB, wall {report.wall_seconds:.0f} s")
+    print("\n".join(report.errors + report.isolation_failures))
+    assert report.errors == []
+    assert report.isolation_failures == []
+    assert report.visits == SESSIONS * ROUNDS * len(LOAD_PAGES)
+    assert report.peak_rss_mb < 2700  # Community Cloud's largest memory limit
+
+
+@pytest.fixture(scope="class")
+def context(server):
+    """A browser context on Playwright's synchronous API, for one class: it is closed
+    before the tests after the class run their own asyncio event loop."""
+    with browser() as chromium:
         context = chromium.new_context(viewport={"width": 1400, "height": 900})
-        yield base, context, process
+        yield context
         context.close()
 
 
-@pytest.mark.parametrize("page_file", [p.path for p in PAGES])
-def test_page_opens_by_its_url(app, page_file):
-    base, context, _ = app
-    page = context.new_page()
-    try:
-        page.goto(f"{base}/{page_url_path(page_file)}")
-        wait_until_done(page, timeout_ms=240_000)
-        name = page_url_path(page_file) or "Home"
-        screenshot_whole_app(page, str(SHOTS / f"{name}.png"))
-        assert page.locator(EXCEPTION).count() == 0
-        # the shared sidebar with the grouped navigation is there on every page
-        sidebar = page.locator("[data-testid='stSidebar']")
-        assert sidebar.get_by_text("cnnviz").count() >= 1
-        links = sidebar.locator("[data-testid='stPageLink']")
-        assert links.count() == len(PAGES)
-        # the legacy page list is hidden
-        assert page.locator("[data-testid='stSidebarNav']").count() == 0
-        apology = page.get_by_text("Something went wrong")
-        assert apology.count() == 0
-    finally:
-        page.close()
+class TestEveryPageByItsURL:
+    @pytest.mark.parametrize("page_file", [p.path for p in PAGES])
+    def test_page_opens_by_its_url(self, server, context, page_file):
+        base, _ = server
+        page = context.new_page()
+        try:
+            page.goto(f"{base}/{page_url_path(page_file)}")
+            wait_until_done(page, timeout_ms=240_000)
+            name = page_url_path(page_file) or "Home"
+            screenshot_whole_app(page, str(SHOTS / f"{name}.png"))
+            assert page.locator(EXCEPTION).count() == 0
+            # the shared sidebar with the grouped navigation is there on every page
+            sidebar = page.locator("[data-testid='stSidebar']")
+            assert sidebar.get_by_text("cnnviz").count() >= 1
+            links = sidebar.locator("[data-testid='stPageLink']")
+            assert links.count() == len(PAGES)
+            # the legacy page list is hidden
+            assert page.locator("[data-testid='stSidebarNav']").count() == 0
+            apology = page.get_by_text("Something went wrong")
+            assert apology.count() == 0
+        finally:
+            page.close()
 
 
-def test_navigation_link_opens_another_page(app):
-    base, context, _ = app
-    page = context.new_page()
-    try:
-        page.goto(base)
-        wait_until_done(page)
-        pages = [p for p in PAGES if p.path != "streamlit_app.py"]
-        if not pages:
-            pytest.skip("no concept page yet")
-        target = pages[0]
-        page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']").get_by_text(
-            target.label, exact=True).click()
-        page.wait_for_url(f"**/{page_url_path(target.path)}")
-        wait_until_done(page, timeout_ms=240_000)
-        assert page.locator(EXCEPTION).count() == 0
-    finally:
-        page.close()
+def test_two_trainings_queue_and_probing_stays_responsive(server):
+    base, _ = server
+    report = run_training_load(base, minimum_settings=True)
+    print(report.summary())
+    assert report.errors == []
+    assert report.finished == [True, True]
+    assert sum(report.waited) >= 1  # the later one was told it waits
+    assert report.probe_seconds  # the probing page was used while training ran
+    assert max(report.probe_seconds) < 30

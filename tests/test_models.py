@@ -284,6 +284,7 @@ def test_network_probe_gives_up_after_a_few_seconds(empty_keras_home, monkeypatc
     """A hanging DNS lookup or connect must not hang the app."""
     def hang(*args, **kwargs):
         time.sleep(30)
+        raise OSError("timed out")  # as a connect does in the end, long after the test
 
     monkeypatch.setattr(online, "_connect", hang)
     start = time.monotonic()
@@ -462,6 +463,7 @@ def test_online_first_use_downloads_through_keras_into_the_cache(
     assert len(calls) == 2
 
 
+@pytest.mark.slow  # trains
 def test_training_script_runs_and_records_its_settings(tmp_path):
     """The script that made the committed weights still runs (tiny settings here)."""
     from cnnviz.models import train_builtin

@@ -45,6 +45,7 @@ def test_new_draw_and_empty_pipeline(app):
     assert metrics["Pixel change in training (mean)"] == "0.000"
 
 
+@pytest.mark.slow  # trains
 def test_tiny_experiment_shows_both_runs_and_is_reused(app):
     app.slider(key="aug_n_train").set_value(5)
     app.slider(key="aug_epochs").set_value(5)
@@ -69,6 +70,7 @@ def test_zip_without_upload_is_a_polite_error(app):
     assert any("zip" in e.value for e in app.error)
 
 
+@pytest.mark.slow  # trains
 def test_experiment_on_an_uploaded_zip(app):
     import io
     import zipfile

@@ -46,6 +46,7 @@ def test_five_steps_for_the_top_class(page):
     assert not at.error
 
 
+@pytest.mark.slow  # reruns the page six times
 def test_other_class_other_layer_and_max_pooling(page):
     at = page
     at.selectbox(key="gc_class_shapes_cnn_circle (seed 0)").set_value(3).run()
@@ -62,6 +63,7 @@ def test_other_class_other_layer_and_max_pooling(page):
     assert not at.exception
 
 
+@pytest.mark.slow  # randomises the model and scores the methods
 def test_trust_checks_run_from_their_forms(page):
     at = page
     waiting = "Press the button to run the check"

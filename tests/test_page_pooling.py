@@ -14,14 +14,23 @@ ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/2_Pooling_and_Receptive_Fields.py"
 
 
-@pytest.fixture
-def page():
-    st.cache_resource.clear()  # no trained pair left over from another test
+def _open_page():
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.switch_page(PAGE).run()
     at.radio(key="image_source").set_value("Synthetic shape").run()  # 64x64, fast
     assert not at.exception
     return at
+
+
+@pytest.fixture
+def page():
+    return _open_page()
+
+
+@pytest.fixture
+def page_without_trained_pair():
+    st.cache_resource.clear()  # no trained pair left over from another test
+    return _open_page()
 
 
 def _info(at) -> str:
@@ -73,10 +82,11 @@ def test_unit_receptive_fields(page):
     assert not at.exception and not at.error
 
 
-def test_shift_probe_and_trained_pair(page, monkeypatch):
+@pytest.mark.slow  # trains the pooled and plain pair
+def test_shift_probe_and_trained_pair(page_without_trained_pair, monkeypatch):
     from cnnviz import pooling
 
-    at = page
+    at = page_without_trained_pair
     at.slider(key="shift_max").set_value(3).run()
     assert any(t.startswith("P('") for t in _figure_titles(at))
     assert "Press the button to train the pair" in "\n".join(c.value for c in at.caption)

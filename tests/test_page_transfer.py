@@ -38,7 +38,8 @@ def test_page_renders_with_the_builtin_base(app):
     assert app.info  # nothing trained yet: the page says how to start
 
 
-def test_tiny_run_shows_phases_curves_and_is_reused(app):
+@pytest.mark.slow  # trains
+def test_tiny_run_shows_phases_curves_is_reused_and_compares(app):
     _tiny(app)
     _click(app, "Run")
     result = app.session_state["tr_result"]
@@ -59,11 +60,7 @@ def test_tiny_run_shows_phases_curves_and_is_reused(app):
     again = app.session_state["tr_result"]
     assert again.transfer.history == result.transfer.history and again.transfer.model is None
     assert len(app.session_state["tr_history"]) == 1
-
-
-def test_compare_similar_and_dissimilar(app):
-    _tiny(app)
-    _click(app, "Run")  # commits the tiny settings of the form
+    # compare the similar target (trained above) with a dissimilar one
     _click(app, "Compare")
     history = list(app.session_state["tr_history"].values())
     assert [r.settings.target for r in history] == ["new_shapes", "textures"]
@@ -77,6 +74,7 @@ def test_zip_without_upload_is_a_polite_error(app):
     assert any("zip" in e.value for e in app.error)
 
 
+@pytest.mark.slow  # trains
 def test_camera_photos_as_the_new_task(app):
     import numpy as np
 

@@ -73,6 +73,7 @@ def test_augmentation_is_identity_inside_the_model_at_inference(split):
                            np.asarray(plain(x, training=True)), atol=1e-3)
 
 
+@pytest.mark.slow  # trains twice
 def test_tiny_experiment_records_every_epoch(split):
     seen = []
     result = train.augmentation_experiment(

@@ -70,6 +70,7 @@ def test_phases_freeze_then_unfreeze_top_layers(base):
     assert model.get_layer("block1_conv1").trainable
 
 
+@pytest.mark.slow  # uses the trained run
 def test_batchnorm_statistics_frozen_in_fine_tuning(run):
     assert [p.number for p in run.phases] == [1, 2, 3]
     assert run.phase(1).trainable > run.phase(3).trainable > run.phase(2).trainable
@@ -77,6 +78,7 @@ def test_batchnorm_statistics_frozen_in_fine_tuning(run):
     assert max(run.weight_change.values()) > 0  # the convs did train
 
 
+@pytest.mark.slow  # trains
 def test_batchnorm_would_move_if_left_trainable(base, split):
     """The control: the check above can fail — a trainable BN layer updates its stats."""
     model = train.add_head(models.copy_model(base), split.n_classes)
@@ -89,6 +91,7 @@ def test_batchnorm_would_move_if_left_trainable(base, split):
     assert train.batchnorm_change(before, train.batchnorm_state(model)) > 1e-4
 
 
+@pytest.mark.slow  # trains
 def test_two_runs_leave_the_shared_base_unchanged(base, pristine, split, run):
     weights, flags = pristine
     assert max(run.weight_change.values()) > 0.01  # the first run changed its copy
@@ -101,6 +104,7 @@ def test_two_runs_leave_the_shared_base_unchanged(base, pristine, split, run):
     assert [layer.trainable for layer in base.layers] == flags
 
 
+@pytest.mark.slow  # trains
 def test_callbacks_and_stop(base, split):
     seen = []
     settings = dataclasses.replace(TINY, head_epochs=3)
@@ -124,6 +128,7 @@ def test_mobilenet_style_base_keeps_batchnorm_frozen():
     assert counts[0]["trainable"] == 0
 
 
+@pytest.mark.slow  # uses the trained run
 def test_figures_have_phase_boundaries(run):
     fig = training_figures.history_figure({"transfer": run.history},
                                boundaries={"transfer": [run.phase(3).start_epoch]})

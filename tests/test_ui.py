@@ -6,6 +6,7 @@ import threading
 import time
 from pathlib import Path
 
+import pytest
 from streamlit.testing.v1 import AppTest
 
 
@@ -64,12 +65,20 @@ def test_image_picker_shape_is_remembered_when_widgets_are_forgotten():
     assert int(mask) > 50
 
 
-def test_image_picker_choice_survives_a_visit_to_a_page_without_it():
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+@pytest.mark.slow  # renders five pages
+def test_picker_choice_carries_to_the_next_pages_and_survives_a_page_without_it():
+    # Streamlit keeps widget state per page: without the picker's own memory the
+    # next page would start again from its default.
+    at = AppTest.from_file("../streamlit_app.py", default_timeout=180).run()
     at.switch_page("pages/1_Convolution.py").run()
     at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
     at.sidebar.selectbox(key="image_shape").set_value("star").run()
     at.sidebar.number_input(key="image_shape_seed").set_value(7).run()
+    for page in ("pages/2_Pooling_and_Receptive_Fields.py", "pages/8_Grad-CAM.py"):
+        at.switch_page(page).run()
+        assert not at.exception
+        assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
+        assert at.sidebar.selectbox(key="image_shape").value == "star"
     at.switch_page("streamlit_app.py").run()  # the home page has no picker
     assert not at.sidebar.radio
     at.switch_page("pages/1_Convolution.py").run()
@@ -77,6 +86,8 @@ def test_image_picker_choice_survives_a_visit_to_a_page_without_it():
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
     assert at.sidebar.selectbox(key="image_shape").value == "star"
     assert at.sidebar.number_input(key="image_shape_seed").value == 7
+    # the page computed with the carried image in its first run, not only the widgets
+    assert any(caption.value.startswith("**star (seed 7)**") for caption in at.caption)
 
 
 def test_training_slot_lets_one_training_run_at_a_time():
@@ -106,6 +117,7 @@ def _model_page():
     st.write(ui.model_picker())
 
 
+@pytest.mark.slow  # loads three models
 def test_model_picker_offers_usable_models_and_takes_an_upload():
     from badinput import bad_model_files, good_model_file
 
@@ -126,6 +138,7 @@ def test_model_picker_offers_usable_models_and_takes_an_upload():
     assert "Your model: mine.keras" in at.sidebar.selectbox(key="model").options
 
 
+@pytest.mark.slow  # renders three pages
 def test_choosing_a_pages_default_source_is_remembered_on_other_pages():
     at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
     at.switch_page("pages/7_Filters.py").run()  # its default is a synthetic shape
@@ -141,23 +154,7 @@ def test_choosing_a_pages_default_source_is_remembered_on_other_pages():
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
 
 
-def test_picker_choice_carries_straight_to_the_next_page():
-    # Streamlit keeps widget state per page: without the picker's own memory the
-    # next page would start again from its default.
-    at = AppTest.from_file("../streamlit_app.py", default_timeout=180).run()
-    at.switch_page("pages/1_Convolution.py").run()
-    at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
-    at.sidebar.selectbox(key="image_shape").set_value("ring").run()
-    for page in ("pages/2_Pooling_and_Receptive_Fields.py", "pages/8_Grad-CAM.py",
-                 "pages/1_Convolution.py"):
-        at.switch_page(page).run()
-        assert not at.exception
-        assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
-        assert at.sidebar.selectbox(key="image_shape").value == "ring"
-    # the page computed with the carried image in its first run, not only the widgets
-    assert any(caption.value.startswith("**ring (seed 0)**") for caption in at.caption)
-
-
+@pytest.mark.slow  # renders three pages
 def test_a_shape_chosen_under_a_pages_default_source_follows_the_student():
     at = AppTest.from_file("../streamlit_app.py", default_timeout=180).run()
     at.switch_page("pages/7_Filters.py").run()  # its default source is a synthetic shape

@@ -2,7 +2,7 @@
 
 The training slot lets one training run at a time on the server: the second
 student sees a waiting message, then gets their results; the third student's
-convolution page keeps answering. Used by ``tests/test_training_concurrency.py``
+convolution page keeps answering. Used by ``tests/test_browser.py``
 and ``benchmarks/bench_training_concurrency.py``.
 """
 
