@@ -489,7 +489,8 @@ def test_registered_user_models_are_named_by_content_and_bounded():
     assert models.class_names(name) == ["class 0", "class 1", "class 2"]
     x = models.preprocess(name, np.zeros((8, 8, 3), np.uint8))
     fresh = models.load_model(name)
-    assert fresh is not models._USER_MODELS[name]
+    assert name in models.user_model_names()
+    assert fresh is not models._USER_MODELS.get(name)
     assert models.decode(name, np.asarray(fresh(x)))[0][0][0].startswith("class ")
     models._USER_MODELS.clear()
     with pytest.raises(ModelError, match="upload the file again"):
@@ -502,4 +503,4 @@ def test_bad_model_files_are_refused_with_model_error():
     for case in bad_model_files():
         with pytest.raises(ModelError):
             models.register_user_model(case.data, filename=f"{case.name}.keras")
-    assert not [n for n in models._USER_MODELS if "model_" in n]
+    assert not [n for n in models.user_model_names() if "model_" in n]

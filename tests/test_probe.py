@@ -20,7 +20,7 @@ keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
 from cnnviz import probe  # noqa: E402
-from cnnviz.cache import ModelCache  # noqa: E402
+from cnnviz.cache import LRU, ModelCache  # noqa: E402
 from cnnviz.errors import ModelError  # noqa: E402
 
 SIZE = 20
@@ -189,6 +189,22 @@ def test_model_cache_is_a_bounded_lru_per_model():
     assert cache.keys(a) == []
     with pytest.raises(ValueError):
         ModelCache(max_per_model=0)
+
+
+def test_lru_is_bounded_and_drops_the_least_recently_used():
+    cache = LRU(max_entries=2)
+    assert cache.get("a", lambda: 1) == 1
+    cache.get("b", lambda: 2)
+    assert cache.get("a") == 1  # a hit without a builder, now the most recent
+    cache.get("c", lambda: 3)  # evicts b
+    assert cache.keys() == ["a", "c"] and "b" not in cache and len(cache) == 2
+    assert cache.get("a", lambda: pytest.fail("built again")) == 1
+    with pytest.raises(KeyError):
+        cache.get("b")
+    cache.clear()
+    assert cache.keys() == []
+    with pytest.raises(ValueError):
+        LRU(max_entries=0)
 
 
 def test_model_cache_builds_once_under_concurrent_use():

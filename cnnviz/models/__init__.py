@@ -28,6 +28,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.cache import LRU
 from cnnviz.errors import ImageError, ModelError
 from cnnviz.images import resize, resize_batch, resize_map
 from cnnviz.models import builtin, imagenet
@@ -37,7 +38,7 @@ from cnnviz.uploads import read_bytes
 __all__ = [
     "ModelInfo", "available_models", "load_model", "copy_model", "Prepared", "prepare",
     "preprocess", "class_names", "decode", "input_size", "load_user_model",
-    "register_user_model", "probabilities", "log_probabilities", "MAX_BYTES",
+    "register_user_model", "user_model_names", "probabilities", "log_probabilities", "MAX_BYTES",
     "BUILTIN_MODELS", "IMAGENET_MODELS",
 ]
 
@@ -97,10 +98,11 @@ def _unknown(name) -> ModelError:
     return ModelError(f"Unknown model {name!r}; choose one of: {known}.")
 
 
-#: Uploaded models by name ("user:<content hash>:<file name>"), newest last. A
-#: few at most are kept; the same file uploaded twice is loaded once.
-_USER_MODELS: dict[str, object] = {}
+#: Uploaded models by name ("user:<content hash>:<file name>"). A few at most are
+#: kept, the least recently used dropped first; the same file uploaded twice is
+#: loaded once.
 MAX_USER_MODELS = 4
+_USER_MODELS = LRU(MAX_USER_MODELS)
 
 
 def register_user_model(src, *, filename: str = "model.keras") -> str:
@@ -113,17 +115,18 @@ def register_user_model(src, *, filename: str = "model.keras") -> str:
 
     data = read_bytes(src, MAX_BYTES, noun="model file", error=ModelError)
     name = f"user:{hashlib.sha256(data).hexdigest()[:12]}:{filename}"
-    if name not in _USER_MODELS:
-        _USER_MODELS[name] = load_user_model(data)
-    _USER_MODELS[name] = _USER_MODELS.pop(name)  # most recently used last
-    while len(_USER_MODELS) > MAX_USER_MODELS:
-        _USER_MODELS.pop(next(iter(_USER_MODELS)))
+    _USER_MODELS.get(name, lambda: load_user_model(data))
     return name
+
+
+def user_model_names() -> list[str]:
+    """The names of the uploaded models still in memory, least recently used first."""
+    return _USER_MODELS.keys()
 
 
 def _user_model(name: str):
     try:
-        return _USER_MODELS[name]
+        return _USER_MODELS.get(name)
     except KeyError:
         raise ModelError("This uploaded model is no longer in memory; please upload the "
                          "file again.") from None
