@@ -30,7 +30,7 @@ import numpy as np
 
 from cnnviz.cache import LRU
 from cnnviz.errors import ImageError, ModelError
-from cnnviz.images import resize, resize_batch, resize_map
+from cnnviz.images import as_float_batch, resize, resize_batch, resize_map
 from cnnviz.models import builtin, imagenet
 from cnnviz.models.user import MAX_BYTES, load_user_model
 from cnnviz.uploads import read_bytes
@@ -178,38 +178,6 @@ def input_size(model_or_name) -> tuple[int, int, int]:
     raise _unknown(model_or_name)
 
 
-def _as_float_batch(images) -> np.ndarray:
-    """uint8 or float [0, 1] images, (H,W), (H,W,C) or (n,H,W,C) -> float32 (n,H,W,3).
-
-    C may be 1 (gray), 3 (RGB) or 4 (RGBA, alpha dropped).
-    """
-    x = np.asarray(images)
-    if x.dtype == np.bool_:
-        x = x.astype(np.float32)
-    if x.ndim == 2:
-        x = x[None, :, :, None]
-    elif x.ndim == 3:  # one image (H, W, C); a grayscale batch is (n, H, W, 1)
-        x = x[None]
-    if x.ndim != 4 or x.shape[-1] not in (1, 3, 4) or 0 in x.shape[1:3]:
-        raise ImageError(
-            f"Expected images shaped (H, W, 3) or (n, H, W, 3); got {np.asarray(images).shape}."
-        )
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    elif np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float32)
-        if x.size and (not np.isfinite(x).all() or x.min() < -1e-3 or x.max() > 1 + 1e-3):
-            raise ImageError("Float images must hold values in [0, 1] (uint8 for 0-255).")
-        x = np.clip(x, 0.0, 1.0)
-    else:
-        raise ImageError(f"Images must be uint8 or float in [0, 1]; got {x.dtype}.")
-    if x.shape[-1] == 4:
-        x = x[..., :3]
-    if x.shape[-1] == 1:
-        x = np.repeat(x, 3, axis=-1)
-    return x
-
-
 def preprocess(model_or_name, images) -> np.ndarray:
     """Images -> the float32 batch (n, s, s, C) the model expects.
 
@@ -221,7 +189,7 @@ def preprocess(model_or_name, images) -> np.ndarray:
     """
     model_or_name = _resolve(model_or_name)
     h, w, channels = input_size(model_or_name)
-    x = resize_batch(_as_float_batch(images), (h, w))
+    x = resize_batch(as_float_batch(images), (h, w))
     if isinstance(model_or_name, str) and model_or_name in imagenet.SPECS:
         return imagenet.preprocess_input(x, imagenet.SPECS[model_or_name].preprocessing)
     if channels == 1:
