@@ -320,13 +320,12 @@ def params_to_images(params: np.ndarray, *, fourier: bool) -> np.ndarray:
 
 
 def _to_uint8(images01: np.ndarray, size: int) -> np.ndarray:
-    from PIL import Image
+    """uint8 images at ``size`` x ``size`` (through the one resize of cnnviz.images)."""
+    from cnnviz.images import resize, to_uint8
 
-    out = (images01 * 255).round().astype(np.uint8)
-    if out.shape[1:3] == (size, size):
-        return out
-    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BICUBIC))
-                     for im in out])
+    if images01.shape[1:3] == (size, size):
+        return to_uint8(images01)
+    return np.stack([resize(image, size) for image in images01])
 
 
 def visualize_with_history(
