@@ -101,7 +101,7 @@ def randomization_check(model, images, *, method: str = "gradcam", class_index=N
 
     from cnnviz.models import copy_model
 
-    x = cam.as_batch(images)
+    x = cam.as_batch(images, model)
     original = cam.attribution(method, model, x, class_index=class_index, layer=layer, **options)
     classes = cam.resolve_classes(model, x, class_index)
     if layer is None and method in cam.CAM_METHODS:
@@ -244,7 +244,7 @@ def deletion_insertion(model, images, maps, *, class_index=None, steps: int = 16
     random (``seed``), so a flat map behaves like a random one. Each image's
     ``steps + 1`` variants run as one batch.
     """
-    x = cam.as_batch(images)
+    x = cam.as_batch(images, model)
     maps = _to_size(np.asarray(maps, np.float32), x.shape[1:3])
     classes = cam.resolve_classes(model, x, class_index)
     rng = np.random.default_rng(seed)

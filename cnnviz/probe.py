@@ -57,7 +57,7 @@ from typing import Any
 import numpy as np
 
 from cnnviz.cache import ModelCache
-from cnnviz.errors import ModelError
+from cnnviz.errors import ImageError, ModelError
 
 #: Layer class names by the kind of feature map they produce.
 CONV_CLASSES = frozenset({
@@ -255,6 +255,37 @@ def input_shape(model) -> tuple[int | None, int | None, int]:
     if len(shape) != 4:
         raise ModelError(f"Model {model.name!r} does not take images (input shape {shape}).")
     return shape[1], shape[2], int(shape[3])
+
+
+def as_batch(images, model=None) -> np.ndarray:
+    """Images already preprocessed for a model, as a float32 batch (n, H, W, C); one
+    image (H, W, C) becomes a batch of one. Every function that feeds images to a
+    model checks them here.
+
+    Raises ImageError when ``images`` is not a non-empty batch of finite float
+    images (uint8 pixels go through ``cnnviz.models.preprocess`` first), and
+    ModelError when ``model`` is given and takes another size or channel count.
+    """
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or 0 in x.shape:
+        raise ImageError("Expected images shaped (n, height, width, channels) or one image "
+                         f"(height, width, channels); got shape {np.shape(images)}.")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ImageError(f"Expected float images already preprocessed for the model; got "
+                         f"{x.dtype} (use cnnviz.models.preprocess or prepare first).")
+    x = x.astype(np.float32, copy=False)
+    if not np.isfinite(x).all():
+        raise ImageError("The images contain NaN or infinite values.")
+    if model is not None:
+        expected = input_shape(model)
+        if any(e is not None and e != g for e, g in zip(expected, x.shape[1:])):
+            def text(shape):
+                return "x".join("any" if v is None else str(v) for v in shape)
+            raise ModelError(f"Model {model.name!r} takes {text(expected)} images; these are "
+                             f"{text(x.shape[1:])} (use cnnviz.models.prepare to fit them).")
+    return x
 
 
 # --------------------------------------------------------------------------- graph

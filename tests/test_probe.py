@@ -21,7 +21,7 @@ from keras import layers  # noqa: E402
 
 from cnnviz import probe  # noqa: E402
 from cnnviz.cache import LRU, ModelCache  # noqa: E402
-from cnnviz.errors import ModelError  # noqa: E402
+from cnnviz.errors import ImageError, ModelError  # noqa: E402
 
 SIZE = 20
 SCALE, OFFSET = 2.0, -1.0  # the Rescaling of the wrapped models
@@ -160,6 +160,20 @@ def test_unknown_layers_and_models_raise_model_errors(models):
     dense_only = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
     with pytest.raises(ModelError, match="no convolutional layer"):
         probe.last_spatial_layer(dense_only)
+
+
+def test_as_batch_checks_images_then_the_model(models):
+    one = np.zeros((SIZE, SIZE, 3))
+    batch = probe.as_batch(one, models["nested_last"])
+    assert batch.shape == (1, SIZE, SIZE, 3) and batch.dtype == np.float32
+    for bad in (one.astype(np.uint8), np.zeros((0, SIZE, SIZE, 3)), np.zeros((SIZE, SIZE)),
+                np.full((SIZE, SIZE, 3), np.nan)):
+        with pytest.raises(ImageError):
+            probe.as_batch(bad)
+    with pytest.raises(ModelError, match="takes 20x20x3 images; these are 20x20x2"):
+        probe.as_batch(one[..., :2], models["nested_last"])
+    with pytest.raises(ModelError, match="these are 8x20x3"):
+        probe.as_batch(one[:8], models["flat"])
 
 
 # --------------------------------------------------------------------------- the cache
