@@ -93,14 +93,12 @@ def predict_logits(model, images) -> np.ndarray:
 
 
 def class_probability(logits, classes) -> np.ndarray:
-    """Each row's probability of its class (``classes``: one int or one per row).
-    A model with one (sigmoid) logit has one class here, its positive class."""
+    """Each row's probability of its class (``classes``: one int or one per row)."""
     from cnnviz.models import probabilities
 
     p = probabilities(logits)
     rows = np.arange(len(p))
-    classes = np.broadcast_to(np.asarray(classes), rows.shape)
-    return p[rows, classes if np.shape(logits)[-1] > 1 else np.ones_like(classes)]
+    return p[rows, np.broadcast_to(np.asarray(classes), rows.shape)]
 
 
 def default_layer(model) -> str:

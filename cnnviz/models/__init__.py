@@ -1,8 +1,9 @@
 """Models to probe: the built-in shapes CNN, ImageNet classifiers, a user's own file.
 
-Every model returned here is a flat (un-nested) functional ``keras.Model`` that
-OUTPUTS LOGITS (no softmax), so gradients are of the class score; apply
-``probabilities`` yourself (``decode`` does).
+Every model returned here is a functional ``keras.Model`` that OUTPUTS LOGITS
+(no softmax), so gradients are of the class score; apply ``probabilities``
+yourself (``decode`` does). The built-in and ImageNet models are flat; a user's
+own may nest a base model (``cnnviz.probe`` looks inside either).
 
 ``load_model(name)`` builds a FRESH model on every call; the UI caches it
 (``cnnviz.ui.get_model``) and shares it read-only. Never change a shared model
@@ -140,7 +141,7 @@ def _resolve(model_or_name):
 
 
 def load_model(name: str):
-    """A fresh keras.Model (flat functional, outputs logits) for ``name``."""
+    """A fresh functional keras.Model that outputs logits for ``name``."""
     if isinstance(name, str) and name.startswith("user:"):
         return copy_model(_user_model(name))
     if name == builtin.NAME:
@@ -247,12 +248,12 @@ def class_names(model_or_name) -> list[str]:
 def log_probabilities(logits, dtype=np.float32) -> np.ndarray:
     """Log-probabilities from logits along the last axis (a stable log-softmax).
 
-    A single logit is a sigmoid classifier: it is read as the two logits (0, z),
-    whose softmax is (1 - sigmoid(z), sigmoid(z)).
+    A single logit is a sigmoid classifier of two classes
+    (``cnnviz.probe.class_scores``): probabilities (1 - sigmoid(z), sigmoid(z)).
     """
-    z = np.asarray(logits, dtype=np.float64)
-    if z.shape[-1] == 1:
-        z = np.concatenate([np.zeros_like(z), z], axis=-1)
+    from cnnviz.probe import class_scores
+
+    z = class_scores(np.asarray(logits, dtype=np.float64))
     shifted = z - z.max(axis=-1, keepdims=True)
     return (shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))).astype(dtype)
 
