@@ -148,6 +148,11 @@ def test_a_softmax_inside_the_last_nested_model_is_removed(net, x, softmax):
     logits, _, grads, _ = gradients.run(x, np.zeros(len(x), np.int32))
     flat = probe.gradient_probe(net, "c2").run(x, np.zeros(len(x), np.int32))
     np.testing.assert_allclose(grads, flat[2], atol=1e-5)
+    as_logits = probe.logits_model(outer)  # a model that outputs the logits itself
+    assert [layer.name for layer in as_logits.layers][-1] == classifier.name
+    np.testing.assert_allclose(np.asarray(as_logits(x)), np.asarray(net(x)), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(outer(x)).sum(axis=1), 1.0, atol=1e-5)  # unchanged
+    assert probe.logits_model(net) is net  # already logits
 
 
 def test_unknown_layers_and_models_raise_model_errors(models):
