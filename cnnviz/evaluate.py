@@ -97,8 +97,6 @@ def randomization_check(model, images, *, method: str = "gradcam", class_index=N
     """Re-initialise the layers of a clone of ``model`` from the output down, one more
     layer (or group of layers, at most ``max_steps`` steps) each time, and compare each
     map with the trained model's map by Spearman rank correlation."""
-    import keras
-
     from cnnviz.models import copy_model
 
     x = cam.as_batch(images, model)
@@ -108,7 +106,7 @@ def randomization_check(model, images, *, method: str = "gradcam", class_index=N
         layer = cam.default_layer(model)
 
     clone = copy_model(model)
-    fresh = keras.models.clone_model(model)  # freshly initialised layers (vectors only)
+    fresh = copy_model(model, keep_weights=False)  # initial values of vectors (biases, BN)
     groups = _layer_groups(clone, fresh)
     if not groups:
         raise ModelError("The model has no weights to randomise.")

@@ -230,6 +230,10 @@ def test_copy_model_is_independent_with_the_same_weights():
     kernel = copy.get_layer("conv").kernel
     kernel.assign(np.zeros(kernel.shape, dtype="float32"))
     assert np.abs(original.get_layer("conv").get_weights()[0]).sum() > 0
+    fresh = models.copy_model(original, keep_weights=False)  # same layers, new initial weights
+    assert [w.shape for w in fresh.get_weights()] == [w.shape for w in original.get_weights()]
+    assert not np.allclose(fresh.get_layer("conv").get_weights()[0],
+                           original.get_layer("conv").get_weights()[0])
 
 
 def test_decode_gives_sorted_probabilities():

@@ -151,13 +151,15 @@ def load_model(name: str):
     raise _unknown(name)
 
 
-def copy_model(model):
-    """An independent copy of ``model`` with the same weights: safe to freeze, train or
-    randomise while the original (often shared by every session) stays as it was."""
+def copy_model(model, *, keep_weights: bool = True):
+    """An independent copy of ``model``: safe to freeze, train or randomise while the
+    original (often shared by every session) stays as it was. With the same weights,
+    or (``keep_weights=False``) freshly initialised as if never trained."""
     import keras
 
     copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    if keep_weights:
+        copy.set_weights(model.get_weights())
     return copy
 
 
