@@ -18,20 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from cnnviz.errors import ImageError, ModelError
-from cnnviz.probe import feature_model, run
-
-
-def _as_batch(images) -> np.ndarray:
-    x = np.asarray(images)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4:
-        raise ImageError(f"Expected images shaped (n, H, W, C); got {np.asarray(images).shape}.")
-    if not np.issubdtype(x.dtype, np.floating):
-        raise ImageError("extract() takes float images already preprocessed for the model "
-                         "(use cnnviz.models.preprocess).")
-    return x.astype(np.float32, copy=False)
+from cnnviz.errors import ModelError
+from cnnviz.probe import as_batch, feature_model, run
 
 
 def extract(model, images, layer_names) -> dict[str, np.ndarray]:
@@ -43,7 +31,7 @@ def extract(model, images, layer_names) -> dict[str, np.ndarray]:
     already preprocessed for the model.
     """
     names = (layer_names,) if isinstance(layer_names, str) else tuple(layer_names)
-    x = _as_batch(images)
+    x = as_batch(images, model)
     sub = feature_model(model, names)
     try:
         outputs = run(sub, x)

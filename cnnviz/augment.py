@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from cnnviz.errors import CnnvizError
+from cnnviz.images import as_float_batch, resize, to_uint8
 
 VALUE_RANGE = (0.0, 1.0)
 
@@ -238,35 +239,21 @@ def build_pipeline(spec, *, seed: int = 0, name: str = "augmentation"):
     return keras.Sequential(layers, name=name)
 
 
-def _as_float_batch(images) -> np.ndarray:
-    images = np.asarray(images)
-    if images.ndim == 3:
-        images = images[None]
-    if images.ndim != 4 or images.shape[-1] != 3:
-        raise CnnvizError(f"Expected RGB images (n, h, w, 3), got shape {images.shape}.")
-    if images.dtype == np.uint8:
-        return images.astype(np.float32) / 255.0
-    return images.astype(np.float32)
-
-
-def _to_uint8(batch) -> np.ndarray:
-    return (np.clip(np.asarray(batch), 0.0, 1.0) * 255).round().astype(np.uint8)
-
-
 def augment(spec, images, *, seed: int = 0, training: bool = True) -> np.ndarray:
     """Run a batch through the pipeline; uint8 (n, h, w, 3), clipped to the valid range."""
-    batch = _as_float_batch(images)
+    batch = as_float_batch(images)
     if not normalize_spec(spec):
-        return _to_uint8(batch)
+        return to_uint8(batch)
     pipeline = build_pipeline(spec, seed=seed)
-    return _to_uint8(pipeline(batch, training=training))
+    return to_uint8(np.asarray(pipeline(batch, training=training)))
 
 
 def augment_grid(spec, image, n: int = 8, *, seed: int = 0) -> np.ndarray:
     """``n`` random versions of one image (uint8 (n, h, w, 3)); the first is the original."""
-    batch = np.repeat(_as_float_batch(image), max(n - 1, 0), axis=0)
-    out = augment(spec, batch, seed=seed) if len(batch) else batch[:0]
-    return np.concatenate([_to_uint8(_as_float_batch(image)), out])
+    original = as_float_batch(image)
+    batch = np.repeat(original, max(n - 1, 0), axis=0)
+    out = augment(spec, batch, seed=seed) if len(batch) else to_uint8(batch)
+    return np.concatenate([to_uint8(original), out])
 
 
 def inference_difference(spec, images, *, seed: int = 0) -> tuple[float, float]:
@@ -275,7 +262,7 @@ def inference_difference(spec, images, *, seed: int = 0) -> tuple[float, float]:
     The first number is 0: at inference the pipeline is the identity. The second
     shows the same layers do change the images while training.
     """
-    batch = _as_float_batch(images)
+    batch = as_float_batch(images)
     pipeline = build_pipeline(spec, seed=seed)
     at_inference = np.asarray(pipeline(batch, training=False))
     in_training = np.asarray(pipeline(batch, training=True))
@@ -285,11 +272,7 @@ def inference_difference(spec, images, *, seed: int = 0) -> tuple[float, float]:
 
 def thumbnail(image: np.ndarray, size: int = 128) -> np.ndarray:
     """The centre square of an image scaled to ``size``×``size`` (uint8), for previews."""
-    from cnnviz.images import resize
-
-    image = np.asarray(image)
-    if image.dtype != np.uint8:
-        image = _to_uint8(image)
+    image = to_uint8(image)
     h, w = image.shape[:2]
     side = min(h, w)
     top, left = (h - side) // 2, (w - side) // 2

@@ -38,7 +38,7 @@ from typing import Any
 import numpy as np
 
 from cnnviz.errors import ModelError
-from cnnviz.probe import INPUT, gradient_probe, last_spatial_layer, spatial_layers
+from cnnviz.probe import INPUT, as_batch, gradient_probe, last_spatial_layer, spatial_layers
 
 #: added to each map's max before dividing: keeps an all-zero map at zero (no NaN)
 #: without flattening a map whose values are genuinely tiny (an untrained deep
@@ -61,20 +61,6 @@ METHOD_TITLES = {
 # --------------------------------------------------------------------------- inputs
 
 
-def as_batch(images) -> np.ndarray:
-    """A float32 batch (n, H, W, 3 or 1) of preprocessed images; one image becomes a
-    batch of one. Raises ModelError for any other shape or non-finite values."""
-    x = np.asarray(images, dtype=np.float32)
-    if x.ndim == 3:
-        x = x[None]
-    if x.ndim != 4 or x.shape[-1] not in (1, 3) or len(x) == 0:
-        raise ModelError(f"Expected a batch of images (n, height, width, 3 or 1); got shape "
-                         f"{x.shape}.")
-    if not np.isfinite(x).all():
-        raise ModelError("The images contain NaN or infinite values.")
-    return x
-
-
 def _class_vector(class_index, n: int, num_classes: int) -> np.ndarray:
     """One int32 class per image; -1 (for ``None``) lets the probe take the top class."""
     if class_index is None:
@@ -93,7 +79,7 @@ def _class_vector(class_index, n: int, num_classes: int) -> np.ndarray:
 def resolve_classes(model, images, class_index=None) -> np.ndarray:
     """The class each image is explained for, int32 (n,): ``class_index`` (one int or
     one per image), or, for ``None``, each image's top class."""
-    x = as_batch(images)
+    x = as_batch(images, model)
     probe = gradient_probe(model, INPUT)
     c = _class_vector(class_index, len(x), probe.num_classes)
     if (c < 0).any():
@@ -103,18 +89,16 @@ def resolve_classes(model, images, class_index=None) -> np.ndarray:
 
 def predict_logits(model, images) -> np.ndarray:
     """Logits for a batch, through the cached compiled probe (no retracing)."""
-    return gradient_probe(model, INPUT).logits(as_batch(images))
+    return gradient_probe(model, INPUT).logits(as_batch(images, model))
 
 
 def class_probability(logits, classes) -> np.ndarray:
-    """Each row's probability of its class (``classes``: one int or one per row).
-    A model with one (sigmoid) logit has one class here, its positive class."""
+    """Each row's probability of its class (``classes``: one int or one per row)."""
     from cnnviz.models import probabilities
 
     p = probabilities(logits)
     rows = np.arange(len(p))
-    classes = np.broadcast_to(np.asarray(classes), rows.shape)
-    return p[rows, classes if np.shape(logits)[-1] > 1 else np.ones_like(classes)]
+    return p[rows, np.broadcast_to(np.asarray(classes), rows.shape)]
 
 
 def default_layer(model) -> str:
@@ -162,7 +146,7 @@ def activations_and_gradients(model, images, *, class_index=None, layer=None):
     ``gradients`` are d logit[class] / d activations, same shape as the activations.
     ``layer=INPUT`` gives gradients with respect to the (preprocessed) input.
     """
-    x = as_batch(images)
+    x = as_batch(images, model)
     probe = gradient_probe(model, layer)
     return probe.run(x, _class_vector(class_index, len(x), probe.num_classes))
 
@@ -184,7 +168,7 @@ def layer_terms(model, images, *, class_index=None, layer=None) -> LayerTerms:
     """Run the primitive at ``layer`` (default: the last 4-D one) and check that the
     layer has a spatial feature map to draw."""
     name = default_layer(model) if layer is None else layer
-    x = as_batch(images)
+    x = as_batch(images, model)
     logits, acts, grads, classes = activations_and_gradients(model, x, class_index=class_index,
                                                              layer=name)
     if acts.ndim != 4:
@@ -355,7 +339,7 @@ def _over_variants(model, images, class_index, variants, reduce, *, gradients: b
     explained for that class, and ``reduce(image, out)`` turns the batch's input
     gradients (or, with ``gradients=False``, its class logits) into the image's result.
     """
-    x = as_batch(images)
+    x = as_batch(images, model)
     classes = resolve_classes(model, x, class_index)
     probe = gradient_probe(model, INPUT)
     results = []
@@ -429,7 +413,7 @@ def occlusion(model, images, *, class_index=None, layer=None, patch: int | None 
     ``baseline`` fills the patch in the model's *preprocessed* input space: "mean"
     (the image's mean colour, neutral for any preprocessing) or a number.
     """
-    x = as_batch(images)
+    x = as_batch(images, model)
     height, width = x.shape[1:3]
     patch = int(patch or max(2, min(height, width) // 8))
     stride = int(stride or max(1, patch // 2))

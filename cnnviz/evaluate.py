@@ -97,18 +97,16 @@ def randomization_check(model, images, *, method: str = "gradcam", class_index=N
     """Re-initialise the layers of a clone of ``model`` from the output down, one more
     layer (or group of layers, at most ``max_steps`` steps) each time, and compare each
     map with the trained model's map by Spearman rank correlation."""
-    import keras
-
     from cnnviz.models import copy_model
 
-    x = cam.as_batch(images)
+    x = cam.as_batch(images, model)
     original = cam.attribution(method, model, x, class_index=class_index, layer=layer, **options)
     classes = cam.resolve_classes(model, x, class_index)
     if layer is None and method in cam.CAM_METHODS:
         layer = cam.default_layer(model)
 
     clone = copy_model(model)
-    fresh = keras.models.clone_model(model)  # freshly initialised layers (vectors only)
+    fresh = copy_model(model, keep_weights=False)  # initial values of vectors (biases, BN)
     groups = _layer_groups(clone, fresh)
     if not groups:
         raise ModelError("The model has no weights to randomise.")
@@ -244,7 +242,7 @@ def deletion_insertion(model, images, maps, *, class_index=None, steps: int = 16
     random (``seed``), so a flat map behaves like a random one. Each image's
     ``steps + 1`` variants run as one batch.
     """
-    x = cam.as_batch(images)
+    x = cam.as_batch(images, model)
     maps = _to_size(np.asarray(maps, np.float32), x.shape[1:3])
     classes = cam.resolve_classes(model, x, class_index)
     rng = np.random.default_rng(seed)

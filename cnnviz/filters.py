@@ -319,14 +319,13 @@ def params_to_images(params: np.ndarray, *, fourier: bool) -> np.ndarray:
     return np.clip(0.5 + _DISPLAY_STD * (x - mean) / (std + 1e-5), 0.0, 1.0)
 
 
-def _to_uint8(images01: np.ndarray, size: int) -> np.ndarray:
-    from PIL import Image
+def _as_pictures(images01: np.ndarray, size: int) -> np.ndarray:
+    """uint8 images at ``size`` x ``size`` (through the one resize of cnnviz.images)."""
+    from cnnviz.images import resize, to_uint8
 
-    out = (images01 * 255).round().astype(np.uint8)
-    if out.shape[1:3] == (size, size):
-        return out
-    return np.stack([np.asarray(Image.fromarray(im).resize((size, size), Image.BICUBIC))
-                     for im in out])
+    if images01.shape[1:3] == (size, size):
+        return to_uint8(images01)
+    return np.stack([resize(image, size) for image in images01])
 
 
 def visualize_with_history(
@@ -389,7 +388,7 @@ def visualize_with_history(
     params = np.concatenate([p.numpy() for p, _ in parts])
     if curves:
         history = np.concatenate([history, np.asarray(curves, np.float32)])
-    images = _to_uint8(params_to_images(params, fourier=regs.fourier), size)
+    images = _as_pictures(params_to_images(params, fourier=regs.fourier), size)
     settings = {"size": size, "learning_rate": learning_rate, "seed": seed,
                 "preprocess": preprocess, **asdict(regs)}
     return FilterResult(images, history, params, layer_name, tuple(indices), done + steps,

@@ -11,7 +11,9 @@ can act on. No other exception type leaves this module for bad input.
 
 Every resize in cnnviz goes through this module (``resize`` for images,
 ``resize_map`` for one map of numbers, ``resize_batch`` for float batches), all
-with one filter, so the image a student sees and the one a model gets match.
+with one filter, so the image a student sees and the one a model gets match;
+``enlarge`` shows small maps and kernels as crisp blocks. ``as_float_batch`` is
+where every image path into a model or an augmentation pipeline starts.
 """
 
 from __future__ import annotations
@@ -321,6 +323,40 @@ def as_rgb_uint8(image) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+def as_float_batch(images) -> np.ndarray:
+    """Images as a float32 RGB batch (n, H, W, 3) in [0, 1]: the start of every image
+    path into a model or an augmentation pipeline.
+
+    Takes uint8 (0-255), bool, or float images in [0, 1], shaped (H, W), (H, W, C)
+    or (n, H, W, C) with C = 1 (grey, repeated), 3 (RGB) or 4 (RGBA, alpha dropped).
+    """
+    x = np.asarray(images)
+    if x.dtype == np.bool_:
+        x = x.astype(np.float32)
+    if x.ndim == 2:
+        x = x[None, :, :, None]
+    elif x.ndim == 3:  # one image (H, W, C); a grayscale batch is (n, H, W, 1)
+        x = x[None]
+    if x.ndim != 4 or x.shape[-1] not in (1, 3, 4) or 0 in x.shape[1:3]:
+        raise ImageError(
+            f"Expected images shaped (H, W, 3) or (n, H, W, 3); got {np.asarray(images).shape}."
+        )
+    if x.dtype == np.uint8:
+        x = x.astype(np.float32) / 255.0
+    elif np.issubdtype(x.dtype, np.floating):
+        x = x.astype(np.float32)
+        if x.size and (not np.isfinite(x).all() or x.min() < -1e-3 or x.max() > 1 + 1e-3):
+            raise ImageError("Float images must hold values in [0, 1] (uint8 for 0-255).")
+        x = np.clip(x, 0.0, 1.0)
+    else:
+        raise ImageError(f"Images must be uint8 or float in [0, 1]; got {x.dtype}.")
+    if x.shape[-1] == 4:
+        x = x[..., :3]
+    if x.shape[-1] == 1:
+        x = np.repeat(x, 3, axis=-1)
+    return x
+
+
 def _size_hw(size) -> tuple[int, int]:
     if isinstance(size, (int, np.integer)):
         h = w = int(size)
@@ -393,6 +429,21 @@ def resize_batch(batch, size) -> np.ndarray:
         for c in range(planes.shape[-1]):
             out[i, :, :, c] = _resample(image[:, :, c], h, w)
     return out if array.ndim == 4 else out[..., 0]
+
+
+def enlarge(image, factor: int) -> np.ndarray:
+    """Enlarge an image or map (H, W, ...) ``factor`` times, each pixel becoming a
+    ``factor`` x ``factor`` block (nearest neighbour); dtype and values unchanged.
+
+    For showing small things as they are: a 3x3 kernel or a 7x7 feature map
+    enlarged smoothly would show a blur that is not in the numbers.
+    """
+    array = np.asarray(image)
+    if array.ndim < 2 or 0 in array.shape[:2]:
+        raise ImageError(f"Expected an image or map (H, W, ...), got shape {array.shape}.")
+    if int(factor) != factor or factor < 1:
+        raise ImageError(f"The enlargement factor must be a whole number >= 1, got {factor}.")
+    return np.repeat(np.repeat(array, int(factor), axis=0), int(factor), axis=1)
 
 
 # --------------------------------------------------------------------------- overlays

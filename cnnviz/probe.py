@@ -15,9 +15,10 @@ architecture demos, transfer learning) goes through it. It has three parts:
 * **Gradients.** :func:`gradient_probe` compiles, once per (model, layer), a
   ``tf.function`` giving the logits, the layer's activations and the gradient
   of each image's class logit with respect to them. The class travels in as a
-  tensor, so new images and classes never re-trace it. A final softmax is
-  removed here (:func:`logit_head`), the only place that does it: a softmax
-  probability saturates and its gradient vanishes. The activations must lie on
+  tensor, so new images and classes never re-trace it. A final softmax or
+  sigmoid is removed here (:func:`logit_head`; :func:`logits_model` for a model
+  that must output logits itself), the only place that does it: a probability
+  saturates and its gradient vanishes. The activations must lie on
   the path that computes the logits, so a model is split at a nested base that
   holds the layer (:func:`_through`).
 
@@ -57,7 +58,7 @@ from typing import Any
 import numpy as np
 
 from cnnviz.cache import ModelCache
-from cnnviz.errors import ModelError
+from cnnviz.errors import ImageError, ModelError
 
 #: Layer class names by the kind of feature map they produce.
 CONV_CLASSES = frozenset({
@@ -257,6 +258,37 @@ def input_shape(model) -> tuple[int | None, int | None, int]:
     return shape[1], shape[2], int(shape[3])
 
 
+def as_batch(images, model=None) -> np.ndarray:
+    """Images already preprocessed for a model, as a float32 batch (n, H, W, C); one
+    image (H, W, C) becomes a batch of one. Every function that feeds images to a
+    model checks them here.
+
+    Raises ImageError when ``images`` is not a non-empty batch of finite float
+    images (uint8 pixels go through ``cnnviz.models.preprocess`` first), and
+    ModelError when ``model`` is given and takes another size or channel count.
+    """
+    x = np.asarray(images)
+    if x.ndim == 3:
+        x = x[None]
+    if x.ndim != 4 or 0 in x.shape:
+        raise ImageError("Expected images shaped (n, height, width, channels) or one image "
+                         f"(height, width, channels); got shape {np.shape(images)}.")
+    if not np.issubdtype(x.dtype, np.floating):
+        raise ImageError(f"Expected float images already preprocessed for the model; got "
+                         f"{x.dtype} (use cnnviz.models.preprocess or prepare first).")
+    x = x.astype(np.float32, copy=False)
+    if not np.isfinite(x).all():
+        raise ImageError("The images contain NaN or infinite values.")
+    if model is not None:
+        expected = input_shape(model)
+        if any(e is not None and e != g for e, g in zip(expected, x.shape[1:])):
+            def text(shape):
+                return "x".join("any" if v is None else str(v) for v in shape)
+            raise ModelError(f"Model {model.name!r} takes {text(expected)} images; these are "
+                             f"{text(x.shape[1:])} (use cnnviz.models.prepare to fit them).")
+    return x
+
+
 # --------------------------------------------------------------------------- graph
 
 
@@ -323,10 +355,12 @@ def layer_calls(model) -> list[tuple[Any, list, list]]:
 # --------------------------------------------------------------------------- sub-models
 
 
-def _is_softmax(fn) -> bool:
+def _is_squashing(fn) -> bool:
+    """A softmax or a sigmoid: an activation that turns logits into probabilities."""
     import keras
 
-    return fn is keras.activations.softmax or getattr(fn, "__name__", "") == "softmax"
+    return (fn is keras.activations.softmax or fn is keras.activations.sigmoid
+            or getattr(fn, "__name__", "") in ("softmax", "sigmoid"))
 
 
 def _final_layer(model):
@@ -335,30 +369,31 @@ def _final_layer(model):
     return _final_layer(last) if _is_model(last) else last
 
 
-def _softmax_layer(model):
-    """The final layer if it applies a softmax (the logits are its input), else None."""
+def _squashing_layer(model):
+    """The final layer if it applies a softmax or a sigmoid (the logits are its input,
+    for a Dense its affine part), else None."""
     import keras
 
     last = _final_layer(model)
     if isinstance(last, keras.layers.Softmax):
         return last
-    if isinstance(last, (keras.layers.Activation, keras.layers.Dense)) and _is_softmax(
+    if isinstance(last, (keras.layers.Activation, keras.layers.Dense)) and _is_squashing(
             last.activation):
         return last
-    if _is_softmax(getattr(last, "activation", None)):
-        raise ModelError("The model ends in a softmax that cannot be removed here; "
+    if _is_squashing(getattr(last, "activation", None)):
+        raise ModelError("The model ends in a softmax or sigmoid that cannot be removed here; "
                          "build it with a linear last layer (logits).")
     return None
 
 
 def logit_head(model):
     """How the :data:`LOGITS` tensor becomes the logits: ``None`` when it already is
-    them (a model that outputs logits, or ends in a softmax layer, read before it),
-    or, for a final ``Dense(..., activation="softmax")``, its affine part, which we
-    apply ourselves."""
+    them (a model that outputs logits, or ends in a softmax/sigmoid layer, read
+    before it), or, for a final ``Dense(..., activation="softmax")`` (or sigmoid),
+    its affine part, which we apply ourselves."""
     import keras
 
-    last = _softmax_layer(model)
+    last = _squashing_layer(model)
     if not isinstance(last, keras.layers.Dense):
         return None
 
@@ -367,6 +402,63 @@ def logit_head(model):
         return z + layer.bias if layer.use_bias else z
 
     return dense_logits
+
+
+def class_scores(logits):
+    """The score of each class, from a model's logits (numpy or tensor, batch first).
+
+    A model with one logit ``z`` is a sigmoid classifier of two classes; its
+    scores are ``(-z/2, z/2)``: their softmax is ``(1 - sigmoid(z), sigmoid(z))``,
+    and the evidence for class 0 is the evidence against class 1. Any other
+    model's scores are its logits.
+    """
+    if logits.shape[-1] != 1:
+        return logits
+    return logits * np.array([-0.5, 0.5], np.float32)
+
+
+def _logits_tensor(model):
+    """``model``'s logits as a tensor of its own graph (see :func:`logits_model`)."""
+    import keras
+
+    last = model.layers[-1]
+    if _is_model(last) and _squashing_layer(last) is not None:  # the softmax is inside it
+        feed = _single(_own_call(model, last).input_tensors, last)
+        return logits_model(last)(feed)
+    squashing = _squashing_layer(model)
+    if squashing is None:
+        return model.outputs[0]
+    features = _single(_own_call(model, squashing).input_tensors, squashing)
+    if not isinstance(squashing, keras.layers.Dense):
+        return features
+    linear = keras.layers.Dense.from_config({**squashing.get_config(), "activation": None})
+    logits = linear(features)
+    linear.set_weights(squashing.get_weights())
+    return logits
+
+
+def logits_model(model):
+    """``model`` as a functional ``keras.Model`` that outputs its logits.
+
+    The same inputs and layers (shared, not copied), without a final softmax or
+    sigmoid, wherever it sits: a nested model that ends ``model`` comes back
+    without it too, under its own name. A final ``Dense(..., activation="softmax")``
+    becomes a linear ``Dense`` of the same name with a copy of its weights. A
+    ``Sequential`` model comes back functional; a functional model that already
+    outputs logits comes back as it is. For models whose outputs are to be read
+    as logits everywhere (an uploaded model); probing any model needs none of it.
+    """
+    import keras
+
+    inputs = _inputs(model)
+    if _squashing_layer(model) is None and not isinstance(model, keras.Sequential):
+        return model
+    try:
+        return keras.Model(inputs[0] if len(inputs) == 1 else inputs, _logits_tensor(model),
+                           name=model.name)
+    except ValueError as error:
+        raise ModelError(f"Could not read the logits of model {model.name!r}: {error}") \
+            from error
 
 
 def symbolic_outputs(model, names) -> list:
@@ -383,9 +475,9 @@ def symbolic_outputs(model, names) -> list:
         elif name == LOGITS and _is_model(last):  # the logits live inside the last layer
             nested.setdefault(id(last), (last, []))[1].append(name)
         elif name == LOGITS:
-            softmax = _softmax_layer(model)
-            outputs[name] = (model.outputs[0] if softmax is None
-                             else _single(_own_call(model, softmax).input_tensors, softmax))
+            squashing = _squashing_layer(model)
+            outputs[name] = (model.outputs[0] if squashing is None
+                             else _single(_own_call(model, squashing).input_tensors, squashing))
         else:
             layer, path = find_layer(model, name)
             if path:
@@ -434,12 +526,13 @@ def run(sub, x) -> list:
 
 
 def activations_and_logits(model, images, layer_names) -> tuple[list[np.ndarray], np.ndarray]:
-    """The listed layers' activations and the logits (softmax removed), from ONE
-    forward pass of preprocessed float ``images`` (n, H, W, C)."""
+    """The listed layers' activations and the logits (softmax or sigmoid removed; two
+    class scores for one sigmoid logit, see :func:`class_scores`), from ONE forward
+    pass of preprocessed float ``images`` (n, H, W, C)."""
     names = (layer_names,) if isinstance(layer_names, str) else tuple(layer_names)
     *acts, features = run(feature_model(model, (*names, LOGITS)), images)
     head = logit_head(model)
-    logits = features if head is None else head(features)
+    logits = class_scores(features if head is None else head(features))
     return [np.asarray(a) for a in acts], np.asarray(logits)
 
 
@@ -489,6 +582,9 @@ def _through(model, name: str, end: str):
 class GradientProbe:
     """Logits, one layer's activations and their gradients: one compiled pass.
 
+    The logits are the class scores (:func:`class_scores`: two for a model with
+    one sigmoid logit), and ``num_classes`` counts them.
+
     ``run(images, classes)`` -> ``(logits, activations, gradients, classes)`` as
     numpy; ``classes`` is int32, one per image, -1 meaning "this image's top
     class". ``layer`` may be :data:`INPUT` (gradients with respect to the pixels).
@@ -504,13 +600,13 @@ class GradientProbe:
             raise ModelError("Attribution maps need a model with one image input and one "
                              "output.")
         self.layer = layer
-        self.num_classes = int(model.outputs[0].shape[-1])
+        self.num_classes = max(2, int(model.outputs[0].shape[-1]))  # see class_scores
         to_logits = _through(model, layer, LOGITS)
         head = logit_head(model)
 
         def forward(x):
             acts, features = to_logits(x)
-            return acts, features if head is None else head(features)
+            return acts, class_scores(features if head is None else head(features))
 
         spec = tf.TensorSpec([None, *inputs[0].shape[1:]], tf.float32)
 

@@ -250,7 +250,7 @@ def effective_rf(model, layer_name: str, image, row: int, col: int) -> np.ndarra
     import tensorflow as tf
 
     sub = probe.feature_model(model, [layer_name])
-    x = tf.convert_to_tensor(np.asarray(image, dtype=np.float32)[None])
+    x = tf.convert_to_tensor(probe.as_batch(image, model)[:1])
     with tf.GradientTape() as tape:
         tape.watch(x)
         y = probe.run(sub, x)[0]
@@ -279,4 +279,4 @@ def mass_radius(erf, centre, fraction: float = 0.5) -> int:
 
 def layer_activation(model, layer_name: str, image) -> np.ndarray:
     """The (h, w, channels) output of ``layer_name`` for one preprocessed image."""
-    return extract(model, np.asarray(image, dtype=np.float32), [layer_name])[layer_name][0]
+    return extract(model, image, [layer_name])[layer_name][0]

@@ -225,6 +225,24 @@ def test_model_diagrams():
     assert sum(r["parameters"] for r in summary) == model.count_params()
 
 
+def test_a_nested_model_diagram_is_drawn_layer_by_layer():
+    import keras
+
+    from cnnviz.models import load_model
+
+    flat = load_model("shapes_cnn")
+    wrapped = keras.Sequential([keras.Input((64, 64, 3)), keras.layers.Rescaling(1 / 255),
+                                flat])
+    boxes = [t for t in diagram.model_diagram(flat).data if t.hovertext is not None][0]
+    nested = [t for t in diagram.model_diagram(wrapped).data if t.hovertext is not None][0]
+    assert nested.hovertext == boxes.hovertext  # the same boxes (Rescaling folded away)
+    summary = diagram.model_summary(wrapped)
+    assert [r["layer"] for r in summary][2:] == [r["layer"] for r in
+                                                diagram.model_summary(flat)][1:]
+    assert summary[1]["type"] == "Rescaling"
+    assert sum(r["parameters"] for r in summary) == wrapped.count_params()
+
+
 def test_imagenet_model_diagram_draws_its_shortcuts():
     import keras
 

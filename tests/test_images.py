@@ -220,6 +220,31 @@ def test_to_uint8_and_as_rgb():
         images.as_rgb_uint8(np.zeros((2, 2, 2)))
 
 
+def test_as_float_batch_takes_every_image_form():
+    grey = images.as_float_batch(np.full((4, 5), 255, np.uint8))
+    assert grey.shape == (1, 4, 5, 3) and grey.dtype == np.float32 and np.all(grey == 1.0)
+    rgba = images.as_float_batch(np.zeros((2, 4, 5, 4), np.float64))
+    assert rgba.shape == (2, 4, 5, 3)
+    assert images.as_float_batch(np.ones((4, 5, 1), bool)).shape == (1, 4, 5, 3)
+    for bad in (np.full((4, 4, 3), 1.5), np.zeros((4, 4, 2), np.uint8), np.zeros((0, 4, 3)),
+                np.zeros((4, 4, 3), np.int64)):
+        with pytest.raises(ImageError):
+            images.as_float_batch(bad)
+
+
+def test_enlarge_makes_crisp_blocks():
+    kernel = np.arange(6, dtype=np.float32).reshape(2, 3)
+    big = images.enlarge(kernel, 3)
+    assert big.shape == (6, 9) and big.dtype == np.float32
+    np.testing.assert_array_equal(big[::3, ::3], kernel)
+    np.testing.assert_array_equal(big[2, 8], kernel[0, 2])  # a whole block keeps its value
+    rgb = images.enlarge(np.zeros((2, 2, 3), np.uint8), 4)
+    assert rgb.shape == (8, 8, 3) and rgb.dtype == np.uint8
+    for factor in (0, 1.5):
+        with pytest.raises(ImageError):
+            images.enlarge(kernel, factor)
+
+
 # --------------------------------------------------------------------------- overlay
 
 

@@ -230,6 +230,10 @@ def test_copy_model_is_independent_with_the_same_weights():
     kernel = copy.get_layer("conv").kernel
     kernel.assign(np.zeros(kernel.shape, dtype="float32"))
     assert np.abs(original.get_layer("conv").get_weights()[0]).sum() > 0
+    fresh = models.copy_model(original, keep_weights=False)  # same layers, new initial weights
+    assert [w.shape for w in fresh.get_weights()] == [w.shape for w in original.get_weights()]
+    assert not np.allclose(fresh.get_layer("conv").get_weights()[0],
+                           original.get_layer("conv").get_weights()[0])
 
 
 def test_decode_gives_sorted_probabilities():
@@ -388,11 +392,118 @@ def test_user_models_that_are_not_image_cnns_are_refused(tmp_path):
     seg_in = keras.Input((32, 32, 3))
     segmenter = keras.Model(seg_in, keras.layers.Conv2D(2, 1)(seg_in))
     _refused(tmp_path, segmenter, "output")
-    base = keras.Sequential([keras.Input((32, 32, 3)), keras.layers.Conv2D(4, 3),
-                             keras.layers.GlobalAveragePooling2D()])
-    outer_in = keras.Input((32, 32, 3))
-    nested = keras.Model(outer_in, keras.layers.Dense(2)(base(outer_in)))
-    _refused(tmp_path, nested, "nested")
+
+
+def _uploaded_kinds():
+    """What students save: a base nested in the middle, a classifier nested as the last
+    layer after a Rescaling (the shape of ``Sequential([Rescaling, MobileNetV2(...)])``),
+    a Sequential with a Rescaling, and one-unit sigmoid heads (flat and nested)."""
+    import keras
+    from keras import layers
+
+    def classifier(units=3, activation="softmax", name="classifier"):
+        inputs = keras.Input((32, 32, 3))
+        x = layers.Conv2D(4, 3, activation="relu", name="c1")(inputs)
+        x = layers.MaxPooling2D(name="p1")(x)
+        x = layers.Conv2D(6, 3, activation="relu", name="c2")(x)
+        x = layers.GlobalAveragePooling2D(name="gap")(x)
+        return keras.Model(inputs, layers.Dense(units, activation=activation, name="probs")(x),
+                           name=name)
+
+    keras.utils.set_random_seed(5)
+    base = keras.Sequential([keras.Input((32, 32, 3)), layers.Conv2D(4, 3, name="b1"),
+                             layers.ReLU(name="b1_relu")], name="base")
+    inputs = keras.Input((32, 32, 3))
+    features = layers.GlobalAveragePooling2D()(base(layers.Rescaling(2.0, -1.0)(inputs)))
+    nested_base = keras.Model(inputs, layers.Dense(3, activation="softmax")(features))
+    rescale = [keras.Input((32, 32, 3)), layers.Rescaling(1 / 255)]
+    return {
+        "nested_base": nested_base,
+        "nested_last": keras.Sequential([*rescale, classifier()], name="wrapped"),
+        "sequential_rescaling": keras.Sequential([
+            *rescale, layers.Conv2D(4, 3, activation="relu", name="c1"),
+            layers.GlobalAveragePooling2D(), layers.Dense(3, activation="softmax")]),
+        "sigmoid": classifier(1, "sigmoid"),
+        "nested_last_sigmoid": keras.Sequential([*rescale, classifier(1, "sigmoid")]),
+    }
+
+
+@pytest.fixture(scope="module")
+def uploaded(tmp_path_factory):
+    """Each kind saved as a .keras file, as uploaded: (original, loaded) by kind."""
+    folder = tmp_path_factory.mktemp("uploads")
+    return {kind: (original, models.load_user_model(_save(original, folder / f"{kind}.keras")))
+            for kind, original in _uploaded_kinds().items()}
+
+
+def test_nested_and_sigmoid_user_models_are_accepted_and_output_logits(uploaded):
+    import keras
+
+    x = np.random.default_rng(0).random((2, 32, 32, 3)).astype(np.float32)
+    for kind, (original, model) in uploaded.items():
+        assert not isinstance(model, keras.Sequential), kind
+        logits = np.asarray(model(x))
+        expected = np.asarray(original(x))  # probabilities
+        if kind.endswith("sigmoid"):
+            assert logits.shape == (2, 1), kind
+            expected = np.concatenate([1 - expected, expected], axis=1)
+        np.testing.assert_allclose(models.probabilities(logits), expected, atol=1e-5,
+                                   err_msg=kind)
+        assert np.abs(logits).max() > 0 and not np.allclose(logits, expected), kind
+        nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
+        assert nested == {"nested_base": ["base"], "nested_last": ["classifier"],
+                          "nested_last_sigmoid": ["classifier"]}.get(kind, []), kind
+        assert models.input_size(model) == (32, 32, 3)
+        assert models.class_names(model) == (["class 0", "class 1"] if kind.endswith("sigmoid")
+                                             else ["class 0", "class 1", "class 2"])
+
+
+@pytest.mark.slow  # every probing page's computation on five uploaded models
+def test_every_probing_page_works_with_nested_and_sigmoid_user_models(uploaded):
+    from cnnviz import activations, cam, filters, probe, receptive
+    from cnnviz.figures import diagram
+
+    photo = np.random.default_rng(1).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    for kind, (_, stored) in uploaded.items():
+        model = models.copy_model(stored)  # what load_model gives a page
+        picked = models.prepare(model, photo)
+        assert picked.x.shape == (1, 32, 32, 3) and picked.display.shape == (32, 32, 3)
+        logits = np.asarray(model(picked.x))
+        decoded = models.decode(model, logits, top=2)[0]
+        assert [name for name, _ in decoded][0].startswith("class ")
+        infos = probe.feature_layers(model)
+        names = [info.name for info in infos]
+        assert {"c1"} <= set(names) or "b1" in names, (kind, names)
+        maps = activations.extract(model, picked.x, names)
+        assert all(maps[n].shape[1:] == info.shape for n, info in zip(names, infos))
+        images = filters.visualize(model, names[0], [0, 1], size=32, steps=1)
+        assert images.shape == (2, 32, 32, 3)
+        for method in cam.CAM_METHODS:
+            for class_index in (0, 1):
+                out = cam.attribution(method, model, picked.x, class_index=class_index,
+                                      **({"top_k": 2} if method == "scorecam" else {}))
+                assert out.ndim == 3 and np.isfinite(out).all() and out.max() <= 1, kind
+        np.testing.assert_allclose(cam.predict_logits(model, picked.x),
+                                   probe.class_scores(logits), atol=1e-5)
+        fields = receptive.receptive_fields(model)
+        assert set(names) <= {f.name for f in fields} and fields[-1].size >= 3, kind
+        fig = diagram.model_diagram(model)
+        assert len(fig.layout.shapes) >= len([i for i in infos if i.kind == "conv"]) + 1
+        summary = diagram.model_summary(model)
+        assert sum(row["parameters"] for row in summary) == model.count_params(), kind
+        assert {row["layer"] for row in summary} >= set(names)
+
+
+def test_a_sigmoid_models_two_classes_are_explained_with_opposite_evidence(uploaded):
+    from cnnviz import cam
+
+    model = uploaded["sigmoid"][1]
+    x = np.random.default_rng(2).random((2, 32, 32, 3)).astype(np.float32)
+    steps = [cam.gradcam_steps(model, x, class_index=c, layer="c2") for c in (0, 1)]
+    assert steps[0].logits.shape == (2, 2)  # the two class scores (-z/2, z/2)
+    np.testing.assert_allclose(steps[0].weighted_sum, -steps[1].weighted_sum, atol=1e-6)
+    z = np.asarray(model(x))[:, 0]
+    np.testing.assert_array_equal(cam.resolve_classes(model, x), (z > 0).astype(int))
 
 
 def test_corrupt_empty_and_oversized_user_files_are_refused(tmp_path):
@@ -491,7 +602,8 @@ def test_registered_user_models_are_named_by_content_and_bounded():
     assert models.class_names(name) == ["class 0", "class 1", "class 2"]
     x = models.preprocess(name, np.zeros((8, 8, 3), np.uint8))
     fresh = models.load_model(name)
-    assert fresh is not models._USER_MODELS[name]
+    assert name in models.user_model_names()
+    assert fresh is not models._USER_MODELS.get(name)
     assert models.decode(name, np.asarray(fresh(x)))[0][0][0].startswith("class ")
     models._USER_MODELS.clear()
     with pytest.raises(ModelError, match="upload the file again"):
@@ -504,4 +616,4 @@ def test_bad_model_files_are_refused_with_model_error():
     for case in bad_model_files():
         with pytest.raises(ModelError):
             models.register_user_model(case.data, filename=f"{case.name}.keras")
-    assert not [n for n in models._USER_MODELS if "model_" in n]
+    assert not [n for n in models.user_model_names() if "model_" in n]

@@ -20,8 +20,8 @@ keras = pytest.importorskip("keras")
 from keras import layers  # noqa: E402
 
 from cnnviz import probe  # noqa: E402
-from cnnviz.cache import ModelCache  # noqa: E402
-from cnnviz.errors import ModelError  # noqa: E402
+from cnnviz.cache import LRU, ModelCache  # noqa: E402
+from cnnviz.errors import ImageError, ModelError  # noqa: E402
 
 SIZE = 20
 SCALE, OFFSET = 2.0, -1.0  # the Rescaling of the wrapped models
@@ -148,6 +148,11 @@ def test_a_softmax_inside_the_last_nested_model_is_removed(net, x, softmax):
     logits, _, grads, _ = gradients.run(x, np.zeros(len(x), np.int32))
     flat = probe.gradient_probe(net, "c2").run(x, np.zeros(len(x), np.int32))
     np.testing.assert_allclose(grads, flat[2], atol=1e-5)
+    as_logits = probe.logits_model(outer)  # a model that outputs the logits itself
+    assert [layer.name for layer in as_logits.layers][-1] == classifier.name
+    np.testing.assert_allclose(np.asarray(as_logits(x)), np.asarray(net(x)), atol=1e-5)
+    np.testing.assert_allclose(np.asarray(outer(x)).sum(axis=1), 1.0, atol=1e-5)  # unchanged
+    assert probe.logits_model(net) is net  # already logits
 
 
 def test_unknown_layers_and_models_raise_model_errors(models):
@@ -160,6 +165,20 @@ def test_unknown_layers_and_models_raise_model_errors(models):
     dense_only = keras.Sequential([keras.Input((4,)), layers.Dense(2)])
     with pytest.raises(ModelError, match="no convolutional layer"):
         probe.last_spatial_layer(dense_only)
+
+
+def test_as_batch_checks_images_then_the_model(models):
+    one = np.zeros((SIZE, SIZE, 3))
+    batch = probe.as_batch(one, models["nested_last"])
+    assert batch.shape == (1, SIZE, SIZE, 3) and batch.dtype == np.float32
+    for bad in (one.astype(np.uint8), np.zeros((0, SIZE, SIZE, 3)), np.zeros((SIZE, SIZE)),
+                np.full((SIZE, SIZE, 3), np.nan)):
+        with pytest.raises(ImageError):
+            probe.as_batch(bad)
+    with pytest.raises(ModelError, match="takes 20x20x3 images; these are 20x20x2"):
+        probe.as_batch(one[..., :2], models["nested_last"])
+    with pytest.raises(ModelError, match="these are 8x20x3"):
+        probe.as_batch(one[:8], models["flat"])
 
 
 # --------------------------------------------------------------------------- the cache
@@ -189,6 +208,22 @@ def test_model_cache_is_a_bounded_lru_per_model():
     assert cache.keys(a) == []
     with pytest.raises(ValueError):
         ModelCache(max_per_model=0)
+
+
+def test_lru_is_bounded_and_drops_the_least_recently_used():
+    cache = LRU(max_entries=2)
+    assert cache.get("a", lambda: 1) == 1
+    cache.get("b", lambda: 2)
+    assert cache.get("a") == 1  # a hit without a builder, now the most recent
+    cache.get("c", lambda: 3)  # evicts b
+    assert cache.keys() == ["a", "c"] and "b" not in cache and len(cache) == 2
+    assert cache.get("a", lambda: pytest.fail("built again")) == 1
+    with pytest.raises(KeyError):
+        cache.get("b")
+    cache.clear()
+    assert cache.keys() == []
+    with pytest.raises(ValueError):
+        LRU(max_entries=0)
 
 
 def test_model_cache_builds_once_under_concurrent_use():

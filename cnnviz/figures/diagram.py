@@ -6,8 +6,9 @@ image and doubles the filters is visible at a glance. Inception branches are
 drawn side by side (in parallel lanes), residual shortcuts as arcs that jump
 over the layers they skip.
 
-Works for a builder spec (``spec_diagram``) and for any functional Keras model
-(``model_diagram``), e.g. the built-in shapes CNN or MobileNetV2.
+Works for a builder spec (``spec_diagram``) and for any Keras model
+(``model_diagram``, which follows the graph through ``cnnviz.probe.layer_calls``),
+e.g. the built-in shapes CNN, MobileNetV2, or a student's model with a nested base.
 """
 
 from __future__ import annotations
@@ -184,68 +185,70 @@ def spec_diagram(spec: list[A.LayerSpec], input_shape, title: str = "Your networ
 
 
 _KERAS_KINDS = {
-    "InputLayer": "input", "Conv2D": "conv", "DepthwiseConv2D": "depthwise",
+    "Conv2D": "conv", "DepthwiseConv2D": "depthwise",
     "SeparableConv2D": "conv", "MaxPooling2D": "maxpool", "AveragePooling2D": "avgpool",
     "GlobalAveragePooling2D": "gap", "GlobalMaxPooling2D": "gmp", "Flatten": "flatten",
     "Dense": "dense", "Concatenate": "concat", "Add": "add",
 }
 
 
-def _inbound(layer) -> list[str]:
-    names = []
-    for node in getattr(layer, "_inbound_nodes", []):
-        for tensor in node.input_tensors:
-            names.append(tensor._keras_history.operation.name)
-    return names
+def _shape(tensor) -> tuple:
+    return tuple(int(v) for v in tensor.shape[1:])
 
 
 def model_diagram(model, title: str | None = None) -> go.Figure:
-    """Any functional Keras model: conv/pool/dense/merge layers as boxes in order;
-    batch norm, activations, padding and dropout are folded into the box before
-    them; an edge that jumps over boxes (a shortcut) is drawn as an arc."""
-    shown = {}
-    alias = {}
-    order = []
-    for layer in model.layers:
+    """Any Keras model (functional or Sequential; the layers of nested models drawn in
+    place): conv/pool/dense/merge layers as boxes in order; batch norm, activations,
+    padding and dropout are folded into the box before them; an edge that jumps over
+    boxes (a shortcut) is drawn as an arc."""
+    from cnnviz import probe
+
+    box_of = {id(t): "input" for t in model.inputs}  # tensor -> the box that made it
+    boxes = {"input": ("input", _shape(model.inputs[0]), None, [])}
+    for layer, inputs, outputs in probe.layer_calls(model):
+        sources = [box_of[id(t)] for t in inputs if id(t) in box_of]
         kind = _KERAS_KINDS.get(type(layer).__name__)
-        sources = _inbound(layer)
-        if kind is None:  # fold into its (first) input
-            alias[layer.name] = alias.get(sources[0], sources[0]) if sources else layer.name
-            continue
-        alias[layer.name] = layer.name
-        shape = tuple(int(v) for v in layer.output.shape[1:]) if kind != "input" else \
-            tuple(int(v) for v in layer.output.shape[1:])
-        shown[layer.name] = (kind, shape, [alias.get(s, s) for s in sources])
-        order.append(layer.name)
-    position = {name: i for i, name in enumerate(order)}
+        if kind is None:  # folded into the box of its (first) input
+            key = sources[0] if sources else None
+        else:
+            key = layer.name if layer.name not in boxes else f"{layer.name} ({len(boxes)})"
+            boxes[key] = (kind, _shape(outputs[0]), layer, list(dict.fromkeys(sources)))
+        box_of.update({id(t): key for t in outputs if key is not None})
+    position = {key: i for i, key in enumerate(boxes)}
     nodes, edges, skips = [], [], []
-    for name in order:
-        kind, shape, sources = shown[name]
+    for key, (kind, shape, layer, sources) in boxes.items():
         label = {"conv": "conv", "depthwise": "dw", "concat": "cat"}.get(kind, kind)
-        layer = model.get_layer(name)
         if kind in ("conv", "depthwise") and hasattr(layer, "kernel_size"):
             label = f"{layer.kernel_size[0]}x{layer.kernel_size[1]}"
-        nodes.append(Node(name, label, "conv1x1" if label == "1x1" else kind, shape,
-                          float(position[name]),
-                          hover=f"{name} ({type(layer).__name__})<br>"
-                                f"{'x'.join(map(str, shape))}<br>"
-                                f"{layer.count_params():,} parameters"))
+        about = "input" if layer is None else f"{key} ({type(layer).__name__})"
+        params = 0 if layer is None else layer.count_params()
+        nodes.append(Node(key, label, "conv1x1" if label == "1x1" else kind, shape,
+                          float(position[key]),
+                          hover=f"{about}<br>{'x'.join(map(str, shape))}<br>"
+                                f"{params:,} parameters"))
         for source in sources:
-            if source not in position:
-                continue
-            if position[name] - position[source] == 1:
-                edges.append((source, name))
+            if position[key] - position[source] == 1:
+                edges.append((source, key))
             else:
-                skips.append((source, name))
+                skips.append((source, key))
     return _figure(nodes, edges, skips, title or model.name)
 
 
 def model_summary(model) -> list[dict]:
-    """One record per Keras layer: name, type, output shape, parameters."""
-    records = []
-    for layer in model.layers:
-        shape = layer.output.shape[1:]
-        records.append({"layer": layer.name, "type": type(layer).__name__,
-                        "output shape": " x ".join(str(v) for v in shape),
-                        "parameters": layer.count_params()})
+    """One record per layer, input first, the layers of nested models in place: name,
+    type, output shape, parameters (a layer used twice counts its weights once)."""
+    from cnnviz import probe
+
+    def record(name, kind, tensor, parameters):
+        return {"layer": name, "type": kind,
+                "output shape": " x ".join(str(v) for v in tensor.shape[1:]),
+                "parameters": parameters}
+
+    records = [record(t.name, "InputLayer", t, 0) for t in model.inputs]
+    counted: set[int] = set()
+    for layer, _, outputs in probe.layer_calls(model):
+        first = id(layer) not in counted
+        counted.add(id(layer))
+        records.append(record(layer.name, type(layer).__name__, outputs[0],
+                              layer.count_params() if first else 0))
     return records

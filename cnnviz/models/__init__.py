@@ -1,8 +1,9 @@
 """Models to probe: the built-in shapes CNN, ImageNet classifiers, a user's own file.
 
-Every model returned here is a flat (un-nested) functional ``keras.Model`` that
-OUTPUTS LOGITS (no softmax), so gradients are of the class score; apply
-``probabilities`` yourself (``decode`` does).
+Every model returned here is a functional ``keras.Model`` that OUTPUTS LOGITS
+(no softmax), so gradients are of the class score; apply ``probabilities``
+yourself (``decode`` does). The built-in and ImageNet models are flat; a user's
+own may nest a base model (``cnnviz.probe`` looks inside either).
 
 ``load_model(name)`` builds a FRESH model on every call; the UI caches it
 (``cnnviz.ui.get_model``) and shares it read-only. Never change a shared model
@@ -28,8 +29,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from cnnviz.cache import LRU
 from cnnviz.errors import ImageError, ModelError
-from cnnviz.images import resize, resize_batch, resize_map
+from cnnviz.images import as_float_batch, resize, resize_batch, resize_map
 from cnnviz.models import builtin, imagenet
 from cnnviz.models.user import MAX_BYTES, load_user_model
 from cnnviz.uploads import read_bytes
@@ -37,7 +39,7 @@ from cnnviz.uploads import read_bytes
 __all__ = [
     "ModelInfo", "available_models", "load_model", "copy_model", "Prepared", "prepare",
     "preprocess", "class_names", "decode", "input_size", "load_user_model",
-    "register_user_model", "probabilities", "log_probabilities", "MAX_BYTES",
+    "register_user_model", "user_model_names", "probabilities", "log_probabilities", "MAX_BYTES",
     "BUILTIN_MODELS", "IMAGENET_MODELS",
 ]
 
@@ -97,10 +99,11 @@ def _unknown(name) -> ModelError:
     return ModelError(f"Unknown model {name!r}; choose one of: {known}.")
 
 
-#: Uploaded models by name ("user:<content hash>:<file name>"), newest last. A
-#: few at most are kept; the same file uploaded twice is loaded once.
-_USER_MODELS: dict[str, object] = {}
+#: Uploaded models by name ("user:<content hash>:<file name>"). A few at most are
+#: kept, the least recently used dropped first; the same file uploaded twice is
+#: loaded once.
 MAX_USER_MODELS = 4
+_USER_MODELS = LRU(MAX_USER_MODELS)
 
 
 def register_user_model(src, *, filename: str = "model.keras") -> str:
@@ -113,17 +116,18 @@ def register_user_model(src, *, filename: str = "model.keras") -> str:
 
     data = read_bytes(src, MAX_BYTES, noun="model file", error=ModelError)
     name = f"user:{hashlib.sha256(data).hexdigest()[:12]}:{filename}"
-    if name not in _USER_MODELS:
-        _USER_MODELS[name] = load_user_model(data)
-    _USER_MODELS[name] = _USER_MODELS.pop(name)  # most recently used last
-    while len(_USER_MODELS) > MAX_USER_MODELS:
-        _USER_MODELS.pop(next(iter(_USER_MODELS)))
+    _USER_MODELS.get(name, lambda: load_user_model(data))
     return name
+
+
+def user_model_names() -> list[str]:
+    """The names of the uploaded models still in memory, least recently used first."""
+    return _USER_MODELS.keys()
 
 
 def _user_model(name: str):
     try:
-        return _USER_MODELS[name]
+        return _USER_MODELS.get(name)
     except KeyError:
         raise ModelError("This uploaded model is no longer in memory; please upload the "
                          "file again.") from None
@@ -137,7 +141,7 @@ def _resolve(model_or_name):
 
 
 def load_model(name: str):
-    """A fresh keras.Model (flat functional, outputs logits) for ``name``."""
+    """A fresh functional keras.Model that outputs logits for ``name``."""
     if isinstance(name, str) and name.startswith("user:"):
         return copy_model(_user_model(name))
     if name == builtin.NAME:
@@ -147,13 +151,15 @@ def load_model(name: str):
     raise _unknown(name)
 
 
-def copy_model(model):
-    """An independent copy of ``model`` with the same weights: safe to freeze, train or
-    randomise while the original (often shared by every session) stays as it was."""
+def copy_model(model, *, keep_weights: bool = True):
+    """An independent copy of ``model``: safe to freeze, train or randomise while the
+    original (often shared by every session) stays as it was. With the same weights,
+    or (``keep_weights=False``) freshly initialised as if never trained."""
     import keras
 
     copy = keras.models.clone_model(model)
-    copy.set_weights(model.get_weights())
+    if keep_weights:
+        copy.set_weights(model.get_weights())
     return copy
 
 
@@ -175,38 +181,6 @@ def input_size(model_or_name) -> tuple[int, int, int]:
     raise _unknown(model_or_name)
 
 
-def _as_float_batch(images) -> np.ndarray:
-    """uint8 or float [0, 1] images, (H,W), (H,W,C) or (n,H,W,C) -> float32 (n,H,W,3).
-
-    C may be 1 (gray), 3 (RGB) or 4 (RGBA, alpha dropped).
-    """
-    x = np.asarray(images)
-    if x.dtype == np.bool_:
-        x = x.astype(np.float32)
-    if x.ndim == 2:
-        x = x[None, :, :, None]
-    elif x.ndim == 3:  # one image (H, W, C); a grayscale batch is (n, H, W, 1)
-        x = x[None]
-    if x.ndim != 4 or x.shape[-1] not in (1, 3, 4) or 0 in x.shape[1:3]:
-        raise ImageError(
-            f"Expected images shaped (H, W, 3) or (n, H, W, 3); got {np.asarray(images).shape}."
-        )
-    if x.dtype == np.uint8:
-        x = x.astype(np.float32) / 255.0
-    elif np.issubdtype(x.dtype, np.floating):
-        x = x.astype(np.float32)
-        if x.size and (not np.isfinite(x).all() or x.min() < -1e-3 or x.max() > 1 + 1e-3):
-            raise ImageError("Float images must hold values in [0, 1] (uint8 for 0-255).")
-        x = np.clip(x, 0.0, 1.0)
-    else:
-        raise ImageError(f"Images must be uint8 or float in [0, 1]; got {x.dtype}.")
-    if x.shape[-1] == 4:
-        x = x[..., :3]
-    if x.shape[-1] == 1:
-        x = np.repeat(x, 3, axis=-1)
-    return x
-
-
 def preprocess(model_or_name, images) -> np.ndarray:
     """Images -> the float32 batch (n, s, s, C) the model expects.
 
@@ -218,7 +192,7 @@ def preprocess(model_or_name, images) -> np.ndarray:
     """
     model_or_name = _resolve(model_or_name)
     h, w, channels = input_size(model_or_name)
-    x = resize_batch(_as_float_batch(images), (h, w))
+    x = resize_batch(as_float_batch(images), (h, w))
     if isinstance(model_or_name, str) and model_or_name in imagenet.SPECS:
         return imagenet.preprocess_input(x, imagenet.SPECS[model_or_name].preprocessing)
     if channels == 1:
@@ -276,12 +250,12 @@ def class_names(model_or_name) -> list[str]:
 def log_probabilities(logits, dtype=np.float32) -> np.ndarray:
     """Log-probabilities from logits along the last axis (a stable log-softmax).
 
-    A single logit is a sigmoid classifier: it is read as the two logits (0, z),
-    whose softmax is (1 - sigmoid(z), sigmoid(z)).
+    A single logit is a sigmoid classifier of two classes
+    (``cnnviz.probe.class_scores``): probabilities (1 - sigmoid(z), sigmoid(z)).
     """
-    z = np.asarray(logits, dtype=np.float64)
-    if z.shape[-1] == 1:
-        z = np.concatenate([np.zeros_like(z), z], axis=-1)
+    from cnnviz.probe import class_scores
+
+    z = class_scores(np.asarray(logits, dtype=np.float64))
     shifted = z - z.max(axis=-1, keepdims=True)
     return (shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))).astype(dtype)
 

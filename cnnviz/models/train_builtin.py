@@ -34,10 +34,11 @@ def cam_localisation(model, images, masks, labels) -> tuple[float, float, float]
     positive CAM that falls on the object, and the mean share of the image the
     object covers (the energy a map blind to the object would get).
     """
-    import keras
+    from cnnviz import probe
+    from cnnviz.images import enlarge
 
-    features = keras.Model(model.inputs[0], model.get_layer("block3_conv2").output)
-    fmap = np.asarray(features(images, training=False))  # (n, 16, 16, c)
+    features = probe.feature_model(model, ["block3_conv2"])
+    fmap = np.asarray(probe.run(features, images)[0])  # (n, 16, 16, c)
     weights = model.get_layer("logits").get_weights()[0]  # (c, classes)
     cams = np.einsum("nhwc,cn->nhw", fmap, weights[:, labels])
     n, h, w = cams.shape
@@ -47,7 +48,7 @@ def cam_localisation(model, images, masks, labels) -> tuple[float, float, float]
     cell_masks = masks.reshape(n, h, scale, w, scale).any(axis=(2, 4))
     pointing = float(cell_masks[np.arange(n), rows, cols].mean())
     positive = np.maximum(cams, 0)
-    upsampled = np.repeat(np.repeat(positive, scale, axis=1), scale, axis=2)
+    upsampled = np.stack([enlarge(cam, scale) for cam in positive])
     energy = (upsampled * masks).sum(axis=(1, 2)) / (upsampled.sum(axis=(1, 2)) + 1e-8)
     return pointing, float(energy.mean()), float(masks.mean())
 

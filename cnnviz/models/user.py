@@ -14,6 +14,7 @@ import tempfile
 import zipfile
 from pathlib import Path
 
+from cnnviz import probe
 from cnnviz.errors import ModelError
 from cnnviz.uploads import read_bytes
 
@@ -39,46 +40,7 @@ def _check_zip(data: bytes, max_bytes: int) -> None:
         raise ModelError("The model file unpacks to far more data than allowed; refused.")
 
 
-def _as_functional(model):
-    """(flat functional model, its last layer, the tensor going into that layer).
-
-    A Sequential model is rebuilt as an equivalent functional one that reuses
-    the same layers (and weights), so that every model here is functional.
-    """
-    import keras
-
-    if isinstance(model, keras.Sequential):
-        inputs = keras.Input(shape=model.inputs[0].shape[1:], name="image")
-        x = before_last = inputs
-        for layer in model.layers:
-            before_last = x
-            x = layer(x)
-        return keras.Model(inputs, x, name=model.name), model.layers[-1], before_last
-    last = model.layers[-1]
-    return model, last, last.input
-
-
-def _without_final_activation(model, last, before_last):
-    """Drop a final softmax/sigmoid so the model outputs logits (shared weights)."""
-    import keras
-
-    squashing = (keras.activations.softmax, keras.activations.sigmoid)
-    if isinstance(last, keras.layers.Activation) and last.activation in squashing:
-        return keras.Model(model.inputs, before_last, name=model.name)
-    if isinstance(last, keras.layers.Dense) and last.activation in squashing:
-        config = last.get_config()
-        config["activation"] = None
-        config["name"] = last.name + "_logits"
-        logits_layer = keras.layers.Dense.from_config(config)
-        outputs = logits_layer(before_last)
-        logits_layer.set_weights(last.get_weights())
-        return keras.Model(model.inputs, outputs, name=model.name)
-    return model
-
-
 def _check_image_cnn(model) -> None:
-    import keras
-
     if len(model.inputs) != 1 or len(model.outputs) != 1:
         raise ModelError("The model must have exactly one input (an image) and one output.")
     shape = tuple(model.inputs[0].shape)
@@ -94,17 +56,7 @@ def _check_image_cnn(model) -> None:
         raise ModelError(
             f"The model's output has shape {out}; a classifier outputs (batch, classes)."
         )
-    nested = [layer.name for layer in model.layers if isinstance(layer, keras.Model)]
-    if nested:
-        raise ModelError(
-            f"The model contains a nested model ({', '.join(nested)}); the probing pages "
-            "need a flat model. Build it with keras.applications.X(input_tensor=...) or "
-            "call the base's layers directly, then save again."
-        )
-    conv_types = (
-        keras.layers.Conv2D, keras.layers.DepthwiseConv2D, keras.layers.SeparableConv2D,
-    )
-    if not any(isinstance(layer, conv_types) for layer in model.layers):
+    if not probe.feature_layers(model, kinds=("conv",)):
         raise ModelError("The model has no 2-D convolution layer, so it is not a CNN.")
 
 
@@ -112,10 +64,13 @@ def load_user_model(src, *, max_bytes: int = MAX_BYTES):
     """Load a user's ``.keras`` image classifier safely; returns a keras.Model.
 
     ``src`` is a path, bytes or a binary file object. The model is loaded with
-    ``safe_mode=True`` (code in ``Lambda`` layers is refused, never run),
-    turned into a flat functional model and, if it ends in softmax/sigmoid,
-    cut before it so that it outputs logits like every model in cnnviz.
-    Raises ``ModelError`` with the reason when the file cannot be used.
+    ``safe_mode=True`` (code in ``Lambda`` layers is refused, never run) and
+    checked to be an image classifier; ``cnnviz.probe.logits_model`` then makes
+    it a functional model that outputs logits like every model in cnnviz (a
+    final softmax or sigmoid removed, also inside a nested model that ends it).
+    Nested models stay nested: ``Sequential([Rescaling(1 / 255), MobileNetV2(...)])``
+    works on every probing page. Raises ``ModelError`` with the reason when the
+    file cannot be used.
     """
     data = read_bytes(src, max_bytes, noun="model file", error=ModelError)
     _check_zip(data, max_bytes)
@@ -144,6 +99,5 @@ def load_user_model(src, *, max_bytes: int = MAX_BYTES):
         has_inputs = False
     if not has_inputs:
         raise ModelError("The model was saved before it was built; it has no input shape.")
-    model, last, before_last = _as_functional(model)
     _check_image_cnn(model)
-    return _without_final_activation(model, last, before_last)
+    return probe.logits_model(model)

@@ -104,12 +104,13 @@ def model_picker(key: str = "model", *, label: str = "Model",
     With ``allow_upload`` a student can add their own ``.keras`` image classifier;
     it is loaded in Keras' safe mode and offered in this session only.
     """
-    from cnnviz.models import _USER_MODELS
+    from cnnviz.models import user_model_names
 
     infos = model_infos()
     titles = {info.name: info.title for info in infos if info.usable}
     uploads = state.session_dict(f"{key}_uploads")
-    uploads["names"] = [n for n in uploads.get("names", []) if n in _USER_MODELS]
+    in_memory = set(user_model_names())
+    uploads["names"] = [n for n in uploads.get("names", []) if n in in_memory]
     if allow_upload:
         titles |= {n: f"Your model: {n.split(':', 2)[2]}" for n in uploads["names"]}
     if state.chosen(key) not in titles:  # e.g. an uploaded model that was evicted

@@ -24,8 +24,8 @@ if TYPE_CHECKING:
 def get_model(name: str) -> keras.Model:
     """The shared, read-only model ``name``: never train it, freeze it or change it.
 
-    Every session gets the same object. Clone it before changing anything
-    (``keras.models.clone_model`` and ``set_weights``).
+    Every session gets the same object. Copy it before changing anything
+    (``cnnviz.models.copy_model``).
     """
     from cnnviz.models import load_model
 
