@@ -1,18 +1,22 @@
 #!/usr/bin/env bash
 # One command from a fresh clone to the full test suite: install the Python
-# requirements and Debian's chromium (for the browser tests), lint, then pytest.
+# requirements and the Debian packages the tests drive, lint, then pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh requirements-dev.txt
-if [ ! -x /usr/bin/chromium ]; then
+# Debian packages the tests drive: chromium (browser tests), redis-server (shared stores).
+missing=()
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/redis-server ] || missing+=(redis-server)
+if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
-    apt-get install -y -qq chromium >/dev/null
+    apt-get install -y -qq "${missing[@]}" >/dev/null
   elif command -v sudo >/dev/null && command -v apt-get >/dev/null; then
-    sudo apt-get update -qq && sudo apt-get install -y -qq chromium >/dev/null
+    sudo apt-get update -qq && sudo apt-get install -y -qq "${missing[@]}" >/dev/null
   else
-    echo "No /usr/bin/chromium and no apt-get: the browser tests will be skipped." >&2
+    echo "Missing ${missing[*]} and no apt-get: the tests that need them will be skipped." >&2
   fi
 fi
 echo "set-up done in ${SECONDS} s"
