@@ -135,6 +135,12 @@ def format_number(value: float) -> str:
     return f"{value:,.4g}" if abs(value) < 1e4 else f"{value:,.0f}"
 
 
+def pixels(distance: float) -> str:
+    """A distance in whole pixels, in words: "1 pixel", "5 pixels"."""
+    n = int(round(distance))
+    return f"{n} pixel" if n == 1 else f"{n} pixels"
+
+
 def _with_unit(text: str, unit: str) -> str:
     return f"{text} {unit}" if unit else text
 
@@ -242,7 +248,7 @@ def _score_click(question: Question, answer, measured: Measured) -> Verdict:
     inside = bool(hot[row, col])
     near = distance <= question.tolerance
     shown = measured.text or f"peak at row {top[0]}, col {top[1]}"
-    away = f"{distance:.0f} pixels from the measured peak (row {top[0]}, col {top[1]})"
+    away = f"{pixels(distance)} from the measured peak (row {top[0]}, col {top[1]})"
     if inside:
         head = f"You clicked {said}, inside the hot region, {away}"
     elif near:

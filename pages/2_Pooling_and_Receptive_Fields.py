@@ -162,12 +162,13 @@ with ui.guard("the receptive field of this unit"):
             erf_revealed = ui.ask(
                 questions.click("erf_peak", f"Unit ({row}, {col}) of {layer} sees a "
                                 f"{rf.size}x{rf.size} square of the image. Which pixel moves it "
-                                "most? Click it.", tolerance=2),
+                                "most? Click it.", tolerance=4),
                 questions.Measured(erf, why=(
                     f"the unit's gradient peaks at row {peak[0]}, col {peak[1]}, "
-                    f"{np.hypot(peak[0] - centre[0], peak[1] - centre[1]):.0f} pixels from the "
-                    f"centre of its field (row {centre[0]:g}, col {centre[1]:g}): central pixels "
-                    "reach a unit along many more paths than pixels at the edge")),
+                    f"{questions.pixels(np.hypot(peak[0] - centre[0], peak[1] - centre[1]))} "
+                    f"from the centre of its field (row {centre[0]:g}, col {centre[1]:g}): "
+                    "central pixels reach a unit along many more paths than pixels at the "
+                    "edge")),
                 context=(choice.name,), image=image64)
     uc[0].plotly_chart(maps.map_figure(acts.mean(axis=-1),
                                        title=f"{layer} ({oh}x{ow}): click a unit",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 
@@ -166,3 +167,14 @@ def test_a_saved_view_is_a_step_that_reads_back():
     assert step.page == "Activations" and step.title == "Zeros"
     assert step.question.prompt == 'Zeros "deep"?' and step.question.id == "act_zeros"
     assert step.question.options == ("grow", "shrink")
+
+
+def test_every_course_question_with_an_id_is_asked_by_its_page_with_the_same_kind():
+    course = lessons.load_lesson(ROOT / "lessons" / "course.toml", pages=PAGES)
+    page_files = {re.sub(r"^\d+_", "", p.stem): p for p in (ROOT / "pages").glob("*.py")}
+    for step in course.steps:
+        if step.question.id is None:
+            continue
+        source = page_files[step.page].read_text()
+        declared = re.findall(r'questions\.(choice|number|click)\(\s*"([a-z0-9_]+)"', source)
+        assert (step.question.kind, step.question.id) in declared, (step.number, declared)

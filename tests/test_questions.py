@@ -80,7 +80,7 @@ def test_a_click_inside_near_and_outside_the_hot_region():
     heat = Measured(_blob((10, 20)), why="the gradient peaks there")
     inside = questions.score(PEAK, (11, 21), heat)
     assert inside.correct and "inside the hot region" in inside.sentence
-    assert "1 pixels from the measured peak (row 10, col 20)" in inside.sentence
+    assert "1 pixel from the measured peak (row 10, col 20)" in inside.sentence
     outside = questions.score(PEAK, (28, 2), heat)
     assert not outside.correct and "outside the hot region" in outside.sentence
     # the same click against a map whose peak is where the student clicked

@@ -30,21 +30,29 @@ def poll_figure(answers: list[str], counts: list[int], *, measured: str | None =
 
 
 def click_figure(image: np.ndarray, *, click=None, heat: np.ndarray | None = None,
-                 title: str = "", span: float = 0.5):
-    """The image to click; with ``heat`` (after the reveal) the measured map over it,
-    its peak as a star and the student's click as a green square."""
+                 title: str = "", span: float = 1 / 3, height: int = 340):
+    """The image to click, the student's click as a green ring; with ``heat`` (after
+    the reveal) the measured map over the image and its peak as a star. Sized for a
+    column beside the page's own figures (``span`` of the page's width)."""
     import plotly.graph_objects as go
 
     from cnnviz.images import overlay
 
-    if heat is None:
-        return map_figure(image, title=title, pick=click, span=span)
-    shown = overlay(image, heat, alpha=0.5, colormap=theme.SEQUENTIAL)
-    fig = map_figure(shown, title=title, pick=click, span=span,
-                     overlay_scale=(theme.SEQUENTIAL, *theme.value_range(heat), "measured"))
-    row, col = np.unravel_index(int(np.argmax(heat)), heat.shape)
-    fig.add_trace(go.Scatter(x=[col], y=[row], mode="markers", showlegend=False,
-                             marker=dict(symbol="star", size=20, color="gold",
-                                         line=dict(color="black", width=1.5)),
-                             hovertemplate=f"measured peak: row {row}, col {col}<extra></extra>"))
+    shown = image if heat is None else overlay(image, heat, alpha=0.5,
+                                               colormap=theme.SEQUENTIAL)
+    fig = map_figure(shown, title=title, span=span, height=height)
+    marks = []
+    if heat is not None:
+        row, col = np.unravel_index(int(np.argmax(heat)), heat.shape)
+        marks.append((row, col, "star", "gold", f"measured peak: row {row}, col {col}"))
+    if click is not None:
+        marks.append((*click, "circle-open", "lime", f"your click: row {click[0]}, "
+                                                      f"col {click[1]}"))
+    for row, col, symbol, colour, label in marks:
+        fig.add_trace(go.Scatter(
+            x=[col], y=[row], mode="markers", showlegend=False, cliponaxis=False,
+            marker=dict(symbol=symbol, size=16, color=colour,
+                        line=dict(color=colour if symbol.endswith("open") else "black",
+                                  width=3 if symbol.endswith("open") else 1.5)),
+            hovertemplate=label + "<extra></extra>"))
     return fig

@@ -106,16 +106,14 @@ def _student(question: Question, measured: Measured | None, context: str, image,
     input_key = f"q_{question.id}_{record['round']}"
     args = (question, record, context, input_key, image, view)
     if question.kind == "click":
-        event = st.session_state.get(input_key)
-        picked = _clicked(event)
+        # the figure changes with the pick, and with it its selection state: keep the click
+        picked = _clicked(st.session_state.get(input_key)) or record.get("click")
+        record["click"] = picked
         from cnnviz.figures.questions import click_figure
 
-        st.plotly_chart(click_figure(image, click=picked, title="Click where you predict"),
+        st.plotly_chart(click_figure(image, click=picked, title="Click your guess"),
                         key=input_key, on_select="rerun", selection_mode=("points",),
                         width="stretch")
-        cols = st.columns(2)
-        cols[0].button(CHECK_LABEL, key=f"{input_key}_check", on_click=_check, args=args,
-                       disabled=picked is None, type="primary", icon=":material/check:")
     else:
         with st.form(f"{input_key}_form", border=False):
             if question.kind == "choice":
@@ -125,12 +123,16 @@ def _student(question: Question, measured: Measured | None, context: str, image,
                               key=input_key, placeholder="a number")
             st.form_submit_button(CHECK_LABEL, on_click=_check, args=args, type="primary",
                                   icon=":material/check:")
-        cols = st.columns(2)
+    with st.container(horizontal=True):
+        if question.kind == "click":
+            st.button(CHECK_LABEL, key=f"{input_key}_check", on_click=_check, args=args,
+                      disabled=picked is None, type="primary", icon=":material/check:")
+        if measured is not None:
+            st.button(SKIP_LABEL, key=f"{input_key}_skip", on_click=_skip,
+                      args=(record, view), icon=":material/visibility:")
     if record.get("error"):
         st.warning(record["error"], icon=":material/edit:")
     if measured is not None:
-        cols[1].button(SKIP_LABEL, key=f"{input_key}_skip", on_click=_skip,
-                       args=(record, view), icon=":material/visibility:")
         st.caption("The result below appears once you have answered.")
     return False
 
@@ -142,13 +144,12 @@ def _clicked(event) -> tuple[int, int] | None:
     return None
 
 
-def _parse(question: Question, raw, image) -> tuple[object, str | None]:
-    """(answer, None) or (None, what to fix)."""
+def _parse(question: Question, raw) -> tuple[object, str | None]:
+    """(answer, None) or (None, what to fix); a click comes as (row, col) or None."""
     if question.kind == "choice":
         return (raw, None) if raw in question.options else (None, "Pick one option first.")
     if question.kind == "click":
-        picked = _clicked(raw)
-        return (picked, None) if picked else (None, "Click the image first.")
+        return (raw, None) if raw else (None, "Click the image first.")
     try:
         value = float(str(raw or "").replace(",", "").strip())
     except ValueError:
@@ -160,7 +161,8 @@ def _parse(question: Question, raw, image) -> tuple[object, str | None]:
 
 def _check(question: Question, record: dict, context: str, input_key: str, image,
            view: LessonView | None) -> None:
-    answer, problem = _parse(question, st.session_state.get(input_key), image)
+    raw = record.get("click") if question.kind == "click" else st.session_state.get(input_key)
+    answer, problem = _parse(question, raw)
     if problem:
         record["error"] = problem
         return
@@ -185,7 +187,7 @@ def _skip(record: dict, view: LessonView | None) -> None:
 
 def _again_button(question: Question, record: dict) -> None:
     def again():
-        for key in ("answer", "context", "skipped", "error", "poll_error"):
+        for key in ("answer", "context", "skipped", "error", "poll_error", "click"):
             record.pop(key, None)
         record["round"] += 1
 
@@ -200,15 +202,15 @@ def _show_verdict(question: Question, answer, measured: Measured | None, image) 
                     "compare them.")
         return
     verdict = questions.score(question, answer, measured)
-    cols = st.columns(2)
-    cols[0].metric("Your answer", verdict.answer)
-    cols[1].metric("Measured", verdict.measured)
-    if question.kind == "click":
+    if question.kind != "click":
+        cols = st.columns(2)
+        cols[0].metric("Your answer", verdict.answer)
+        cols[1].metric("Measured", verdict.measured)
+    else:
         from cnnviz.figures.questions import click_figure
 
         st.plotly_chart(click_figure(image, click=answer, heat=np.asarray(measured.value),
-                                     title="Your click (square) and the measured map "
-                                           "(star: its peak)"),
+                                     title="Your click (ring), the measured peak (star)"),
                         key=f"q_{question.id}_verdict_figure", width="stretch")
     show = st.success if verdict.correct else st.info
     show(verdict.sentence, icon=":material/check_circle:" if verdict.correct
@@ -230,21 +232,24 @@ def _lecturer(question: Question, measured: Measured | None, view: LessonView,
                 f"{question.prompt}")
     if question.kind == "choice":
         st.markdown("  \n".join(f"{i}. {o}" for i, o in enumerate(question.options, 1)))
-    cols = st.columns(3)
     label = "Hide the answer" if revealed else (
         "Reveal the measured answer" if measured is not None else "Close the question")
-    cols[0].button(label, key=f"{revealed_key}_button", type="primary",
-                   icon=":material/visibility:", on_click=_toggle_reveal,
-                   args=(revealed_key, view))
-    if view.class_code and cols[1].button("Clear the class's answers",
-                                          key=f"{revealed_key}_clear",
-                                          icon=":material/delete_sweep:"):
+    with st.container(horizontal=True):
+        st.button(label, key=f"{revealed_key}_button", type="primary",
+                  icon=":material/visibility:", on_click=_toggle_reveal,
+                  args=(revealed_key, view))
+        clear = view.class_code and st.button("Clear the class's answers",
+                                              key=f"{revealed_key}_clear",
+                                              icon=":material/delete_sweep:")
+    if clear:
         try:
             lesson.poll_store().reset(view.class_code, view.poll_id)
         except PollError as error:
             st.warning(str(error), icon=":material/cloud_off:")
     if revealed and measured is not None:
         shown = questions.measured_poll_answer(question, measured)
+        if question.kind == "number" and question.unit:
+            shown = f"{shown} {question.unit}"
         st.metric("Measured", measured.text or shown)
         if question.kind == "click":
             from cnnviz.figures.questions import click_figure
