@@ -101,6 +101,20 @@ def test_a_question_hides_its_result_until_answered_then_shows_both():
     assert "After max pooling: 20x20" in _titles(at)
 
 
+def test_a_choice_question_on_the_activations_page():
+    at = _open("pages/6_Activations.py")
+    assert not at.dataframe  # the statistics table waits for the answer
+    at.radio(key="q_act_zeros_0").set_value("it shrinks")
+    _button(at, CHECK, 1).click().run()  # the first Check belongs to the width question
+    verdict = "\n".join(v.value for v in [*at.info, *at.success])
+    assert "You chose “it shrinks”" in verdict
+    assert "zeros go from" in verdict and "in block1_conv1 to" in verdict
+    table = at.dataframe[0].value
+    first, last = table["fraction zero"].iloc[0], table["fraction zero"].iloc[-1]
+    said_right = "and that is what the page measures" in verdict
+    assert said_right == (last - first < -0.05)
+
+
 def test_show_without_guessing_keeps_the_result_open():
     at = _open(POOLING)
     at.radio(key="image_source").set_value("Synthetic shape").run()
@@ -159,6 +173,7 @@ def test_a_bad_lesson_link_gives_a_notice_not_an_exception(two_steps):
     assert "broken.toml, step 1, page: expected one of" in at.error[0].value
 
 
+@pytest.mark.slow  # four sessions of a page that runs the model
 def test_students_answers_reach_the_lecturers_histogram(two_steps):
     students = []
     for answer in ("31", "31", "30"):
@@ -182,6 +197,18 @@ def test_students_answers_reach_the_lecturers_histogram(two_steps):
     assert "Each 2x2 window keeps one number." in text  # the notice, after the reveal
     _button(lecturer, "Clear the class's answers").click().run()
     assert "Class K7Q2: 0 answers so far." in [c.value for c in lecturer.caption]
+
+
+def test_the_poll_uses_redis_when_it_is_configured(two_steps, redis_url, monkeypatch):
+    from cnnviz import poll
+
+    monkeypatch.setenv("CNNVIZ_REDIS_URL", redis_url)
+    st.cache_resource.clear()
+    at = _open(POOLING, lesson="two", step="1", **{"class": "R3D1"})
+    at.text_input(key="q_pool_width_0").input("12")
+    _button(at, CHECK).click().run()
+    assert not at.warning, [w.value for w in at.warning]
+    assert poll.open_store(redis_url).tally("R3D1", "two/1") == {"12": 1}
 
 
 def test_the_lessons_page_lists_the_course_and_starts_a_class():
