@@ -19,3 +19,15 @@ class DatasetError(CnnvizError):
 
 class ModelError(CnnvizError):
     """A model could not be loaded or does not fit the task (unsafe, not a CNN)."""
+
+
+class LessonError(CnnvizError):
+    """A lesson file cannot be used; ``problems`` lists each bad field on its own line."""
+
+    def __init__(self, problems: list[str]):
+        self.problems = list(problems)
+        super().__init__("\n".join(self.problems))
+
+
+class PollError(CnnvizError):
+    """The class poll cannot take or count answers (a bad class code, its store is away)."""

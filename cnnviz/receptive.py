@@ -280,3 +280,15 @@ def mass_radius(erf, centre, fraction: float = 0.5) -> int:
 def layer_activation(model, layer_name: str, image) -> np.ndarray:
     """The (h, w, channels) output of ``layer_name`` for one preprocessed image."""
     return extract(model, image, [layer_name])[layer_name][0]
+
+
+def size_chain(rfs: list[LayerRF], layer_name: str, *, last: int = 8) -> str:
+    """How the receptive field grows up to ``layer_name``: "3 → 5 → 6 → … → 32" (the
+    last ``last`` layers, in pixels), for a sentence that explains a layer's field."""
+    names = [r.name for r in rfs]
+    if layer_name not in names:
+        raise ModelError(f"{layer_name!r} has no receptive field here; layers: "
+                         f"{', '.join(names)}.")
+    sizes = [str(r.size) for r in rfs[: names.index(layer_name) + 1]]
+    shown = sizes if len(sizes) <= last else ["1", "…", *sizes[-last:]]
+    return " → ".join(shown)

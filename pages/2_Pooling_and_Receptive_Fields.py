@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import conv, models, pooling, receptive, ui
+from cnnviz import conv, models, pooling, questions, receptive, ui
 from cnnviz.figures import maps, theme
 from cnnviz.figures import receptive as receptive_figures
 from cnnviz.images import overlay
@@ -58,19 +58,31 @@ with ui.guard("pooling"):
                                        f"{fmap.shape[1]} (ReLU of Sobel x)",
                                        colorscale=theme.SEQUENTIAL, height=380),
                        width="stretch")
-    fc[1].plotly_chart(maps.map_figure(pooled, title=f"After {mode} pooling: "
-                                       f"{pooled.shape[0]}x{pooled.shape[1]}",
-                                       colorscale=theme.SEQUENTIAL, height=380),
-                       width="stretch")
-    before = pooling.conv_macs(*fmap.shape, 3, 64, 64)
-    after = pooling.conv_macs(*pooled.shape, 3, 64, 64)
-    st.info(
-        f"**Pooling has no parameters**: it keeps the {mode} of each {size}x{size} window. "
-        f"It cuts the map from {fmap.size:,} to {pooled.size:,} positions, so *every later "
-        f"layer* pays less: a 3x3 conv with 64 → 64 channels here costs {before / 1e6:,.1f} M "
-        f"multiply-adds before pooling and {after / 1e6:,.1f} M after "
-        f"({before / max(after, 1):.1f}x fewer). Edges survive max pooling; average pooling "
-        "blurs them.", icon=":material/compress:")
+    width = fmap.shape[1]
+    with fc[1]:
+        pool_revealed = ui.ask(
+            questions.number("pool_width", f"The edge map is {width} pixels wide. After "
+                             f"{mode} pooling with a {size}x{size} window and stride {stride}, "
+                             "how many pixels wide is it?", unit="pixels"),
+            questions.Measured(pooled.shape[1], why=(
+                f"windows start every {stride} pixels and must fit inside the map, so "
+                f"({width} − {size}) // {stride} + 1 = {pooled.shape[1]} of them fit across"
+                + (f"; the last {(width - size) % stride} column(s) are left out"
+                   if (width - size) % stride else ""))))
+    if pool_revealed:
+        fc[1].plotly_chart(maps.map_figure(pooled, title=f"After {mode} pooling: "
+                                           f"{pooled.shape[0]}x{pooled.shape[1]}",
+                                           colorscale=theme.SEQUENTIAL, height=380),
+                           width="stretch")
+        before = pooling.conv_macs(*fmap.shape, 3, 64, 64)
+        after = pooling.conv_macs(*pooled.shape, 3, 64, 64)
+        st.info(
+            f"**Pooling has no parameters**: it keeps the {mode} of each {size}x{size} "
+            f"window. It cuts the map from {fmap.size:,} to {pooled.size:,} positions, so "
+            f"*every later layer* pays less: a 3x3 conv with 64 → 64 channels here costs "
+            f"{before / 1e6:,.1f} M multiply-adds before pooling and {after / 1e6:,.1f} M "
+            f"after ({before / max(after, 1):.1f}x fewer). Edges survive max pooling; "
+            "average pooling blurs them.", icon=":material/compress:")
 
 # ------------------------------------------------------- 2. receptive-field table
 st.header("2 · The pyramid: receptive fields grow with depth")
@@ -88,7 +100,18 @@ table = pd.DataFrame([{"layer": r.name, "operation": r.kind,
                       for r in rfs])
 tc = st.columns([3, 2])
 tc[0].markdown(f"**The built-in `{MODEL}`** (64x64 input)")
-tc[0].dataframe(table, hide_index=True, width="stretch")
+deepest = [r for r in rfs if r.kind.startswith("Conv")][-1]
+with tc[0]:
+    rf_revealed = ui.ask(
+        questions.number("rf_size", f"One unit of {deepest.name}, the last convolution, sees a "
+                         "square of the 64x64 input. How many pixels wide is that square?",
+                         unit="pixels"),
+        questions.Measured(deepest.size, why=(
+            f"the field grows layer by layer, {receptive.size_chain(rfs, deepest.name)}: each "
+            f"k×k layer adds (k − 1) × the jump, and the poolings raised the jump to "
+            f"{deepest.jump}")))
+if rf_revealed:
+    tc[0].dataframe(table, hide_index=True, width="stretch")
 with tc[1]:
     st.markdown("**Build your own stack**")
     options = {"conv 3x3": (3, 1, 1), "conv 5x5": (5, 1, 1), "conv 3x3 stride 2": (3, 2, 1),
@@ -132,6 +155,21 @@ with ui.guard("the receptive field of this unit"):
     box = [(top, left, bottom, right, "yellow")]
     centre = (rf.start_hw[0] + row * rf.jump_hw[0], rf.start_hw[1] + col * rf.jump_hw[1])
     uc = st.columns(3)
+    erf_revealed = erf.max() == 0  # nothing to predict when the unit is switched off
+    if not erf_revealed:
+        peak = questions.peak(erf)
+        with uc[1]:
+            erf_revealed = ui.ask(
+                questions.click("erf_peak", f"Unit ({row}, {col}) of {layer} sees a "
+                                f"{rf.size}x{rf.size} square of the image. Which pixel moves it "
+                                "most? Click it.", tolerance=4),
+                questions.Measured(erf, why=(
+                    f"the unit's gradient peaks at row {peak[0]}, col {peak[1]}, "
+                    f"{questions.pixels(np.hypot(peak[0] - centre[0], peak[1] - centre[1]))} "
+                    f"from the centre of its field (row {centre[0]:g}, col {centre[1]:g}): "
+                    "central pixels reach a unit along many more paths than pixels at the "
+                    "edge")),
+                context=(choice.name,), image=image64)
     uc[0].plotly_chart(maps.map_figure(acts.mean(axis=-1),
                                        title=f"{layer} ({oh}x{ow}): click a unit",
                                        colorscale=theme.SEQUENTIAL, pick=(row, col),
@@ -140,15 +178,17 @@ with ui.guard("the receptive field of this unit"):
                        key="rf_map")
     shown = (overlay(image64, erf, alpha=0.55, colormap=theme.SEQUENTIAL) if erf.max() > 0
              else image64)
-    uc[1].plotly_chart(maps.map_figure(shown, title="Theoretical RF (box), effective RF",
-                                       boxes=box, height=380, span=1 / 3), width="stretch")
-    uc[2].plotly_chart(maps.map_figure(erf, title="Effective RF |∂unit/∂pixel|",
-                                       colorscale=theme.SEQUENTIAL, boxes=box, height=380,
-                                       span=1 / 3), width="stretch")
+    if erf_revealed:
+        uc[1].plotly_chart(maps.map_figure(shown, title="Theoretical RF (box), effective RF",
+                                           boxes=box, height=380, span=1 / 3),
+                           width="stretch")
+        uc[2].plotly_chart(maps.map_figure(erf, title="Effective RF |∂unit/∂pixel|",
+                                           colorscale=theme.SEQUENTIAL, boxes=box, height=380,
+                                           span=1 / 3), width="stretch")
     if erf.max() == 0:
         st.warning("Every channel of this unit is switched off (ReLU = 0) for this image, "
                    "so no pixel changes it right now: pick another unit or image.")
-    else:
+    elif erf_revealed:
         half = receptive.mass_radius(erf, centre, 0.5)
         st.info(
             f"Unit ({row}, {col}) of **{layer}** can see a **{rf.size}x{rf.size}** square of "

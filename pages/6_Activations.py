@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import activations, images, models, probe, ui
+from cnnviz import activations, images, models, probe, questions, ui
 from cnnviz.figures import activations as activation_figures
 from cnnviz.figures import theme
 from cnnviz.figures.maps import map_figure
@@ -75,7 +75,21 @@ with ui.guard("reading the model's layers"):
         st.code(activations.keras_code(chosen or ["block1_conv1"]), language="python")
         st.caption("This is the code that produced the maps below: one extra model whose "
                    "outputs are the chosen layers, one forward pass.")
-        for layer in chosen:
+        revealed = not chosen
+        if chosen:
+            last, in_width = chosen[-1], x.shape[2]
+            out_height, out_width, out_channels = acts[last].shape[1:]
+            revealed = ui.ask(
+                questions.number("act_width", f"The input is {in_width} pixels wide. How many "
+                                 f"pixels wide is each feature map that this code returns for "
+                                 f"{last}?", unit="pixels"),
+                questions.Measured(out_width, why=(
+                    f"the strides and poolings before {last} shrink the map "
+                    f"{in_width / out_width:g}-fold, from {in_width} to {out_width} pixels, "
+                    f"while it grows to {out_channels} channels: space is traded for kinds "
+                    "of features")))
+        shown_layers = chosen if revealed else []
+        for layer in shown_layers:
             maps = acts[layer][0]
             order = activations.strongest_channels(maps)
             info = by_name[layer]
@@ -102,10 +116,11 @@ with ui.guard("reading the model's layers"):
                 st.session_state[f"act_seen_{layer}"] = picked  # a new click, on this grid
                 st.session_state["act_clicked"] = picked[-1]
         clicked = st.session_state.get("act_clicked")
-        if chosen and (not isinstance(clicked, str) or clicked.split(":")[0] not in acts):
+        if shown_layers and (not isinstance(clicked, str)
+                             or clicked.split(":")[0] not in acts):
             first = chosen[0]
             clicked = f"{first}:{activations.strongest_channels(acts[first][0])[0]}"
-        if chosen:
+        if shown_layers:
             layer, channel = clicked.rsplit(":", 1)
             fmap = acts[layer][0][..., int(channel)]
             st.subheader(f"Enlarged: {layer}, channel {channel}")
@@ -123,16 +138,26 @@ with ui.guard("reading the model's layers"):
     with tab_depth:
         everything = acts_of(name, x, tuple(listed))
         rows = activations.layer_statistics(everything, {n: by_name[n].depth for n in listed})
-        st.plotly_chart(activation_figures.statistics_figure(rows), width="stretch")
         first, last = rows[0], rows[-1]
-        st.markdown(
-            f"From **{first['layer']}** to **{last['layer']}** the maps shrink from "
-            f"{first['height']}×{first['width']} to {last['height']}×{last['width']} pixels "
-            f"while channels grow from {first['channels']} to {last['channels']}: space is "
-            f"traded for kinds of features. Zeros go from {first['fraction zero']:.0%} to "
-            f"{last['fraction zero']:.0%}: a deep channel answers *is my pattern here?* and "
-            "is silent most of the time.")
-        st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+        change = last["fraction zero"] - first["fraction zero"]
+        trend = ("it grows" if change > 0.05 else "it shrinks" if change < -0.05
+                 else "it stays about the same")
+        if ui.ask(questions.choice(
+                "act_zeros", f"Going deeper, from {first['layer']} to {last['layer']}, what "
+                "happens to the share of activations that are exactly zero?",
+                ["it grows", "it shrinks", "it stays about the same"]),
+                questions.Measured(trend, why=(
+                    f"zeros go from {first['fraction zero']:.0%} in {first['layer']} to "
+                    f"{last['fraction zero']:.0%} in {last['layer']} for this image"))):
+            st.plotly_chart(activation_figures.statistics_figure(rows), width="stretch")
+            st.markdown(
+                f"From **{first['layer']}** to **{last['layer']}** the maps shrink from "
+                f"{first['height']}×{first['width']} to {last['height']}×{last['width']} "
+                f"pixels while channels grow from {first['channels']} to "
+                f"{last['channels']}: space is traded for kinds of features. Zeros go from "
+                f"{first['fraction zero']:.0%} to {last['fraction zero']:.0%}: a deep channel "
+                "answers *is my pattern here?* and is silent most of the time.")
+            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
 
     with tab_pair:
         pair_layer = st.selectbox("Layer", listed, index=len(listed) // 2,

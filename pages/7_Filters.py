@@ -4,7 +4,8 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from cnnviz import filters, models, probe, ui
+from cnnviz import filters, models, probe, questions, receptive, ui
+from cnnviz.errors import ModelError
 from cnnviz.figures import activations as activation_figures
 from cnnviz.figures import maps
 
@@ -23,6 +24,15 @@ def layer_list(model_name):
 @st.cache_data(max_entries=8, show_spinner=False)
 def kernels_of(model_name):
     return filters.first_layer_kernels(ui.get_model(model_name))
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def receptive_fields_of(model_name):
+    """Receptive fields by layer, or none when the model's input has no fixed size."""
+    try:
+        return {r.name: r for r in receptive.receptive_fields(ui.get_model(model_name))}
+    except ModelError:
+        return {}
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -121,6 +131,18 @@ with ui.guard("the filter visualisation"):
         tv = f4.select_slider("Total variation weight", [0.0, 0.1, 0.3, 1.0, 3.0], R.tv)
         l2 = f4.select_slider("L2 decay weight", [0.0, 0.1, 0.3, 1.0, 3.0], R.l2)
         st.form_submit_button("Run gradient ascent", type="primary")
+    fields = receptive_fields_of(name)
+    if layer in fields:
+        rf = fields[layer]
+        if ui.ask(questions.number(
+                "flt_rf", f"A unit of {layer} looks at a square patch of the input, and the "
+                "pattern its filter wants must fit inside it. How many pixels wide is that "
+                "patch?", unit="pixels"),
+                questions.Measured(rf.size, why=(
+                    f"the receptive field grows through the layers up to {layer}, "
+                    f"{receptive.size_chain(list(fields.values()), layer)}"))):
+            st.caption(f"So each image below repeats patterns at most {rf.size} pixels wide, "
+                       f"one every {rf.jump} pixels (the layer's stride in input pixels).")
     regs = tuple(filters.with_regularizers(
         jitter=jitter, scale=scale, rotate=rotate, tv=tv, l2=l2, blur_every=blur_every,
         blur_sigma=blur_sigma, fourier=fourier).items())

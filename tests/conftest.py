@@ -114,3 +114,21 @@ def shapes_model():
     if not builtin.WEIGHTS_PATH.is_file():
         pytest.skip("the built-in model's trained weights are not there")
     return load_model("shapes_cnn")
+
+
+@pytest.fixture(scope="session")
+def redis_url():
+    """The URL of a redis-server started for this test session on 127.0.0.1.
+
+    Skipped with the reason where redis-server (or redis-py) is missing, except
+    when CNNVIZ_REQUIRE_BROWSER=1 (CI), where a missing server is a failure.
+    """
+    from redisserver import missing, redis_server
+
+    reason = missing()
+    if reason:
+        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
+            pytest.fail(f"Redis tests must run here: {reason}")
+        pytest.skip(reason)
+    with redis_server() as url:
+        yield url

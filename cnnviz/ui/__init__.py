@@ -8,6 +8,8 @@ same polite error messages instead of tracebacks. Where to look:
 - ``navigation``: the list of pages and the course questions they answer;
 - ``pickers``: ``image_picker``, ``model_picker``;
 - ``state``: the choices that follow a student from page to page;
+- ``predict``: ``ask``, a question answered before its measured result is shown;
+- ``lesson``: the lesson bar, moving between a lesson's steps, "save this view";
 - ``resources``: cached models and images, stored results, the training slot;
 - ``progress``: ``KerasProgress``, a training progress bar (imports Keras).
 """
@@ -15,11 +17,12 @@ same polite error messages instead of tracebacks. Where to look:
 from __future__ import annotations
 
 from cnnviz.ui.pickers import IMAGE_SOURCES, ImageChoice, image_picker, model_picker
+from cnnviz.ui.predict import ask
 from cnnviz.ui.resources import get_model, result_store, training_slot
 from cnnviz.ui.setup import guard, page_link_for, page_setup
 
 __all__ = [
-    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "get_model", "guard", "image_picker",
+    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "ask", "get_model", "guard", "image_picker",
     "model_picker", "page_link_for", "page_setup", "result_store", "training_slot",
 ]
 

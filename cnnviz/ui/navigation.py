@@ -40,6 +40,7 @@ class PageInfo:
 
 PAGES = (
     PageInfo("streamlit_app.py", "Home", ":material/home:", "Start"),
+    PageInfo("pages/0_Lessons.py", "Lessons", ":material/school:", "Start"),
     PageInfo("pages/1_Convolution.py", "Convolution", ":material/filter_center_focus:",
              "Convolution basics", (
                  Question("C1", "How does a convolution find a pattern in an image?",

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
+from cnnviz.ui.lesson import begin_page
 from cnnviz.ui.navigation import PAGES, page_info
 
 log = logging.getLogger("cnnviz")
@@ -28,6 +29,7 @@ def page_setup(title: str, *, icon: str | None = None) -> None:
                 st.markdown(f"**{group}**")
             st.page_link(page.path, label=page.label, icon=page.icon)
         st.divider()
+    begin_page()  # the lesson bar, when the URL opened a lesson step
 
 
 def page_link_for(path: str) -> None:
