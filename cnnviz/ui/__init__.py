@@ -7,6 +7,9 @@ same polite error messages instead of tracebacks. Where to look:
 - ``setup``: ``page_setup`` (first call of every page), the navigation, ``guard``;
 - ``navigation``: the list of pages and the course questions they answer;
 - ``pickers``: ``image_picker``, ``model_picker``;
+- ``pageview``: ``page_view``, a page's view in its URL and "Link to this view";
+- ``takehome``: the code and maths of a view, its notebook and data to download;
+- ``kernel_editor``: a kernel typed by hand, part of the Convolution page's view;
 - ``state``: the choices that follow a student from page to page;
 - ``resources``: cached models and images, stored results, the training slot;
 - ``progress``: ``KerasProgress``, a training progress bar (imports Keras).
@@ -14,13 +17,16 @@ same polite error messages instead of tracebacks. Where to look:
 
 from __future__ import annotations
 
+from cnnviz.ui.kernel_editor import kernel_editor
+from cnnviz.ui.pageview import PageView, page_view
 from cnnviz.ui.pickers import IMAGE_SOURCES, ImageChoice, image_picker, model_picker
 from cnnviz.ui.resources import get_model, result_store, training_slot
 from cnnviz.ui.setup import guard, page_link_for, page_setup
 
 __all__ = [
-    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "get_model", "guard", "image_picker",
-    "model_picker", "page_link_for", "page_setup", "result_store", "training_slot",
+    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "PageView", "get_model", "guard",
+    "image_picker", "kernel_editor", "model_picker", "page_link_for", "page_setup",
+    "page_view", "result_store", "training_slot",
 ]
 
 
