@@ -62,7 +62,7 @@ def code(view: View) -> str:
         "print('explained:', names[class_index], 'logit', logits[class_index])",
         "# %% Grad-CAM by hand: the gradient of the class logit w.r.t. the layer's maps\n"
         f"layer = model.get_layer({layer!r})\n"
-        "probe = keras.Model(model.inputs, [layer.output, model.outputs[0]])\n"
+        "probe = keras.Model(model.inputs[0], [layer.output, model.outputs[0]])\n"
         "with tf.GradientTape() as tape:\n"
         "    maps, scores = probe(x, training=False)\n"
         "    score = scores[:, class_index]  # the logit, before softmax: no saturation\n"

@@ -156,16 +156,17 @@ class PageView:
             if linked is None:  # "computed" (the peak, the top class): the widget's own default
                 st.session_state.pop(key, None)
             else:
-                st.session_state[key] = linked
+                st.session_state[key] = _as_widget_value(param, linked)
             return
         if key in st.session_state and st.session_state[key] is not None:
-            valid, _ = check(param, st.session_state[key], self.context, values)
-            if valid is not None and valid != st.session_state[key]:
-                st.session_state[key] = valid
+            current = _as_view_value(param, st.session_state[key])
+            valid, _ = check(param, current, self.context, values)
+            if valid is not None and valid != current:
+                st.session_state[key] = _as_widget_value(param, valid)
             return
         _, default = check(param, None, self.context, values)
         if default is not None:
-            st.session_state[key] = default
+            st.session_state[key] = _as_widget_value(param, default)
 
     def pick(self, prefix: str, event, shape, peak, *, names=("row", "col")):
         """A pixel picked on a map (``cnnviz.ui.picks.resolve_pick``) that is part of the
@@ -260,18 +261,42 @@ class PageView:
 _NOTHING = object()
 
 
+def _as_view_value(param: views.Param, value):
+    return tuple(value) if param.kind in ("choices", "floats") else value
+
+
+def _as_widget_value(param: views.Param, value):
+    """A multiselect holds a list; a view holds a tuple (hashable, comparable)."""
+    return list(value) if param.kind in ("choices", "floats") else value
+
+
 def _base_url(spec: views.PageSpec) -> str:
     """The app's address as the browser sees it, without the page path."""
     url = (st.context.url or "").split("?")[0].rstrip("/")
     if not url:
         return "http://localhost:8501"
-    for name in (spec.url_name, *spec.old_names):
-        if url.endswith("/" + name):
-            return url[: -len(name) - 1]
-    return url
+    return url.removesuffix("/" + spec.url_name)
 
 
 def page_view(page: str, *, prefix: str) -> PageView:
     """Open page ``page``'s view: call it right after ``page_setup``, before the pickers,
     so that a link's image and model are what the pickers show."""
     return PageView(page, prefix=prefix)
+
+
+def lost_link_notice() -> None:
+    """On the home page: a link whose page was not found (Streamlit then runs the home
+    page, keeping the query) is offered to the page its settings belong to."""
+    query = {k: v for k, v in _current_query().items() if k not in views.APP_PARAMS}
+    if not query:
+        return
+    pages = views.pages_for(query)
+    if not pages:
+        st.warning("This link's page was not found, and its settings belong to no page of "
+                   "this app: pick a page from the menu.", icon=":material/link_off:")
+        return
+    st.warning("This link's page was not found (it may have been renamed). Its settings "
+               "belong to the page below: open it with them.", icon=":material/link_off:")
+    for page in pages:
+        st.page_link(page.path, label=f"{page.title}, with this link's settings",
+                     icon=":material/arrow_forward:", query_params=query)

@@ -56,7 +56,7 @@ from cnnviz.views.core import table as _table
 from cnnviz.views.shared import SHAPE_SIZE, SOURCES
 
 __all__ = [
-    "APP_PARAMS", "KINDS", "SOURCES", "SPECS", "PageSpec", "Param", "View", "docs", "find_page",
+    "APP_PARAMS", "KINDS", "SOURCES", "SPECS", "PageSpec", "Param", "View", "docs", "pages_for",
     "image_context", "link", "parse", "picked_image", "resolve", "slug", "spec", "to_query",
 ]
 
@@ -99,14 +99,16 @@ def link(base_url: str, view: View) -> str:
     return f"{url}?{query}" if query else url
 
 
-def find_page(url_name: str) -> PageSpec | None:
-    """The page a URL path names, also under a name it had before (``old_names``)."""
-    wanted = url_name.strip("/").lower()
-    for page in SPECS.values():
-        names = (page.url_name, page.page, *page.old_names)
-        if wanted in (name.lower() for name in names):
-            return page
-    return None
+def pages_for(query: str | Mapping[str, Any]) -> list[PageSpec]:
+    """The pages whose settings a query names, best first: where to send a link whose
+    page was not found (renamed, mistyped). Only the shared image and model settings
+    are not enough to tell; then every page with them is returned."""
+    names = set(parse_query(query)) - APP_PARAMS
+    if not names:
+        return []
+    scored = [(len(names & set(page.names)), page) for page in SPECS.values()]
+    best = max(score for score, _ in scored)
+    return [page for score, page in scored if score == best and score > 0]
 
 
 def image_context() -> dict:

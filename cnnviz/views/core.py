@@ -52,6 +52,7 @@ class Param:
     labels: Mapping[Any, str] | None = None  # what the student sees for each choice
     where: str = ""  # "a layer of {model}": the notice's words for the valid set
     optional: bool = False
+    clamp: bool = True  # a number out of range: the nearest in range, or (False) the default
     doc: str = ""
 
     def __post_init__(self):
@@ -98,7 +99,6 @@ class PageSpec:
     path: str  # the page script: "pages/1_Convolution.py"
     title: str
     params: tuple[Param, ...]
-    old_names: tuple[str, ...] = ()  # URL names the page had before a rename
 
     def __post_init__(self):
         names = [p.name for p in self.params]
@@ -229,7 +229,9 @@ def _from_text(param: Param, text: str, valid):
     """URL text -> a typed value (raises ValueError with a short reason)."""
     text = text.strip()
     if param.kind == "int":
-        return int(float(text)) if re.fullmatch(r"-?\d+(\.0*)?", text) else _bad("a whole number")
+        if not re.fullmatch(r"-?\d+(\.0*)?", text):
+            _bad("a whole number")
+        return int(text.split(".")[0])
     if param.kind == "float":
         value = float(text)
         return value if math.isfinite(value) else _bad("a finite number")
@@ -282,6 +284,10 @@ def _check(param: Param, value, default, valid, facts, values) -> tuple[Any, str
         step = valid[2] if len(valid) > 2 else None
         if hi < lo:
             return default, None  # nothing fits (e.g. no output): the page will say why
+        if not param.clamp and not lo <= value <= hi:
+            return default, (f"{param.label} {_show(param, value)} is not "
+                             f"{_where(param, facts, values, valid)}; showing "
+                             f"{_show(param, default)}")
         near = min(max(value, lo), hi)
         if step:
             near = lo + round((near - lo) / step) * step
@@ -303,11 +309,12 @@ def _check(param: Param, value, default, valid, facts, values) -> tuple[Any, str
         if not dropped:
             return kept, None
         names = ", ".join(f"'{param._token(v)}'" for v in dropped)
+        verb = "is" if len(dropped) == 1 else "are"
+        where = _where(param, facts, values, valid)
         if kept:
-            return kept, (f"{param.label} {names} not {_where(param, facts, values, valid)}; "
-                          "left out")
-        return default, (f"{param.label} {names} not {_where(param, facts, values, valid)}; "
-                         f"showing {_show(param, default)}")
+            return kept, f"{param.label}: {names} {verb} not {where}; left out"
+        return default, (f"{param.label}: {names} {verb} not {where}; showing "
+                         f"{_show(param, default)}")
     if value in valid:
         return value, None
     return default, (f"{param.label} '{value}' is not {_where(param, facts, values, valid)}; "

@@ -3,7 +3,8 @@ and the trust checks.
 
 Run-time facts (see :func:`facts`): ``models`` usable now, and for the picked
 model ``classes`` (names), ``layers`` offered, ``default_layer`` and ``stages``
-(the layers compared by default).
+(the layers compared by default); ``top_class`` once the image's prediction is
+known (the default class).
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ def facts(model, name: str) -> dict:
         stages[info.shape[:2]] = info.name
     return {
         "model": name,
-        "classes": models.class_names(model),
+        "classes": models.class_names(name),
         "layers": layers,
         "labels": {info.name: info.label for info in infos},
         "default_layer": default if default in layers else layers[-1],
@@ -56,6 +57,11 @@ def _classes(context, values):
     return 0, len(context["classes"]) - 1
 
 
+def _top_class(context, values):
+    """the top class"""
+    return context["top_class"]
+
+
 def _layers(context, values):
     return context["layers"]
 
@@ -77,9 +83,8 @@ def _shapes(values) -> bool:
 SPEC = PageSpec("gradcam", "pages/8_Grad-CAM.py", "Grad-CAM", (
     model_param(SHAPES_MODEL),
     *image_params("shape"),
-    Param("cls", "class", "int", optional=True, valid=_classes,
-          where="a class number of {model}",
-          doc="its number in the model's output; by default the top class"),
+    Param("cls", "class", "int", default=_top_class, optional=True, valid=_classes, clamp=False,
+          where="a class number of {model}", doc="its number in the model's output"),
     Param("layer", "target layer", "choice", default=_default_layer, valid=_layers,
           where="a layer of {model} with a map"),
     Param("pool", "gradient pooling", "choice", default="mean", valid=tuple(POOLINGS),
