@@ -134,10 +134,10 @@ def maths(view: View, numbers: dict) -> list[str]:
     lines = [
         r"o = \left\lfloor \frac{n + p - d\,(k-1) - 1}{s} \right\rfloor + 1",
         rf"o_h = \left\lfloor \frac{{{n_h} + {p_h} - {d}\cdot({k_h}-1) - 1}}{{{s}}} "
-        rf"\right\rfloor + 1 = {o_h}, \qquad "
+        rf"\right\rfloor + 1 = {o_h}",
         rf"o_w = \left\lfloor \frac{{{n_w} + {p_w} - {d}\cdot({k_w}-1) - 1}}{{{s}}} "
         rf"\right\rfloor + 1 = {o_w}",
-        rf"y_{{{r},{c}}} = \sum_{{u,v}} K_{{u,v}}\; x_{{{r}\cdot{s} + {d}u,\;{c}\cdot{s} + "
+        rf"y_{{{r},{c}}} = \sum_{{u,v}} K_{{u,v}}\, x_{{{r}\cdot{s} + {d}u,\; {c}\cdot{s} + "
         rf"{d}v}} = {numbers['pixel_value']:.4f}",
     ]
     if "ncc_score" in numbers:

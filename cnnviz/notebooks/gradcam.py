@@ -93,12 +93,14 @@ def maths(view: View, numbers: dict) -> list[str]:
     h, w = numbers["map_hw"]
     k = numbers["channels"]
     c = numbers["class"]
-    pool = (r"\frac{1}{Z}\sum_{i,j}" if view["pool"] == "mean" else r"\max_{i,j}")
+    mean = view["pool"] == "mean"
+    pool = r"\frac{1}{Z}\sum_{i,j}" if mean else r"\max_{i,j}"
+    row, col = numbers["cam_peak"]
     return [
         rf"\alpha_k^{{c}} = {pool} \frac{{\partial y^{{c}}}}{{\partial A^k_{{ij}}}}"
-        rf"\qquad c = {c},\; y^{{c}} = {numbers['logit']:.2f},\; "
-        rf"k = 1\ldots{k},\; Z = {h}\times{w}",
-        rf"L^{{c}} = \mathrm{{ReLU}}\Big(\sum_{{k=1}}^{{{k}}} \alpha_k^{{c}} A^k\Big),\qquad "
-        rf"\max_{{i,j}} \sum_k \alpha_k^{{c}} A^k_{{ij}} = {numbers['weighted_sum_max']:.3g} "
-        rf"\text{{ at row {numbers['cam_peak'][0]}, column {numbers['cam_peak'][1]}}}",
+        + (rf", \qquad Z = {h}\times{w}" if mean else ""),
+        rf"c = {c}, \qquad y^{{c}} = {numbers['logit']:.2f}, \qquad k = 1, \ldots, {k}",
+        rf"L^{{c}} = \mathrm{{ReLU}}\Big(\sum_{{k=1}}^{{{k}}} \alpha_k^{{c}} A^k\Big)",
+        rf"\max_{{i,j}} \sum_k \alpha_k^{{c}} A^k_{{ij}} = {numbers['weighted_sum_max']:.3g}"
+        rf"\ \text{{at row {row}, column {col}}}",
     ]

@@ -10,21 +10,19 @@ from cnnviz import notebooks, views
 
 
 def take_home(view: views.View, numbers: dict, arrays: dict, *, link: str) -> None:
-    """One expander: the code of this view (settings filled in) beside its formulas
-    (numbers filled in); buttons to download it as a notebook and the figures' data."""
+    """One expander: the formulas of this view (numbers filled in), its code (settings
+    filled in) and the numbers the code prints; buttons to download it as a notebook and
+    the figures' data."""
     page = views.spec(view.page)
     code = notebooks.code(view)
     maths = notebooks.maths(view, numbers)
     with st.expander("The code and the maths of this view", icon=":material/code:"):
-        left, right = st.columns([3, 2])
-        with left:
-            st.caption("Python with the `cnnviz` library and plain Keras; the last cell "
-                       "prints the numbers this page shows.")
-            st.code(code, language="python")
-        with right:
-            for line in maths:
-                st.latex(line)
-            st.json(numbers, expanded=True)
+        for line in maths:
+            st.latex(line)
+        st.caption("Python with the `cnnviz` library and plain Keras, the settings above "
+                   "filled in. Its last cell prints the numbers this page shows:")
+        st.code(repr(numbers), language="python", wrap_lines=True)
+        st.code(code, language="python")
         buttons = st.columns(2)
         buttons[0].download_button(
             "Download as notebook", on_click="ignore", icon=":material/download:",
