@@ -4,6 +4,7 @@ a link with bad settings opens with a notice, never an exception."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -94,6 +95,14 @@ def test_convolution_link_opens_the_same_view_in_a_new_browser(app):
     assert _convolution_numbers(_main_text(copy)) == numbers
     assert "This link:" not in _main_text(copy)
     copy.screenshot(path=str(SHOTS / "Convolution-link.png"))
+    # the notebook a student downloads holds this view's code
+    copy.get_by_text("The code and the maths of this view").click()
+    with copy.expect_download() as download:
+        copy.get_by_role("button", name="Download as notebook").click()
+    notebook = json.loads(Path(download.value.path()).read_text())
+    code = "".join("".join(cell["source"]) for cell in notebook["cells"])
+    assert "conv.to_float(image)" in code and "stride=2, padding='valid', dilation=3" in code
+    assert url in "".join(notebook["cells"][0]["source"])
     context.close()
     copy.context.close()
 
