@@ -126,6 +126,7 @@ def gradcam():
 @pytest.mark.slow  # the Grad-CAM page in two sessions
 def test_gradcam_view_set_through_the_ui_opens_the_same_in_a_new_session(gradcam):
     at = gradcam
+    assert at.query_params == {}  # the page's defaults (a circle, its top class): a bare URL
     at.selectbox(key="gc_class_shapes_cnn_circle (seed 0)").set_value(2).run()
     at.selectbox(key="gc_layer_shapes_cnn").set_value("block2_conv2").run()
     at.radio(key="gc_pooling").set_value("max").run()

@@ -175,7 +175,10 @@ def test_a_link_whose_page_was_not_found_is_matched_by_its_settings():
 
 
 def test_specs_match_the_pages_and_their_pickers():
+    from cnnviz.ui import IMAGE_SOURCES
     from cnnviz.ui.navigation import PAGES
+
+    assert set(views.SOURCES.values()) <= set(IMAGE_SOURCES)
 
     paths = {page.path for page in PAGES}
     for spec in views.SPECS.values():

@@ -121,7 +121,7 @@ class PageView:
 
     def _values(self) -> dict[str, Any]:
         """The values of the settings drawn so far this run."""
-        values = {name: value for name, value in self._shared_values().items()}
+        values = self._shared_values()
         for name, key in self._keys.items():
             if key in st.session_state:
                 values[name] = st.session_state[key]
