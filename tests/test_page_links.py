@@ -80,6 +80,20 @@ def test_a_link_in_an_open_session_replaces_the_whole_view():
     assert at.slider(key="conv_stride").value == 2 and at.slider(key="conv_dil").value == 1
 
 
+def test_the_back_button_to_a_bare_address_gives_the_defaults_a_page_switch_does_not():
+    at = show(open_app(), "convolution", {})
+    at.slider(key="conv_stride").set_value(3).run()
+    assert at.query_params == {"stride": "3"}
+    at.query_params = {}  # back to the address without a query: the page's defaults
+    at.run()
+    assert at.slider(key="conv_stride").value == 1 and notices(at) == []
+    at.slider(key="conv_stride").set_value(3).run()
+    at.query_params = {}
+    at.switch_page("streamlit_app.py").run()
+    at.switch_page(views.spec("convolution").path).run()  # from the sidebar: kept
+    assert at.slider(key="conv_stride").value == 3 and at.query_params == {"stride": "3"}
+
+
 def test_an_uploaded_image_is_not_in_the_link_and_the_link_names_its_fallback():
     at = show(open_app(), "convolution", "sample=astronaut")
     buf = io.BytesIO()

@@ -25,10 +25,12 @@ Why plain ``st.query_params`` and not widgets with ``bind="query-params"``
 
 So a page reads ``st.query_params`` once when a link arrives (a query string
 that differs from the one this page last wrote), applies it, and writes the
-current view back with ``st.query_params`` at the end of every run. A page
-switch from the sidebar arrives with an empty query string and keeps the
-session's settings; browser history (back/forward) arrives as a new query
-string and is applied like a link.
+current view back with ``st.query_params`` at the end of every run (each change
+is a step in the browser's history). A page switch from the sidebar arrives with
+an empty query string: the page comes back as the student left it (Streamlit
+forgets a page's widgets when it is left), with the image and model chosen since;
+the back and forward buttons arrive as another query string of the same page and
+are applied like a link (back to a bare address: the defaults).
 
 On a page::
 
@@ -52,6 +54,7 @@ import streamlit as st
 from cnnviz import views
 from cnnviz.ui import state
 from cnnviz.ui.resources import model_infos, sample_photos
+from cnnviz.ui.setup import rerun_of_the_same_page
 from cnnviz.views.core import check, encode
 
 _WRITTEN = "_cnnviz_view_query"  # {page: the query string this page last wrote}
@@ -84,17 +87,39 @@ class PageView:
         self._keys: dict[str, str] = {}  # parameter -> widget key, as drawn this run
         self._set: dict[str, Any] = {}
         self._bar = None
-        query = _current_query()
+        page_query = {k: v for k, v in _current_query().items() if k not in views.APP_PARAMS}
         written = st.session_state.setdefault(_WRITTEN, {})
-        page_query = {k: v for k, v in query.items() if k not in views.APP_PARAMS}
         self._link: views.View | None = None
         self._applied: set[str] = set()
-        self._incoming = page_query if page_query and \
-            encode(page_query) != written.get(page) else None
+        self._quiet = False  # a view restored after a page switch: no notices
+        self._incoming: dict | None = None
+        if encode(page_query) != written.get(page, ""):
+            if page_query or rerun_of_the_same_page():  # a link, or back to a bare address
+                self._incoming = page_query
+            else:  # back from another page: this page's last view, with today's image
+                self._incoming, self._quiet = self._restored(written[page]), True
         if self._incoming is not None:
             written[page] = encode(page_query)  # applied once, even if the run stops
-            self._link, self.notices = views.parse(page, self._incoming, self.context)
-            self._choose_pickers(self._link)
+            self._link, self.notices = self._parse()
+            if not self._quiet:
+                self._choose_pickers(self._link)
+
+    def _restored(self, query: str) -> dict:
+        """The page's last view, its image and model replaced by the student's current
+        choice (made on another page since)."""
+        saved = {k: v for k, v in views.core.parse_query(query).items() if k not in PICKER_KEYS}
+        tokens = {label: token for token, label in views.SOURCES.items()}
+        for name, key in PICKER_KEYS.items():
+            value = state.chosen(key)
+            if name == "src":
+                value = tokens.get(value)
+            if name in self.spec.names and value is not None:
+                saved[name] = self.spec.param(name).text(value)
+        return saved
+
+    def _parse(self) -> tuple[views.View, list[str]]:
+        view, notices = views.parse(self.spec.page, self._incoming, self.context)
+        return view, [] if self._quiet else notices
 
     # ------------------------------------------------------------ reading a link
     def _choose_pickers(self, link: views.View) -> None:
@@ -109,8 +134,7 @@ class PageView:
         the model's layers...); call it once the pickers have run."""
         self.context.update(facts)
         if self._incoming is not None:
-            self._link, self.notices = views.parse(self.spec.page, self._incoming,
-                                                   self.context)
+            self._link, self.notices = self._parse()
 
     def linked(self, name: str, default=None):
         """A setting's value from the link that opened the page (once), else ``default``."""
