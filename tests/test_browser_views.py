@@ -155,3 +155,36 @@ def test_a_bad_link_gives_a_notice_and_no_exception(app, path, words):
     for word in words:
         assert word in text
     page.context.close()
+
+
+def _expect_stride(page, url_end: str, value: str):
+    """Wait until the address and the Stride slider show a view (a rerun may still be
+    on its way after a history step)."""
+    from playwright.sync_api import expect
+
+    expect(page).to_have_url(re.compile(re.escape(url_end) + "$"), timeout=60_000)
+    expect(page.locator("[data-testid='stSlider']").filter(has_text="Stride").locator(
+        "[data-testid='stSliderThumbValue']")).to_have_text(value, timeout=60_000)
+    wait_until_done(page)
+
+
+def test_back_button_steps_through_views_and_a_page_comes_back_as_left(app):
+    base, chromium = app
+    page, _ = _open_in_new_browser(chromium, f"{base}/Convolution")
+    _slider_steps(page, "Stride", 1)
+    _expect_stride(page, "/Convolution?stride=2", "2")
+    _slider_steps(page, "Stride", 1)
+    _expect_stride(page, "/Convolution?stride=3", "3")
+    page.go_back()
+    _expect_stride(page, "/Convolution?stride=2", "2")
+    page.go_back()
+    _expect_stride(page, "/Convolution", "1")  # a bare address: the defaults
+    page.go_forward()
+    _expect_stride(page, "/Convolution?stride=2", "2")
+    sidebar = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']")
+    sidebar.get_by_text("Home", exact=True).click()
+    wait_until_done(page)
+    sidebar.get_by_text("Convolution", exact=True).click()
+    _expect_stride(page, "/Convolution?stride=2", "2")  # the page as the student left it
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()
