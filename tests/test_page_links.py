@@ -74,6 +74,16 @@ def test_a_bad_convolution_link_gives_notices_and_a_valid_view():
     assert notices(at) == []
 
 
+def test_the_presenter_switch_stays_in_the_address_bar_but_not_in_the_link():
+    at = show(open_app(), "convolution", "stride=2&present=1")
+    assert notices(at) == []
+    assert at.query_params == {"stride": "2", "present": "1"}
+    at.slider(key="conv_dil").set_value(2).run()
+    assert at.query_params == {"stride": "2", "dil": "2", "present": "1"}
+    link = next(c.value for c in at.code if c.value.startswith("http"))
+    assert link.endswith("/Convolution?stride=2&dil=2")
+
+
 def test_a_link_in_an_open_session_replaces_the_whole_view():
     at = show(open_app(), "convolution", "stride=4&dil=2")
     show(at, "convolution", "stride=2")

@@ -139,8 +139,9 @@ def test_an_unknown_or_unused_parameter_is_ignored_with_a_notice():
     assert view["stride"] == 2 and "zoom" not in view.values and "angle" not in view.values
     assert notices == ["'zoom' is not a setting of the Convolution page; ignored",
                        "Gabor angle does not apply to this view; ignored"]
-    # the app's own switches (the presenter view) are not a page's settings: no notice
+    # the app's own switches (the presenter view, a lesson) are not a page's settings
     assert _parse("convolution", "present=1&stride=2")[1] == []
+    assert _parse("gradcam", "lesson=course&step=12&class=K7Q2&teach=1&cls=2")[1] == []
 
 
 @pytest.mark.parametrize("query", [

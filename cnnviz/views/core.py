@@ -21,9 +21,11 @@ from urllib.parse import parse_qs, urlencode
 #: what a parameter holds; "choice" and "choices" take their values from ``valid``
 KINDS = ("int", "float", "bool", "choice", "choices", "floats")
 
-#: parameters the whole app reads, not one page's view (the presenter switch): pages
-#: ignore them without a notice, the address bar keeps them, a shared link leaves them out
-APP_PARAMS = frozenset({"present"})
+#: parameters the whole app reads, not one page's view: the presenter switch and a
+#: lesson's (``cnnviz.lessons.LESSON_PARAMS``: lesson, step, class code, lecturer). Pages
+#: ignore them without a notice, the address bar keeps them, "Link to this view" leaves
+#: them out.
+APP_PARAMS = frozenset({"present", "lesson", "step", "class", "teach"})
 
 Context = Mapping[str, Any]
 Values = Mapping[str, Any]
