@@ -8,10 +8,12 @@ import streamlit as st
 from cnnviz import ui
 from cnnviz.ui.home import data_status_rows, model_status_rows
 from cnnviz.ui.navigation import PAGES
+from cnnviz.ui.pageview import lost_link_notice
 
 ui.page_setup("Home")
 
 st.title(":material/neurology: cnnviz: see how a CNN works")
+lost_link_notice()
 st.markdown(
     "Every screen builds, trains or probes a **real Keras model** live and shows the idea "
     "*happening*, with a number you can check — change a knob and watch the effect."

@@ -61,8 +61,8 @@ def _page_rerun_row(repeats: int) -> dict:
         at.switch_page("pages/1_Convolution.py").run()
         at.radio(key="image_source").set_value("Sample photo").run()
         at.selectbox(key="image_sample").set_value("astronaut").run()
-        at.radio(key="conv_colour").set_value("colour (3 channels)").run()
-        at.radio(key="conv_source").set_value("A classic kernel").run()
+        at.radio(key="conv_colour").set_value("rgb").run()
+        at.radio(key="conv_kernel").set_value("classic").run()
         at.selectbox(key="conv_classic").set_value("Sobel x").run()
         at.select_slider(key="conv_size").set_value(size).run()
         assert not at.exception

@@ -335,13 +335,20 @@ def to_gray(image) -> np.ndarray:
     raise ImageError(f"Expected a grey or RGB image, got shape {arr.shape}.")
 
 
+def shrunk_hw(hw, max_side: int) -> tuple[int, int]:
+    """The (height, width) ``shrink`` gives an image of size ``hw``: known before any pixel
+    is touched, so a shared link's settings can be checked against it."""
+    h, w = int(hw[0]), int(hw[1])
+    if max(h, w) <= max_side:
+        return h, w
+    scale = max_side / max(h, w)
+    return max(1, round(h * scale)), max(1, round(w * scale))
+
+
 def shrink(image, max_side: int) -> np.ndarray:
     """Scale an image down (keeping its aspect) so its longer side is <= ``max_side``."""
     from cnnviz.images import resize
 
     arr = np.asarray(image)
-    h, w = arr.shape[:2]
-    if max(h, w) <= max_side:
-        return arr
-    scale = max_side / max(h, w)
-    return resize(arr, (max(1, round(h * scale)), max(1, round(w * scale))))
+    size = shrunk_hw(arr.shape[:2], max_side)
+    return arr if size == arr.shape[:2] else resize(arr, size)

@@ -3,18 +3,21 @@
 import time
 
 import numpy as np
-import pandas as pd
 import scipy.signal  # noqa: F401 - imported up front: the timing below is the maths alone
 import streamlit as st
 
 from cnnviz import conv, ui
 from cnnviz.figures import maps, theme
-from cnnviz.ui.picks import resolve_pick
+from cnnviz.notebooks.convolution import numbers as page_numbers
+from cnnviz.views import convolution as spec
 
 ui.page_setup("Convolution")
 
+view = ui.page_view("convolution", prefix="conv_")
 choice = ui.image_picker()
+view.settle(**spec.facts(choice.image))
 st.title("Convolution: a sliding weighted sum")
+view.bar()
 st.markdown(
     "A convolution layer slides a small grid of weights (the **kernel**) over the image. "
     "At every position it multiplies each weight with the pixel under it and adds the "
@@ -23,10 +26,10 @@ st.markdown(
 )
 
 top = st.columns([1, 1, 1])
-colour = top[0].radio("Channels", ["grey (1 channel)", "colour (3 channels)"],
-                      horizontal=True, key="conv_colour") == "colour (3 channels)"
-max_side = top[1].select_slider("Work at (longest side, pixels)", [64, 128, 256, 384, 512],
-                                value=256, key="conv_size")
+colour = top[0].radio("Channels", list(spec.COLOURS), format_func=spec.COLOURS.get,
+                      horizontal=True, **view.widget("colour")) == "rgb"
+max_side = top[1].select_slider("Work at (longest side, pixels)", spec.SIZES,
+                                **view.widget("size"))
 image_u8 = conv.shrink(choice.image, max_side)
 x = conv.to_float(image_u8) if colour else conv.to_gray(image_u8)
 h, w = x.shape[:2]
@@ -35,33 +38,27 @@ top[2].caption(f"**{choice.name}**, {w}x{h} pixels, values in [0, 1]"
 
 # ---------------------------------------------------------------- 1. the kernel
 st.header("1 · The kernel")
-source = st.radio("Kernel", ["A patch cut from the image", "A classic kernel", "Type your own"],
-                  horizontal=True, key="conv_source")
+source = st.radio("Kernel", list(spec.KERNELS), format_func=spec.KERNELS.get, horizontal=True,
+                  **view.widget("kernel"))
 patch_box = None
-if source == "A patch cut from the image":
+if source == "patch":
     kc = st.columns(3)
-    k = kc[0].slider("Patch size", 3, max(3, min(64, min(h, w) // 2)),
-                     min(15, max(3, min(h, w) // 4)), key="conv_patch_size")
-    ptop = kc[1].slider("Patch top row", 0, h - k, min(h - k, h // 3), key="conv_patch_top")
-    pleft = kc[2].slider("Patch left column", 0, w - k, min(w - k, w // 3),
-                         key="conv_patch_left")
+    k = kc[0].slider("Patch size", 3, max(3, min(64, min(h, w) // 2)), **view.widget("k"))
+    ptop = kc[1].slider("Patch top row", 0, h - k, **view.widget("top"))
+    pleft = kc[2].slider("Patch left column", 0, w - k, **view.widget("left"))
     kernel = x[ptop : ptop + k, pleft : pleft + k].copy()
     patch_box = (ptop, pleft, ptop + k - 1, pleft + k - 1, "yellow")
-elif source == "A classic kernel":
+elif source == "classic":
     kc = st.columns(3)
-    name = kc[0].selectbox("Kernel", conv.CLASSIC_KERNELS, key="conv_classic")
-    size = kc[1].slider("Size (blur, Gabor)", 3, 15, 7, step=2, key="conv_classic_size",
-                        disabled=name not in ("box blur", "Gaussian blur", "Gabor"))
-    angle = kc[2].slider("Gabor angle (degrees)", 0, 180, 0, step=15, key="conv_angle",
-                         disabled=name != "Gabor")
+    name = kc[0].selectbox("Kernel", conv.CLASSIC_KERNELS, **view.widget("classic"))
+    size = kc[1].slider("Size (blur, Gabor)", 3, 15, step=2, disabled=name not in spec.SIZED,
+                        **view.widget("ksize"))
+    angle = kc[2].slider("Gabor angle (degrees)", 0, 180, step=15, disabled=name != "Gabor",
+                         **view.widget("angle"))
     kernel = conv.classic_kernel(name, size=size, angle=angle)
 else:
-    n = st.select_slider("Kernel size", [3, 5, 7], value=3, key="conv_own_size")
-    start = np.zeros((n, n))
-    start[:, 0], start[:, -1] = -1.0, 1.0  # a vertical-edge detector to begin with
-    edited = st.data_editor(pd.DataFrame(start, columns=[str(i) for i in range(n)]),
-                            key=f"conv_own_{n}", width="content")
-    kernel = edited.astype(float).fillna(0.0).to_numpy()
+    n = st.select_slider("Kernel size", spec.OWN_SIZES, **view.widget("n"))
+    kernel = ui.kernel_editor(view, n)
 if colour and kernel.ndim == 2:
     st.caption("The same k×k kernel is used for each of the three channels, and the three "
                "results are added (section 5).")
@@ -70,15 +67,16 @@ kernel_view = kernel.mean(axis=2) if kernel.ndim == 3 else kernel
 # ---------------------------------------------------------------- 2. the knobs
 st.header("2 · Stride, padding, dilation")
 kn = st.columns(4)
-stride = kn[0].slider("Stride", 1, 8, 1, key="conv_stride",
-                      help="How many pixels the kernel moves between two outputs.")
-pad_mode = kn[1].selectbox("Padding", ["valid", "same", "a number"], key="conv_pad_mode",
-                           help="Zeros added around the image before sliding.")
-pad_n = kn[2].number_input("Padding pixels", 0, 64, 1, key="conv_pad_n",
-                           disabled=pad_mode != "a number")
-dilation = kn[3].slider("Dilation", 1, 8, 1, key="conv_dilation",
-                        help="Gaps between the kernel's taps: a wider view, same weights.")
-padding = int(pad_n) if pad_mode == "a number" else pad_mode
+stride = kn[0].slider("Stride", 1, 8, help="How many pixels the kernel moves between two "
+                      "outputs.", **view.widget("stride"))
+pad_mode = kn[1].selectbox("Padding", list(spec.PADDINGS), format_func=spec.PADDINGS.get,
+                           help="Zeros added around the image before sliding.",
+                           **view.widget("pad"))
+pad_n = kn[2].number_input("Padding pixels", 0, 64, disabled=pad_mode != "number",
+                           **view.widget("padn"))
+dilation = kn[3].slider("Dilation", 1, 8, help="Gaps between the kernel's taps: a wider view, "
+                        "same weights.", **view.widget("dil"))
+padding = int(pad_n) if pad_mode == "number" else pad_mode
 
 response = None
 with ui.guard("the convolution"):
@@ -88,6 +86,7 @@ with ui.guard("the convolution"):
     response = conv.convolve(x, kernel, stride=stride, padding=padding, dilation=dilation)
     elapsed = 1000 * (time.perf_counter() - t0)
 if response is None:
+    view.publish()
     st.stop()
 
 pad_h, pad_w = g.pad_top + g.pad_bottom, g.pad_left + g.pad_right
@@ -104,7 +103,7 @@ st.caption(f"Input {h}x{w}, padding {pad_h} rows and {pad_w} columns in total �
 st.header("3 · The response map")
 oh, ow = response.shape
 peak = np.unravel_index(int(np.argmax(response)), response.shape)
-row, col, pick_ver = resolve_pick("conv", st.session_state.get("conv_map"), (oh, ow), peak)
+row, col, pick_ver = view.pick("conv", st.session_state.get("conv_map"), (oh, ow), peak)
 window = conv.window_at(x, kernel, row, col, stride=stride, padding=padding, dilation=dilation)
 win_box = (max(window.rows[0], 0), max(window.cols[0], 0), min(window.rows[-1], h - 1),
            min(window.cols[-1], w - 1), "lime")
@@ -155,7 +154,8 @@ sc = st.columns(2)
 sc[0].slider("Output row", 0, oh - 1, row, key=f"conv_row_{pick_ver}")
 sc[1].slider("Output column", 0, ow - 1, col, key=f"conv_col_{pick_ver}")
 if colour:
-    channel = st.radio("Channel to show", ["R", "G", "B"], horizontal=True, key="conv_ch")
+    channel = st.radio("Channel to show", spec.CHANNELS, horizontal=True,
+                       **view.widget("channel"))
     ci = "RGB".index(channel)
     vals, prods = window.values[..., ci], window.products[..., ci]
     kern = kernel[..., ci] if kernel.ndim == 3 else kernel
@@ -198,3 +198,10 @@ if colour:
                 pc = st.columns(2)
             pc[i % 2].plotly_chart(maps.map_figure(parts_shown[i], title=titles[i]),
                                    width="stretch")
+
+# ---------------------------------------------------------- take it home
+view.publish()
+view.take_home(
+    page_numbers(x, kernel, g, response, (row, col), window.total, ncc),
+    {"image": image_u8, "x": x, "kernel": kernel, "response": response,
+     "window_products": window.products, **({"ncc": ncc} if ncc is not None else {})})

@@ -38,11 +38,11 @@ def _use_shape(at):
 
 def test_default_patch_is_found_where_it_was_cut(page):
     at = page
-    assert at.radio(key="conv_source").value == "A patch cut from the image"
-    top, left = at.slider(key="conv_patch_top").value, at.slider(key="conv_patch_left").value
+    assert at.radio(key="conv_kernel").value == "patch"
+    top, left = at.slider(key="conv_top").value, at.slider(key="conv_left").value
     # the normalised cross-correlation finds the patch exactly where it was cut
     assert f"is found by normalised cross-correlation at row {top}, col {left}" in _text(at)
-    at.slider(key="conv_patch_top").set_value(top + 7).run()
+    at.slider(key="conv_top").set_value(top + 7).run()
     assert f"at row {top + 7}, col {left}" in _text(at)
     assert "score 1.00" in _text(at)
 
@@ -71,37 +71,37 @@ def test_a_click_on_the_map_moves_the_sliders(page):
 def test_knobs_update_the_formula_and_output(page):
     at = page
     _use_shape(at)  # 64x64
-    at.radio(key="conv_source").set_value("A classic kernel").run()
+    at.radio(key="conv_kernel").set_value("classic").run()
     at.selectbox(key="conv_classic").set_value("Sobel x").run()
     at.slider(key="conv_stride").set_value(2).run()
-    at.slider(key="conv_dilation").set_value(2).run()
-    at.selectbox(key="conv_pad_mode").set_value("a number").run()
-    at.number_input(key="conv_pad_n").set_value(3).run()
+    at.slider(key="conv_dil").set_value(2).run()
+    at.selectbox(key="conv_pad").set_value("number").run()
+    at.number_input(key="conv_padn").set_value(3).run()
     assert not at.exception
     # floor((64 + 6 - 2*(3-1) - 1) / 2) + 1 = floor(65 / 2) + 1 = 33
     assert "floor((64 + 6 - 2*(3-1) - 1) / 2) + 1 = floor(65 / 2) + 1 = 33" in _text(at)
     assert "output **33x33**" in _text(at)
-    at.selectbox(key="conv_pad_mode").set_value("same").run()
+    at.selectbox(key="conv_pad").set_value("same").run()
     assert "output **32x32**" in _text(at)
 
 
 def test_bad_combination_shows_a_message_not_a_traceback(page):
     at = page
     _use_shape(at)
-    at.radio(key="conv_source").set_value("A classic kernel").run()
+    at.radio(key="conv_kernel").set_value("classic").run()
     at.selectbox(key="conv_classic").set_value("Gabor").run()
-    at.slider(key="conv_classic_size").set_value(15).run()
-    at.slider(key="conv_dilation").set_value(8).run()  # spans 8*14+1 = 113 > 64 pixels
+    at.slider(key="conv_ksize").set_value(15).run()
+    at.slider(key="conv_dil").set_value(8).run()  # spans 8*14+1 = 113 > 64 pixels
     assert not at.exception
     assert any("no position where it fits" in e.value for e in at.error)
-    at.slider(key="conv_dilation").set_value(1).run()
+    at.slider(key="conv_dil").set_value(1).run()
     assert not at.error
 
 
 def test_own_kernel_and_colour_channels(page):
     at = page
-    at.radio(key="conv_colour").set_value("colour (3 channels)").run()
-    at.radio(key="conv_source").set_value("Type your own").run()
+    at.radio(key="conv_colour").set_value("rgb").run()
+    at.radio(key="conv_kernel").set_value("own").run()
     assert not at.exception
     text = _text(at)
     assert "The same k×k kernel is used for each of the three channels" in text

@@ -70,17 +70,21 @@ def test_picker_choice_carries_to_the_next_pages_and_survives_a_page_without_it(
     # Streamlit keeps widget state per page: without the picker's own memory the
     # next page would start again from its default.
     at = AppTest.from_file("../streamlit_app.py", default_timeout=180).run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/1_Convolution.py").run()
     at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
     at.sidebar.selectbox(key="image_shape").set_value("star").run()
     at.sidebar.number_input(key="image_shape_seed").set_value(7).run()
     for page in ("pages/2_Pooling_and_Receptive_Fields.py", "pages/8_Grad-CAM.py"):
+        at.query_params = {}  # the sidebar's links carry no query string
         at.switch_page(page).run()
         assert not at.exception
         assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
         assert at.sidebar.selectbox(key="image_shape").value == "star"
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("streamlit_app.py").run()  # the home page has no picker
     assert not at.sidebar.radio
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/1_Convolution.py").run()
     assert not at.exception
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
@@ -141,15 +145,20 @@ def test_model_picker_offers_usable_models_and_takes_an_upload():
 @pytest.mark.slow  # renders three pages
 def test_choosing_a_pages_default_source_is_remembered_on_other_pages():
     at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/7_Filters.py").run()  # its default is a synthetic shape
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/1_Convolution.py").run()  # untouched: each page has its default
     assert at.sidebar.radio(key="image_source").value == "Sample photo"
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/7_Filters.py").run()
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
     at.sidebar.radio(key="image_source").set_value("Sample photo").run()
     at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("streamlit_app.py").run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/1_Convolution.py").run()  # its default is a sample photo
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
 
@@ -157,8 +166,10 @@ def test_choosing_a_pages_default_source_is_remembered_on_other_pages():
 @pytest.mark.slow  # renders three pages
 def test_a_shape_chosen_under_a_pages_default_source_follows_the_student():
     at = AppTest.from_file("../streamlit_app.py", default_timeout=180).run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/7_Filters.py").run()  # its default source is a synthetic shape
     at.sidebar.selectbox(key="image_shape").set_value("hexagon").run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/1_Convolution.py").run()  # its default is a sample photo
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
     assert at.sidebar.selectbox(key="image_shape").value == "hexagon"
@@ -178,9 +189,11 @@ def test_streamlit_persist_state_reaches_another_page_one_run_late(tmp_path: Pat
     (tmp_path / "pages" / "a.py").write_text(widget.format(index=0))
     (tmp_path / "pages" / "b.py").write_text(widget.format(index=0))
     at = AppTest.from_file(str(tmp_path / "home.py"), default_timeout=30).run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/a.py").run()
     at.radio(key="source").set_value("shape").run()
     assert at.markdown[-1].value == "ran with shape"
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/b.py").run()
     assert at.markdown[-1].value == "ran with photo"  # the script saw b's default...
     assert at.radio(key="source").value == "shape"  # ...the widget was set after it ran
@@ -188,13 +201,16 @@ def test_streamlit_persist_state_reaches_another_page_one_run_late(tmp_path: Pat
 
 def test_the_network_builder_survives_a_visit_to_another_page():
     at = AppTest.from_file("../streamlit_app.py", default_timeout=120).run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/3_Architecture.py").run()
     at.selectbox(key="arch_preset").set_value("LeNet-5")
     at.button(key="arch_load").click().run()
     at.number_input(key="arch_h").set_value(48).run()
     layers = len(at.data_editor[0].value)
     parameters = at.metric[0].value
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("streamlit_app.py").run()
+    at.query_params = {}  # the sidebar's links carry no query string
     at.switch_page("pages/3_Architecture.py").run()
     assert not at.exception
     assert at.selectbox(key="arch_preset").value == "LeNet-5"

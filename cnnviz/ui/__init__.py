@@ -7,6 +7,9 @@ same polite error messages instead of tracebacks. Where to look:
 - ``setup``: ``page_setup`` (first call of every page), the navigation, ``guard``;
 - ``navigation``: the list of pages and the course questions they answer;
 - ``pickers``: ``image_picker``, ``model_picker``;
+- ``pageview``: ``page_view``, a page's view in its URL and "Link to this view";
+- ``takehome``: the code and maths of a view, its notebook and data to download;
+- ``kernel_editor``: a kernel typed by hand, part of the Convolution page's view;
 - ``state``: the choices that follow a student from page to page;
 - ``predict``: ``ask``, a question answered before its measured result is shown;
 - ``lesson``: the lesson bar, moving between a lesson's steps, "save this view";
@@ -16,14 +19,17 @@ same polite error messages instead of tracebacks. Where to look:
 
 from __future__ import annotations
 
+from cnnviz.ui.kernel_editor import kernel_editor
+from cnnviz.ui.pageview import PageView, page_view
 from cnnviz.ui.pickers import IMAGE_SOURCES, ImageChoice, image_picker, model_picker
 from cnnviz.ui.predict import ask
 from cnnviz.ui.resources import get_model, result_store, training_slot
 from cnnviz.ui.setup import guard, page_link_for, page_setup
 
 __all__ = [
-    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "ask", "get_model", "guard", "image_picker",
-    "model_picker", "page_link_for", "page_setup", "result_store", "training_slot",
+    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "PageView", "ask", "get_model", "guard",
+    "image_picker", "kernel_editor", "model_picker", "page_link_for", "page_setup",
+    "page_view", "result_store", "training_slot",
 ]
 
 

@@ -14,11 +14,14 @@ from cnnviz.ui.lesson import begin_page
 from cnnviz.ui.navigation import PAGES, page_info
 
 log = logging.getLogger("cnnviz")
+_PAGES = "_cnnviz_pages"  # (the page of the previous run, the page of this run)
 
 
 def page_setup(title: str, *, icon: str | None = None) -> None:
     """Configure the page and draw the shared sidebar. Call it first on every page."""
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon or "🧠", layout="wide")
+    pages = st.session_state.get(_PAGES, (None, None))
+    st.session_state[_PAGES] = (pages[1], title)
     with st.sidebar:
         st.markdown("## :material/neurology: cnnviz")
         st.caption("See how convolutional networks work, on real Keras models.")
@@ -30,6 +33,13 @@ def page_setup(title: str, *, icon: str | None = None) -> None:
             st.page_link(page.path, label=page.label, icon=page.icon)
         st.divider()
     begin_page()  # the lesson bar, when the URL opened a lesson step
+
+
+def rerun_of_the_same_page() -> bool:
+    """Whether the previous run of this session drew the same page (a widget change, the
+    browser's back button) rather than another one (a page switch)."""
+    previous, current = st.session_state.get(_PAGES, (None, None))
+    return previous == current
 
 
 def page_link_for(path: str) -> None:

@@ -2,8 +2,8 @@
 
 The image and model pickers sit on several pages under the same keys
 (``image_source``, ``image_shape``, ``image_shape_seed``, ``image_sample``,
-``model``); those keys are short and stable so that they can later become URL
-parameters (``bind="query-params"``).
+``model``); in a page's URL they are ``src``, ``sample``, ``shape``, ``seed`` and
+``model`` (``cnnviz.views.shared``).
 
 Why not ``persist_state="session"``: Streamlit 1.67 gives a widget an id made of
 its key *and its page*, so the same key on two pages of a ``pages/`` app is two
@@ -16,10 +16,9 @@ it); the shared pickers need the value on the first run of every page, so they
 copy it here, and also apply a page's default until the student changes the
 widget.
 
-When these widgets are bound to the URL, Streamlit seeds a bound widget from the
-link on the first run only; a value that came from the link must then be
-recorded as a choice (``key in st.query_params``), or ``across_pages`` puts the
-remembered one back on the next run.
+A link that opens a page with a view (``cnnviz.ui.pageview``) makes its image and
+model the student's choice with :func:`choose` before the pickers are drawn;
+otherwise ``across_pages`` would put the remembered one back on the next run.
 """
 
 from __future__ import annotations
@@ -54,7 +53,8 @@ def _remember(*keys: str) -> None:
 
 
 def choose(key: str, value) -> None:
-    """Make ``value`` the choice of widget ``key`` from code (call it in a callback)."""
+    """Make ``value`` the choice of widget ``key`` from code (in a callback, or before
+    the widget is drawn)."""
     st.session_state[key] = _choices()[key] = value
 
 

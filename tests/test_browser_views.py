@@ -1,0 +1,190 @@
+"""Links in a real browser: set a page's state through its widgets, copy "Link to this
+view", open it in a new browser context (a student's browser) and find the same numbers;
+a link with bad settings opens with a notice, never an exception."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from pathlib import Path
+
+import pytest
+from appdriver import CHROMIUM, EXCEPTION, app_server, browser, wait_until_done
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
+
+if not Path(CHROMIUM).exists():
+    if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
+        raise RuntimeError(f"{CHROMIUM} is missing: the browser tests must run here")
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+VIEWPORT = {"width": 1280, "height": 720}
+
+
+@pytest.fixture(scope="module")
+def app():
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with app_server(log_path=SHOTS / "server-views.log") as (base, _), browser() as chromium:
+        yield base, chromium
+
+
+def _main_text(page) -> str:
+    return page.locator("[data-testid='stMain']").inner_text()
+
+
+def _link(page) -> str:
+    page.get_by_role("button", name="Link to this view").click()
+    body = page.locator("[data-testid='stPopoverBody']")
+    body.wait_for()
+    url = re.search(r"http\S+", body.inner_text()).group(0)
+    page.keyboard.press("Escape")
+    return url
+
+
+def _open_in_new_browser(chromium, url):
+    """A student's browser: a new context (no cookies, no session). Returns the page and
+    the seconds from the address to the finished page."""
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    start = time.perf_counter()
+    page.goto(url)
+    wait_until_done(page)
+    return page, time.perf_counter() - start
+
+
+def _slider_steps(page, label: str, steps: int):
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text=label).get_by_role("slider")
+    thumb.focus()
+    for _ in range(steps):
+        page.keyboard.press("ArrowRight")
+    wait_until_done(page)
+
+
+def _convolution_numbers(text: str) -> tuple:
+    size = re.search(r"→ output (\d+x\d+)", text).group(1)
+    pixel = re.search(r"Output pixel \(row (\d+), col (\d+)\).*?Sum of all (\d+) products = "
+                      r"(-?[\d.]+)", text, re.S).groups()
+    return size, pixel
+
+
+def test_convolution_link_opens_the_same_view_in_a_new_browser(app):
+    base, chromium = app
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{base}/Convolution")
+    wait_until_done(page)
+    page.get_by_text("A classic kernel").click()
+    wait_until_done(page)
+    _slider_steps(page, "Stride", 1)
+    _slider_steps(page, "Dilation", 2)
+    page.get_by_text("colour (3 channels)").click()
+    wait_until_done(page)
+    assert page.locator(EXCEPTION).count() == 0
+    numbers = _convolution_numbers(_main_text(page))
+    url = _link(page)
+    assert "colour=rgb" in url and "kernel=classic" in url and "stride=2" in url \
+        and "dil=3" in url
+    assert page.url == url  # the address bar shows the same view
+    copy, seconds = _open_in_new_browser(chromium, url)
+    print(f"\nConvolution link opened in {seconds:.1f} s: {url}")
+    assert copy.locator(EXCEPTION).count() == 0
+    assert _convolution_numbers(_main_text(copy)) == numbers
+    assert "This link:" not in _main_text(copy)
+    copy.screenshot(path=str(SHOTS / "Convolution-link.png"))
+    # the notebook a student downloads holds this view's code
+    copy.get_by_text("The code and the maths of this view").click()
+    with copy.expect_download() as download:
+        copy.get_by_role("button", name="Download as notebook").click()
+    notebook = json.loads(Path(download.value.path()).read_text())
+    code = "".join("".join(cell["source"]) for cell in notebook["cells"])
+    assert "conv.to_float(image)" in code and "stride=2, padding='valid', dilation=3" in code
+    assert url in "".join(notebook["cells"][0]["source"])
+    context.close()
+    copy.context.close()
+
+
+def _gradcam_numbers(text: str) -> tuple:
+    logit = re.search(r"The logit of (\w+) is (-?[\d.]+)", text).groups()
+    layer = re.search(r"Layer (\w+) outputs (\d+) feature maps of (\d+×\d+)", text).groups()
+    return logit, layer
+
+
+def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
+    base, chromium = app
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{base}/Grad-CAM")
+    wait_until_done(page, timeout_ms=240_000)
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Explain the class").click()
+    page.get_by_role("option", name=re.compile(r"^triangle")).click()
+    wait_until_done(page)
+    page.get_by_text("max (for comparison)").click()
+    wait_until_done(page)
+    assert page.locator(EXCEPTION).count() == 0
+    numbers = _gradcam_numbers(_main_text(page))
+    assert numbers[0][0] == "triangle"
+    url = _link(page)
+    assert "cls=2" in url and "pool=max" in url
+    copy, seconds = _open_in_new_browser(chromium, url)
+    print(f"\nGrad-CAM link opened in {seconds:.1f} s (warm server): {url}")
+    assert copy.locator(EXCEPTION).count() == 0
+    assert _gradcam_numbers(_main_text(copy)) == numbers
+    copy.screenshot(path=str(SHOTS / "Grad-CAM-link.png"))
+    context.close()
+    copy.context.close()
+
+
+@pytest.mark.parametrize("path,words", [
+    ("Convolution?dil=99&kernel=sobel&zoom=1",
+     ["dilation 99 is not between 1 and 8", "kernel 'sobel' is not one of"]),
+    ("Grad-CAM?layer=block9_conv&cls=42&model=vgg99&src=camera",
+     ["target layer 'block9_conv' is not a layer of shapes_cnn",
+      "class 42 is not a class number of shapes_cnn", "model 'vgg99' is not a model"]),
+    ("Gradcam?layer=block2_conv2", ["was not found"]),  # a page renamed or mistyped
+])
+def test_a_bad_link_gives_a_notice_and_no_exception(app, path, words):
+    base, chromium = app
+    page, _ = _open_in_new_browser(chromium, f"{base}/{path}")
+    text = _main_text(page)
+    assert page.locator(EXCEPTION).count() == 0
+    assert "Something went wrong" not in text
+    for word in words:
+        assert word in text
+    page.context.close()
+
+
+def _expect_stride(page, url_end: str, value: str):
+    """Wait until the address and the Stride slider show a view (a rerun may still be
+    on its way after a history step)."""
+    from playwright.sync_api import expect
+
+    expect(page).to_have_url(re.compile(re.escape(url_end) + "$"), timeout=60_000)
+    expect(page.locator("[data-testid='stSlider']").filter(has_text="Stride").locator(
+        "[data-testid='stSliderThumbValue']")).to_have_text(value, timeout=60_000)
+    wait_until_done(page)
+
+
+def test_back_button_steps_through_views_and_a_page_comes_back_as_left(app):
+    base, chromium = app
+    page, _ = _open_in_new_browser(chromium, f"{base}/Convolution")
+    _slider_steps(page, "Stride", 1)
+    _expect_stride(page, "/Convolution?stride=2", "2")
+    _slider_steps(page, "Stride", 1)
+    _expect_stride(page, "/Convolution?stride=3", "3")
+    page.go_back()
+    _expect_stride(page, "/Convolution?stride=2", "2")
+    page.go_back()
+    _expect_stride(page, "/Convolution", "1")  # a bare address: the defaults
+    page.go_forward()
+    _expect_stride(page, "/Convolution?stride=2", "2")
+    sidebar = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']")
+    sidebar.get_by_text("Home", exact=True).click()
+    wait_until_done(page)
+    sidebar.get_by_text("Convolution", exact=True).click()
+    _expect_stride(page, "/Convolution?stride=2", "2")  # the page as the student left it
+    assert page.locator(EXCEPTION).count() == 0
+    page.context.close()

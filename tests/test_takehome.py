@@ -1,0 +1,150 @@
+"""The code each page shows runs and gives the page's numbers; so does the notebook a
+student downloads (executed with nbclient in one kernel shared by these tests)."""
+
+from __future__ import annotations
+
+import ast
+import json
+import zipfile
+from io import BytesIO
+
+import numpy as np
+import pytest
+from viewpages import ROOT, full_view, numbers, open_app, show
+
+from cnnviz import notebooks
+
+CONVOLUTION = [
+    "",  # the defaults: a patch of the first sample photo, found by template matching
+    "src=shape&shape=star&seed=3&colour=rgb&kernel=classic&classic=gabor&ksize=9&angle=45"
+    "&stride=2&pad=same&row=5&col=7&channel=G",
+    "sample=astronaut&size=128&kernel=own&n=3&w=1,2,1,0,0,0,-1,-2,-1&pad=number&padn=2&dil=2",
+    "size=64&k=5&top=10&left=20&stride=3&dil=2",  # stride and dilation: no Keras check
+]
+GRADCAM = [
+    "",  # the defaults: the built-in model on a circle, its top class, the last conv layer
+    "shape=star&seed=4&cls=1&layer=block2_conv2&pool=max",
+]
+
+
+def _same(page_numbers: dict, code_numbers: dict, rel: float):
+    assert page_numbers.keys() == code_numbers.keys()
+    for key, value in page_numbers.items():
+        if isinstance(value, float):
+            assert code_numbers[key] == pytest.approx(value, rel=rel, abs=1e-4), key
+        else:
+            assert code_numbers[key] == value, key
+
+
+def _run(code: str) -> dict:
+    namespace: dict = {"__name__": "__snippet__"}
+    exec(compile(code, "<the page's code>", "exec"), namespace)
+    return namespace
+
+
+def _pages(page: str, queries: list[str]) -> dict:
+    """The page's numbers at each setting, in one AppTest session (a link with an empty
+    query keeps a session's settings, so the defaults are seen first)."""
+    app = open_app()
+    return {query: numbers(show(app, page, query)) for query in queries}
+
+
+@pytest.fixture(scope="module")
+def conv_pages():
+    return _pages("convolution", CONVOLUTION)
+
+
+@pytest.mark.parametrize("query", CONVOLUTION)
+def test_convolution_code_gives_the_pages_numbers(conv_pages, query):
+    view = full_view("convolution", query)
+    namespace = _run(notebooks.code(view))
+    _same(conv_pages[query], namespace["numbers"], rel=1e-6)
+    if "keras_response" in namespace:  # a Keras Conv2D layer computes the same map
+        np.testing.assert_allclose(namespace["keras_response"], namespace["response"],
+                                   atol=1e-3)
+    if not query:  # the default patch is found where it was cut
+        assert conv_pages[query]["ncc_peak"] == [view["top"], view["left"]]
+
+
+def test_convolution_maths_carry_the_numbers(conv_pages):
+    query = CONVOLUTION[2]
+    maths = notebooks.maths(full_view("convolution", query), conv_pages[query])
+    out_h, out_w = conv_pages[query]["output_hw"]
+    assert maths[1].endswith(f"= {out_h}") and maths[2].endswith(f"= {out_w}")
+    assert f"{conv_pages[query]['pixel_value']:.4f}" in maths[3]
+
+
+@pytest.fixture(scope="module")
+def gradcam_pages():
+    from cnnviz.models import builtin
+
+    if not builtin.WEIGHTS_PATH.is_file():
+        pytest.skip("the built-in model's trained weights are not there")
+    return _pages("gradcam", GRADCAM)
+
+
+@pytest.mark.slow  # the Grad-CAM page and a GradientTape per setting: ~15 s
+@pytest.mark.parametrize("query", GRADCAM)
+def test_gradcam_code_gives_the_pages_numbers(gradcam_pages, query):
+    namespace = _run(notebooks.code(full_view("gradcam", query)))
+    _same(gradcam_pages[query], namespace["numbers"], rel=1e-3)
+    # the hand-written GradientTape map is cnnviz's map
+    np.testing.assert_allclose(namespace["heatmap"], namespace["steps"].cam[0], atol=1e-4)
+    if not query:
+        assert gradcam_pages[query]["class"] == gradcam_pages[query]["top_class"] == 0
+        assert gradcam_pages[query]["peak_on_object"] is True
+
+
+def test_notebook_and_data_zip_hold_the_view():
+    view = full_view("convolution", CONVOLUTION[1])
+    nb = json.loads(notebooks.notebook_bytes(view, link="http://host/Convolution?x=1",
+                                             maths_lines=["o = 1"]))
+    sources = ["".join(cell["source"]) for cell in nb["cells"]]
+    code = "\n\n".join(s for s, c in zip(sources, nb["cells"]) if c["cell_type"] == "code")
+    assert "angle=45" in code and "stride=2, padding='same'" in code
+    assert "http://host/Convolution?x=1" in sources[0] and "$$o = 1$$" in sources[1]
+    data = notebooks.data_zip({"response": np.eye(3), "image": np.zeros((2, 2, 3), np.uint8)},
+                              {"peak": [0, 0]}, view, link="http://host/x")
+    with zipfile.ZipFile(BytesIO(data)) as archive:
+        assert sorted(archive.namelist()) == ["figures.npz", "numbers.json", "response.csv",
+                                              "view.json"]
+        assert json.loads(archive.read("view.json"))["query"]["angle"] == "45"
+        assert np.load(BytesIO(archive.read("figures.npz")))["image"].shape == (2, 2, 3)
+
+
+# ------------------------------------------------------------------ notebooks
+@pytest.fixture(scope="module")
+def kernel():
+    """One Jupyter kernel for every notebook of this module (starting TensorFlow in a new
+    kernel costs ~4 s, so the kernel is shared)."""
+    pytest.importorskip("nbclient")
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(ROOT))
+    yield manager
+    manager.shutdown_kernel(now=True)
+
+
+def _execute(kernel, view) -> dict:
+    import nbformat
+    from nbclient import NotebookClient
+
+    nb = nbformat.reads(notebooks.notebook_bytes(view).decode(), as_version=4)
+    NotebookClient(nb, km=kernel, timeout=300,
+                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    printed = "".join(out.get("text", "") for out in nb.cells[-1].outputs
+                      if out.output_type == "stream")
+    return ast.literal_eval(printed.strip().splitlines()[-1])
+
+
+@pytest.mark.slow  # a Jupyter kernel that imports TensorFlow
+@pytest.mark.parametrize("query", [CONVOLUTION[0], CONVOLUTION[2]])
+def test_convolution_notebook_matches_the_page(kernel, conv_pages, query):
+    _same(conv_pages[query], _execute(kernel, full_view("convolution", query)), rel=1e-6)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("query", GRADCAM)
+def test_gradcam_notebook_matches_the_page(kernel, gradcam_pages, query):
+    _same(gradcam_pages[query], _execute(kernel, full_view("gradcam", query)), rel=1e-3)

@@ -1,0 +1,201 @@
+"""A view is data: round trips through a query string, defaults left out, and every bad
+or stale parameter opens the nearest valid view with a notice, never an exception."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from cnnviz import views
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ["cat (Chelsea)", "coffee cup", "astronaut"]
+LAYERS = ["block1_conv1", "block1_conv2", "block2_conv1", "block2_conv2", "block3_conv1",
+          "block3_conv2"]
+CONTEXT = {
+    "convolution": {"samples": SAMPLES, "image_hw": (300, 451)},
+    "gradcam": {"samples": SAMPLES, "models": ["shapes_cnn", "mobilenet_v2"],
+                "classes": ["circle", "square", "triangle", "star", "cross"],
+                "layers": LAYERS, "default_layer": "block3_conv2",
+                "stages": ("block1_conv2", "block2_conv2", "block3_conv2"), "top_class": 0},
+}
+
+
+def _parse(page, query):
+    return views.parse(page, query, CONTEXT[page])
+
+
+@pytest.mark.parametrize("page", list(views.SPECS))
+def test_defaults_give_an_empty_query(page):
+    view, notices = _parse(page, "")
+    assert notices == []
+    assert views.to_query(view) == ""
+    assert views.link("http://host:8501/", view) == \
+        f"http://host:8501/{views.spec(page).url_name}"
+
+
+ROUND_TRIPS = {
+    "convolution": [
+        "src=shape&shape=star&seed=7&colour=rgb&size=128&k=9&top=3&left=40&stride=2&dil=3"
+        "&row=4&col=5&channel=B",
+        "sample=astronaut&kernel=classic&classic=gabor&ksize=11&angle=45&pad=same",
+        "kernel=own&n=5&w=" + ",".join(["0.5"] * 12 + ["-2"] + ["0.25"] * 12)
+        + "&pad=number&padn=3",
+    ],
+    "gradcam": [
+        "model=mobilenet_v2&src=sample&sample=coffee-cup&cls=3&layer=block2_conv2&pool=max",
+        "shape=cross&seed=12&cmp=gradcam,occlusion&lm=layercam&lys=block1_conv1,block3_conv2"
+        "&sm=hirescam&sanity=1&pn=120&pm=gradcam,saliency&pg=1&dm=layercam",
+    ],
+}
+
+
+@pytest.mark.parametrize("page,query", [(p, q) for p, qs in ROUND_TRIPS.items() for q in qs])
+def test_a_view_round_trips_through_its_query(page, query):
+    view, notices = _parse(page, query)
+    assert notices == []
+    # the query it writes is the same settings, in the spec's order, and reads back equal
+    written = views.to_query(view)
+    assert views.core.parse_query(written) == views.core.parse_query(query)
+    again, notices = _parse(page, written)
+    assert notices == [] and again.values == view.values
+
+
+def test_values_in_a_view_are_typed():
+    view, _ = _parse("convolution", ROUND_TRIPS["convolution"][0])
+    assert view["seed"] == 7 and view["size"] == 128 and view["row"] == 4
+    assert view["src"] == "shape" and "sample" not in view  # sample does not apply to a shape
+    view, _ = _parse("gradcam", ROUND_TRIPS["gradcam"][1])
+    assert view["cmp"] == ("gradcam", "occlusion") and view["sanity"] is True
+    view, _ = _parse("gradcam", ROUND_TRIPS["gradcam"][0])
+    assert view["sample"] == "coffee cup"  # its URL slug names the photo
+
+
+def test_default_values_are_left_out():
+    view, _ = _parse("convolution", "stride=1&dil=1&kernel=patch&src=sample&stride=3")
+    assert views.to_query(view) == "stride=3"
+    # a default that depends on the image is left out too: the patch's default place
+    view, _ = _parse("convolution", "k=15&top=56&left=85")  # the image works at 170x256
+    assert views.to_query(view) == ""
+
+
+BAD = {
+    "convolution": [
+        # (query, setting, the value shown, words of the notice)
+        ("dil=12", "dil", 8, "dilation 12 is not between 1 and 8; showing 8"),
+        ("stride=0", "stride", 1, "stride 0 is not between 1 and 8; showing 1"),
+        ("stride=two", "stride", 1, "stride 'two' is not a whole number; showing 1"),
+        ("angle=31&kernel=classic&classic=gabor", "angle", 30, "not on the slider's steps"),
+        ("size=300", "size", 256, "working size '300' is not one of 64, 128"),
+        ("kernel=sobel", "kernel", "patch", "kernel 'sobel' is not one of patch, classic, own"),
+        ("classic=unsharp&kernel=classic", "classic", "vertical edges (x gradient)",
+         "classic kernel 'unsharp' is not one of"),
+        ("k=200", "k", 64, "patch size 200 is not a patch size that fits the image"),
+        ("top=1000", "top", 170 - 15, "patch top row 1000 is not a row where the patch fits"),
+        ("src=upload", "src", "sample", "image source 'upload' is not a source a link can"),
+        ("sample=lena", "sample", "cat (Chelsea)", "sample photo 'lena' is not one of the"),
+        ("src=shape&shape=blob", "shape", "circle", "shape 'blob' is not one of circle"),
+        ("src=shape&seed=-5", "seed", 0, "shape seed -5 is not between 0 and 10000"),
+        ("kernel=own&w=1,2,3", "w", tuple([-1.0, 0.0, 1.0] * 3), "has 3 numbers, not 9"),
+        ("kernel=own&w=1,x,3", "w", tuple([-1.0, 0.0, 1.0] * 3), "not numbers separated by"),
+        ("row=9999", "row", 155, "output row 9999 is not a row of the response map"),
+        ("pad=number&padn=99", "padn", 64, "padding pixels 99 is not between 0 and 64"),
+    ],
+    "gradcam": [
+        ("layer=block9_conv", "layer", "block3_conv2",
+         "target layer 'block9_conv' is not a layer of shapes_cnn with a map; showing "
+         "'block3_conv2'"),
+        ("cls=7", "cls", 0, "class 7 is not a class number of shapes_cnn; showing 0"),
+        ("cls=-1", "cls", 0, "class -1 is not a class number"),
+        ("model=vgg16", "model", "shapes_cnn", "model 'vgg16' is not a model this server can"),
+        ("model=user:abc:mine.keras", "model", "shapes_cnn", "is not a model this server"),
+        ("pool=median", "pool", "mean", "gradient pooling 'median' is not one of mean, max"),
+        ("cmp=gradcam,magic", "cmp", ("gradcam",), "'magic' is not an attribution method"),
+        ("cmp=magic,wand", "cmp", views.gradcam.FAST, "are not an attribution method"),
+        ("lys=block1_conv1,nope", "lys", ("block1_conv1",), "'nope' is not a layer of"),
+        ("pn=55", "pn", 60, "not on the slider's steps"),
+        ("sanity=maybe", "sanity", False, "sanity check run 'maybe' is not 1 or 0"),
+        ("lm=saliency", "lm", "gradcam", "'saliency' is not a CAM method"),
+    ],
+}
+
+
+@pytest.mark.parametrize("page,query,name,shown,words",
+                         [(p, *case) for p, cases in BAD.items() for case in cases])
+def test_a_bad_or_stale_value_gives_the_nearest_view_and_a_notice(page, query, name, shown,
+                                                                   words):
+    view, notices = _parse(page, query)
+    assert view[name] == shown
+    assert len(notices) == 1 and words in notices[0], notices
+    # what the page then writes is valid: it reads back with no notice
+    assert _parse(page, views.to_query(view))[1] == []
+
+
+def test_an_unknown_or_unused_parameter_is_ignored_with_a_notice():
+    view, notices = _parse("convolution", "stride=2&zoom=3&angle=30")
+    assert view["stride"] == 2 and "zoom" not in view.values and "angle" not in view.values
+    assert notices == ["'zoom' is not a setting of the Convolution page; ignored",
+                       "Gabor angle does not apply to this view; ignored"]
+    # the app's own switches (the presenter view, a lesson) are not a page's settings
+    assert _parse("convolution", "present=1&stride=2")[1] == []
+    assert _parse("gradcam", "lesson=course&step=12&class=K7Q2&teach=1&cls=2")[1] == []
+
+
+@pytest.mark.parametrize("query", [
+    "&&&", "=", "stride", "stride=", "w=", "kernel=own&w=nan,1,2,3,4,5,6,7,8", "row=1e999",
+    "cmp=", "cls=3.5", "size=", "%ZZ", "seed=" + "9" * 400, "lys=,,,", "src=&sample=",
+])
+@pytest.mark.parametrize("page", list(views.SPECS))
+def test_garbage_never_raises(page, query):
+    view, notices = _parse(page, query)
+    assert _parse(page, views.to_query(view))[1] == []
+
+
+def test_checks_that_need_an_unknown_fact_are_skipped():
+    """A lesson file can be checked without a model: what needs one is not judged."""
+    view, notices = views.parse("gradcam", "layer=block2_conv2&cls=3&pool=median", {})
+    assert view["layer"] == "block2_conv2" and view["cls"] == 3
+    assert notices == ["gradient pooling 'median' is not one of mean, max; showing 'mean'"]
+
+
+def test_typed_values_resolve_like_a_query():
+    view, notices = views.resolve("convolution", {"stride": 20, "kernel": "own", "n": 3},
+                                  CONTEXT["convolution"])
+    assert view["stride"] == 8 and notices == ["stride 20 is not between 1 and 8; showing 8"]
+    assert view["w"] == (-1.0, 0.0, 1.0) * 3
+
+
+def test_a_link_whose_page_was_not_found_is_matched_by_its_settings():
+    assert [p.page for p in views.pages_for("layer=block2_conv2&cls=3")] == ["gradcam"]
+    assert [p.page for p in views.pages_for("?stride=2&present=1")] == ["convolution"]
+    assert len(views.pages_for("src=shape&shape=star")) == len(views.SPECS)  # shared ones
+    assert views.pages_for("zoom=2") == [] and views.pages_for("present=1") == []
+
+
+def test_specs_match_the_pages_and_their_pickers():
+    from cnnviz.ui import IMAGE_SOURCES
+    from cnnviz.ui.navigation import PAGES
+
+    assert set(views.SOURCES.values()) <= set(IMAGE_SOURCES)
+
+    paths = {page.path for page in PAGES}
+    for spec in views.SPECS.values():
+        assert spec.path in paths
+        assert set(spec.param("src").valid) == set(views.SOURCES)
+
+
+def test_docs_are_generated_from_the_specs():
+    assert (ROOT / "docs" / "views.md").read_text() == views.docs(), \
+        "docs/views.md is stale: run python -m cnnviz.views"
+
+
+def test_importing_views_stays_light():
+    code = ("import sys, cnnviz.views, cnnviz.notebooks; "
+            "print(sorted(m for m in ('tensorflow', 'keras', 'streamlit', 'nbformat') "
+            "if m in sys.modules))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True,
+                         check=True)
+    assert out.stdout.strip() == "[]"

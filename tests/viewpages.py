@@ -1,0 +1,52 @@
+"""Open a page with a view at a query string in AppTest and read what it shows: its
+numbers (the take-home panel's JSON), its notices, the URL it writes; and the full
+view a query names, as the page resolves it (shared by the take-home and link tests)."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+from streamlit.testing.v1 import AppTest
+
+from cnnviz import views
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def open_app(timeout: int = 180) -> AppTest:
+    return AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=timeout).run()
+
+
+def show(at: AppTest, page: str, query: str | dict) -> AppTest:
+    """Open ``page`` (a view id) as a link with ``query`` would, in this AppTest session."""
+    at.query_params = dict(views.core.parse_query(query)) if isinstance(query, str) \
+        else dict(query)
+    at.switch_page(views.spec(page).path).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def numbers(at: AppTest) -> dict:
+    """The numbers the page shows in its take-home panel (what its code prints last)."""
+    shown = [c.value for c in at.code if c.value.startswith("{")]
+    return ast.literal_eval(shown[-1])
+
+
+def notices(at: AppTest) -> list[str]:
+    return [w.value for w in at.warning if w.value.startswith("This link:")]
+
+
+def full_view(page: str, query: str | dict) -> views.View:
+    """The view a query names, checked against the same facts the page uses."""
+    context = views.image_context()
+    first, _ = views.parse(page, query, context)
+    image, _ = views.picked_image(first)
+    if page == "convolution":
+        context.update(views.convolution.facts(image))
+    elif page == "gradcam":
+        from cnnviz import models
+
+        context["models"] = [first["model"]]
+        context.update(views.gradcam.facts(models.load_model(first["model"]), first["model"]))
+    return views.parse(page, query, context)[0]
