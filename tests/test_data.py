@@ -408,3 +408,27 @@ def test_bytes_are_counted_while_reading_not_just_declared():
         with pytest.raises(DatasetError, match="zip bomb"):
             zips._read_member(zf, info, remaining=1000, max_member_bytes=10**9)
         assert len(zips._read_member(zf, info, remaining=10**6, max_member_bytes=10**6)) == 5000
+
+
+def test_make_scene_draws_each_object_apart_with_its_own_mask():
+    from cnnviz.data import make_scene
+
+    scene = make_scene(["circle", "square", "star"], seed=5)
+    assert scene.image.shape == (64, 64, 3) and scene.image.dtype == np.float32
+    assert [scene.class_names[i] for i in scene.labels] == ["circle", "square", "star"]
+    assert scene.masks.shape == (3, 64, 64)
+    assert (scene.masks.sum(axis=(1, 2)) > 50).all()  # each object is really drawn
+    assert not (scene.masks.sum(axis=0) > 1).any()  # and no two overlap
+    assert np.array_equal(scene.mask_of("square"), scene.masks[1])
+    assert not scene.mask_of("cross").any()
+    again = make_scene(["circle", "square", "star"], seed=5)
+    assert np.array_equal(scene.image, again.image)  # the seed decides everything
+
+
+def test_make_scene_refuses_what_it_cannot_draw():
+    from cnnviz.data import make_scene
+
+    with pytest.raises(DatasetError, match="Unknown shape"):
+        make_scene(["circle", "blob"])
+    with pytest.raises(DatasetError, match="1 to 3"):
+        make_scene(["circle"] * 4)

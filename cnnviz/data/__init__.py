@@ -42,7 +42,9 @@ from cnnviz.data.shapes import (
     NEW_SHAPE_CLASSES,
     SHAPE_CLASSES,
     SOURCE_CLASSES,
+    Scene,
     Shapes,
+    make_scene,
     make_shapes,
 )
 from cnnviz.data.zips import (
@@ -57,6 +59,7 @@ from cnnviz.data.zips import (
 
 __all__ = [
     "SHAPE_CLASSES", "SOURCE_CLASSES", "NEW_SHAPE_CLASSES", "Shapes", "make_shapes",
+    "Scene", "make_scene",
     "LabeledImages", "split", "TEXTURE_SOURCES", "TEXTURE_CLASSES", "DEFAULT_TEXTURE_CLASSES",
     "TEXTURE_PARTS", "load_textures", "FACE_CLASSES", "load_faces",
     "Download", "DOWNLOADS", "KERAS_DATASETS", "DEFAULT_N_TRAIN", "DEFAULT_N_TEST",
