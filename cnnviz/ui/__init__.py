@@ -6,6 +6,8 @@ same polite error messages instead of tracebacks. Where to look:
 
 - ``setup``: ``page_setup`` (first call of every page), the navigation, ``guard``;
 - ``navigation``: the list of pages and the course questions they answer;
+- ``layout``: the layout rule (``page_layout``, ``explain``, ``grid_columns``) and
+  the presenter view (``presenting``);
 - ``pickers``: ``image_picker``, ``model_picker``;
 - ``state``: the choices that follow a student from page to page;
 - ``resources``: cached models and images, stored results, the training slot;
@@ -14,13 +16,15 @@ same polite error messages instead of tracebacks. Where to look:
 
 from __future__ import annotations
 
+from cnnviz.ui.layout import explain, grid_columns, page_layout, presenting
 from cnnviz.ui.pickers import IMAGE_SOURCES, ImageChoice, image_picker, model_picker
 from cnnviz.ui.resources import get_model, result_store, training_slot
 from cnnviz.ui.setup import guard, page_link_for, page_setup
 
 __all__ = [
-    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "get_model", "guard", "image_picker",
-    "model_picker", "page_link_for", "page_setup", "result_store", "training_slot",
+    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "explain", "get_model", "grid_columns",
+    "guard", "image_picker", "model_picker", "page_layout", "page_link_for", "page_setup",
+    "presenting", "result_store", "training_slot",
 ]
 
 

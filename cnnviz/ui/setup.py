@@ -10,14 +10,21 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
+from cnnviz.ui import layout
 from cnnviz.ui.navigation import PAGES, page_info
 
 log = logging.getLogger("cnnviz")
 
 
 def page_setup(title: str, *, icon: str | None = None) -> None:
-    """Configure the page and draw the shared sidebar. Call it first on every page."""
-    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon or "🧠", layout="wide")
+    """Configure the page and draw the shared sidebar. Call it first on every page.
+
+    In the presenter view (``?present=1``) the sidebar starts collapsed; the app's
+    CSS and the figure scale follow the view (``cnnviz.ui.layout``).
+    """
+    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon or "🧠", layout="wide",
+                       initial_sidebar_state="collapsed" if layout.presenting() else "auto")
+    layout.apply_view()
     with st.sidebar:
         st.markdown("## :material/neurology: cnnviz")
         st.caption("See how convolutional networks work, on real Keras models.")
@@ -26,14 +33,18 @@ def page_setup(title: str, *, icon: str | None = None) -> None:
             if page.group != group:
                 group = page.group
                 st.markdown(f"**{group}**")
-            st.page_link(page.path, label=page.label, icon=page.icon)
+            st.page_link(page.path, label=page.label, icon=page.icon,
+                         query_params=layout.carried_params())
+        layout.presenter_switch()
         st.divider()
 
 
-def page_link_for(path: str) -> None:
-    """A link to one of the app's pages, with the label and icon of the navigation."""
+def page_link_for(path: str, *, label: str | None = None) -> None:
+    """A link to one of the app's pages, with the label (unless given) and icon of the
+    navigation."""
     page = page_info(path)
-    st.page_link(page.path, label=page.label, icon=page.icon)
+    st.page_link(page.path, label=label or page.label, icon=page.icon,
+                 query_params=layout.carried_params())
 
 
 @contextmanager
