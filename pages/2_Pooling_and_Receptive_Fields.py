@@ -88,7 +88,7 @@ table = pd.DataFrame([{"layer": r.name, "operation": r.kind,
                       for r in rfs])
 tc = st.columns([3, 2])
 tc[0].markdown(f"**The built-in `{MODEL}`** (64x64 input)")
-tc[0].dataframe(table, hide_index=True, width="stretch")
+tc[0].table(table, hide_index=True)  # a small table: wraps, never hides a column
 with tc[1]:
     st.markdown("**Build your own stack**")
     options = {"conv 3x3": (3, 1, 1), "conv 5x5": (5, 1, 1), "conv 3x3 stride 2": (3, 2, 1),

@@ -169,7 +169,7 @@ with ui.guard("the prediction"):
     st.header("Other methods, same image and class")
     with st.form("gc_methods"):
         chosen = st.multiselect("Methods", list(cam.METHODS), default=FAST, format_func=TITLES.get,
-                                help="Score-CAM, SmoothGrad, Integrated Gradients and "
+                                wrap=True, help="Score-CAM, SmoothGrad, Integrated Gradients and "
                                      "occlusion run the model many times: a few seconds.")
         st.form_submit_button("Compute")
     cols = st.columns(5)
@@ -188,7 +188,8 @@ with ui.guard("the prediction"):
     method = mc[0].selectbox("Method", list(cam.CAM_METHODS), format_func=TITLES.get,
                              key="gc_layer_method")
     chosen_layers = mc[1].multiselect("Layers", layer_names, default=list(stages.values())[-4:],
-                                      format_func=labels.get, key=f"gc_layers_{name}")
+                                      format_func=labels.get, key=f"gc_layers_{name}",
+                                      wrap=True)
     cols = st.columns(max(1, len(chosen_layers)))
     for col, lyr in zip(cols, chosen_layers, strict=False):
         show(img, method_map(name, x, cls_arr, lyr, method), labels[lyr], col)
@@ -235,7 +236,7 @@ with ui.guard("the prediction"):
                 fc = st.columns(2)
                 n = fc[0].slider("Shape images", 20, 200, 60, step=20)
                 pmethods = fc[1].multiselect("Methods", list(cam.METHODS), default=FAST,
-                                             format_func=TITLES.get)
+                                             format_func=TITLES.get, wrap=True)
                 go_point = st.form_submit_button("Score the methods")
             wanted = (n, tuple(pmethods), layer)
             if go_point:
