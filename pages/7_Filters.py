@@ -133,7 +133,7 @@ with ui.guard("the filter visualisation"):
         dead = [f for i, f in enumerate(result.filter_indices)
                 if result.history[:, i].max() <= 0]
         st.subheader(f"{layer}: {len(indices)} filters after {result.steps_done} steps")
-        cols = ui.grid_columns(THUMBNAIL)
+        cols = ui.grid_columns(THUMBNAIL, len(indices))
         for row in range(0, len(indices), cols):
             for col, i in zip(st.columns(cols), range(row, min(row + cols, len(indices)))):
                 f = result.filter_indices[i]

@@ -24,7 +24,8 @@ def _layout_page():
     with page.figure:
         st.markdown("THE FIGURE")
     ui.explain("One idea.", "The rest of the explanation.", label="Why?")
-    st.markdown(f"columns: {ui.grid_columns(180)}")
+    st.markdown(f"columns: {ui.grid_columns(180)}, for 16: {ui.grid_columns(180, 16)}, "
+                f"for 3: {ui.grid_columns(180, 3)}")
 
 
 def _run(present: bool = False) -> AppTest:
@@ -76,8 +77,8 @@ def test_explain_folds_the_rest_only_when_presenting():
 
 def test_presenter_view_widens_picture_grids():
     normal, presenting = _run(), _run(present=True)
-    assert "columns: 4" in [m.value for m in normal.markdown]
-    assert "columns: 5" in [m.value for m in presenting.markdown]
+    assert "columns: 4, for 16: 4, for 3: 3" in [m.value for m in normal.markdown]
+    assert "columns: 5, for 16: 4, for 3: 3" in [m.value for m in presenting.markdown]
     assert presenting.sidebar.toggle[0].value is True
 
 
@@ -97,7 +98,7 @@ def test_the_sidebar_switch_writes_the_url():
     at = _run()
     at.sidebar.toggle[0].set_value(True).run()
     assert at.query_params["present"] == "1"
-    assert "columns: 5" in [m.value for m in at.markdown]
+    assert any(m.value.startswith("columns: 5") for m in at.markdown)
     at.sidebar.toggle[0].set_value(False).run()
     assert "present" not in at.query_params
 

@@ -155,9 +155,17 @@ def _check_length(text: str, what: str) -> None:
                          "as explain(short, more)")
 
 
-def grid_columns(min_width: int) -> int:
+def grid_columns(min_width: int, count: int | None = None) -> int:
     """How many columns of pictures at least ``min_width`` px wide fit the page: for
-    thumbnails a class can read (e.g. ``st.columns(ui.grid_columns(180))``)."""
+    thumbnails a class can read (e.g. ``st.columns(ui.grid_columns(180, len(images)))``).
+
+    With ``count`` pictures the rows come out even where they can: 16 pictures in at
+    most 5 columns make 4 rows of 4, not 3 rows of 5 and a lone one.
+    """
     width, gap = ((PRESENTER_CONTENT_WIDTH, 20) if presenting()
                   else (theme.CONTENT_WIDTH, 16))
-    return max(1, (width + gap) // (min_width + gap))
+    columns = max(1, (width + gap) // (min_width + gap))
+    if count:
+        rows = -(-count // columns)
+        columns = -(-count // rows)
+    return columns
