@@ -262,15 +262,18 @@ if __name__ == "__main__":  # print every violation of the pages named on the co
 
     from appdriver import app_server, browser, page_url_path
 
+    present = "--present" in sys.argv  # the presenter view, at 1280x720 only
+    sizes = ((1280, 720),) if present else ((1280, 720), (1440, 900))
     with app_server() as (base, _), browser() as chromium:
         tab = chromium.new_page(viewport={"width": 1280, "height": 720})
-        for page_file in sys.argv[1:]:
-            tab.goto(f"{base}/{page_url_path(page_file)}")
-            for size in ((1280, 720), (1440, 900)):
-                tab.set_viewport_size({"width": size[0], "height": size[1]})
+        for page_file in (arg for arg in sys.argv[1:] if arg != "--present"):
+            tab.set_viewport_size({"width": 1280, "height": 720})
+            tab.goto(f"{base}/{page_url_path(page_file)}" + ("?present=1" if present else ""))
+            for width, height in sizes:
+                tab.set_viewport_size({"width": width, "height": height})
                 wait_ready(tab)
                 found = measure(tab)
-                label = f"{size[0]}x{size[1]}"
+                label = f"{width}x{height}" + (" presenter" if present else "")
                 for violation in (text_violations(page_file, label, found)
                                   + fold_violations(page_file, label, found)):
                     print(violation)
