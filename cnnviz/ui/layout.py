@@ -9,15 +9,17 @@ page is built in the same order:
 3. **the controls** that change it, right under it;
 4. **details** (code, maths, long text) in expanders, or further down.
 
-:func:`page_layout` draws 1 and returns empty containers for 2–4 in that order, so
-a page can read its widgets first and draw its figure afterwards::
+:func:`page_layout` draws 1 and returns empty containers for 2 and 3, in that
+order, so a page can read its widgets first and draw its figure afterwards.
+Whatever the page draws next comes under them: more figures, then the details::
 
     page = ui.page_layout("What does each layer see?", "Every layer turns the image …")
     with page.controls:
         layer = st.selectbox("Layer", layers)
     with page.figure:                  # rendered above the controls
         st.plotly_chart(grid_figure(layer), width="stretch")
-    with page.details, st.expander("The Keras code"):
+    st.plotly_chart(statistics_figure(layer))  # under the controls
+    with st.expander("The Keras code"):
         st.code(code)
 
 The figure container is ``st.container(key="main-figure")``, which Streamlit
@@ -76,11 +78,11 @@ html {{ font-size: {16 * PRESENTER_SCALE:g}px; }}
 
 @dataclass(frozen=True)
 class PageLayout:
-    """The containers of a page, top to bottom: fill them in any order."""
+    """The main figure's container and, under it, the controls' container: fill them
+    in any order."""
 
     figure: DeltaGenerator
     controls: DeltaGenerator
-    details: DeltaGenerator
 
 
 def presenting() -> bool:
@@ -121,14 +123,13 @@ def _flip_presenter() -> None:
 
 
 def page_layout(question: str, intro: str = "") -> PageLayout:
-    """Draw the page's question and introduction; return its figure, controls and
-    details containers, in that order on the page (see the module docstring)."""
+    """Draw the page's question and introduction; return its figure and controls
+    containers, in that order on the page (see the module docstring)."""
     _check_length(intro, "page_layout's intro")
     st.title(question)
     if intro:
         st.markdown(intro)
-    return PageLayout(figure=st.container(key="main-figure"), controls=st.container(),
-                      details=st.container())
+    return PageLayout(figure=st.container(key="main-figure"), controls=st.container())
 
 
 def explain(short: str, more: str = "", *, label: str = "Read more") -> None:
