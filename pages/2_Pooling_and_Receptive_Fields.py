@@ -111,7 +111,7 @@ with tc[0]:
             f"k×k layer adds (k − 1) × the jump, and the poolings raised the jump to "
             f"{deepest.jump}")))
 if rf_revealed:
-    tc[0].dataframe(table, hide_index=True, width="stretch")
+    tc[0].table(table, hide_index=True)  # a small table: wraps, never hides a column
 with tc[1]:
     st.markdown("**Build your own stack**")
     options = {"conv 3x3": (3, 1, 1), "conv 5x5": (5, 1, 1), "conv 3x3 stride 2": (3, 2, 1),

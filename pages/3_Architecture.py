@@ -51,10 +51,12 @@ with tab_build:
         if row.error and not row.error.startswith("Not computed"):
             kind = architecture.KINDS.get(row.kind, row.kind)
             st.error(f"Layer {row.index} ({kind}): {row.error}", icon=":material/error:")
-    st.dataframe(pd.DataFrame(architecture.table_records(rows)), hide_index=True,
-                 width="stretch", height=36 * (len(rows) + 1) + 4,
-                 column_config={"parameters": st.column_config.NumberColumn(format="%,d"),
-                                "MACs": st.column_config.NumberColumn(format="%,d")})
+    records = [{k: "—" if v is None else f"{v:,}" if k in ("parameters", "MACs") else v
+                for k, v in r.items()} for r in architecture.table_records(rows)]
+    table = pd.DataFrame(records)
+    if len(table) and not table["problem"].any():
+        table = table.drop(columns="problem")
+    st.table(table, hide_index=True)  # wraps its cells: every column stays in view
     st.plotly_chart(diagram.spec_diagram(spec, input_shape), width="stretch")
     left, right = st.columns([3, 1], vertical_alignment="center")
     left.markdown("**Check against Keras:** build the real model and compare its "
@@ -172,7 +174,7 @@ with tab_inc, ui.guard("the inception demo"):
                         "bottleneck MACs": f"{cost['bottleneck_macs']:,}",
                         "bottleneck out ch": cost["bottleneck_channels"],
                         "saving": f"{cost['saving']:.1f}x"})
-    st.dataframe(pd.DataFrame(records), hide_index=True, width="stretch")
+    st.table(pd.DataFrame(records), hide_index=True)
     st.caption("Naive: the 3x3 and 5x5 convs work directly on all input channels and the "
                "pool branch passes every input channel on (no 1x1 convs).")
 

@@ -89,7 +89,7 @@ st.markdown("The **same** small CNN, the same seed and the same few images are t
 names = {**train.DATASETS, "zip": "Your own zip of class folders"}
 base = train.AugmentSettings()
 with st.form("aug_experiment"):
-    c1, c2, c3 = st.columns(3)
+    c1, c2, c3 = st.columns([2, 1, 1])  # room for the longest dataset name
     dataset = c1.selectbox("Dataset", list(names), format_func=names.get, key="aug_dataset")
     n_train = c2.slider("Training images per class", 5, 200, base.n_train, 5,
                         key="aug_n_train")

@@ -86,13 +86,13 @@ BASES = {"shapes_cnn": "Shapes CNN (built-in, 5 shapes)"}
 with ui.guard("the model list"):
     BASES |= {i.name: i.title for i in available_models() if i.name == "mobilenet_v2"
               and i.usable}
-TARGETS = {"new_shapes": "Similar: new shapes (ring, hexagon, crescent)",
-           "textures": "Dissimilar: textures (brick, grass, gravel)",
+TARGETS = {"new_shapes": "Similar: ring, hexagon, crescent",
+           "textures": "Dissimilar: brick, grass, gravel",
            "faces": "Dissimilar: faces vs non-faces",
            **{k: train.DATASETS[k] for k in ("mnist", "fashion_mnist", "cifar10",
                                                "cats_vs_dogs")},
            "zip": "Your own zip of class folders",
-           "camera": "Your camera photos (collect them below)"}
+           "camera": "Your camera photos (see below)"}
 d = train.TransferSettings()
 
 st.header("Run the three phases")
@@ -101,13 +101,13 @@ with st.form("transfer"):
     base = c1.selectbox("Pretrained base", list(BASES), format_func=BASES.get, key="tr_base")
     target = c2.selectbox("New task", list(TARGETS), format_func=TARGETS.get, key="tr_target")
     n_train = c3.slider("Training images per class", 3, 100, d.n_train, key="tr_n_train")
-    c4, c5, c6 = st.columns(3)
+    c4, c5 = st.columns([3, 2])  # room for the longest head and recipe names
     head = c4.selectbox("New head", list(train.HEADS), format_func=train.HEADS.get)
     recipe = c5.selectbox("Recipe", list(train.RECIPES), format_func=train.RECIPES.get,
                           key="tr_recipe", help=train.RECIPE_HELP)
+    c6, c7, c8, c9 = st.columns(4)
     unfreeze = c6.slider("Phase 3: unfreeze the top … layers", 1, 20, d.unfreeze,
                          help="Counted among the layers with weights (BatchNorm excluded).")
-    c7, c8, c9 = st.columns(3)
     head_epochs = c7.slider("Phase 2 epochs (head)", 1, 40, d.head_epochs, key="tr_head_epochs")
     ft_epochs = c8.slider("Phase 3 epochs (fine-tune)", 0, 40, d.fine_tune_epochs,
                           key="tr_ft_epochs")
@@ -118,7 +118,8 @@ with st.form("transfer"):
         e1, e2, e3 = st.columns(3)
         n_val = e1.slider("Validation images per class", 10, 100, d.n_val, key="tr_n_val")
         seed = e2.number_input("Seed", 0, 10_000, d.seed)
-        scratch = e3.checkbox("Also train the same network from scratch", d.scratch)
+        scratch = e3.checkbox("Also train the same network from scratch", d.scratch,
+                              wrap=True)
         zip_file = st.file_uploader("Your zip (one folder per class)", type="zip")
     st.caption("Touching a control outside this box while it trains stops the training; "
                "the epochs done so far are kept.")

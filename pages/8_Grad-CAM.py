@@ -113,7 +113,7 @@ with ui.guard("the prediction"):
     # ------------------------------------------------------------ comparisons
     st.header("Other methods, same image and class")
     with st.form("gc_methods"):
-        chosen = st.multiselect("Methods", list(cam.METHODS), format_func=TITLES.get,
+        chosen = st.multiselect("Methods", list(cam.METHODS), format_func=TITLES.get, wrap=True,
                                 help="Score-CAM, SmoothGrad, Integrated Gradients and "
                                      "occlusion run the model many times: a few seconds.",
                                 **view.widget("cmp"))
@@ -130,7 +130,7 @@ with ui.guard("the prediction"):
     mc = st.columns([1, 3])
     method = mc[0].selectbox("Method", list(cam.CAM_METHODS), format_func=TITLES.get,
                              **view.widget("lm", key="gc_layer_method"))
-    chosen_layers = mc[1].multiselect("Layers", layer_names, format_func=labels.get,
+    chosen_layers = mc[1].multiselect("Layers", layer_names, format_func=labels.get, wrap=True,
                                       **view.widget("lys", key=f"gc_layers_{name}"))
     cols = st.columns(max(1, len(chosen_layers)))
     for col, lyr in zip(cols, chosen_layers, strict=False):

@@ -42,12 +42,14 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def app_server(port: int | None = None, env: dict | None = None,
-               log_path: Path | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Start `streamlit run streamlit_app.py` on a free port; yield (base URL, process)."""
+               log_path: Path | None = None,
+               script: str = "streamlit_app.py") -> Iterator[tuple[str, subprocess.Popen]]:
+    """Start `streamlit run SCRIPT` (the app by default) on a free port; yield
+    (base URL, process)."""
     port = port or free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+        [sys.executable, "-m", "streamlit", "run", script,
          "--server.headless", "true", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", "--server.port", str(port),
          "--server.address", "127.0.0.1"],

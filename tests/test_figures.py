@@ -58,6 +58,9 @@ BUILDERS = {
           "fraction zero": 0.2 * d, "mean activation": 0.3} for d in range(4)]),
     "activations.feature_map_grid_figure": lambda: activations.feature_map_grid_figure(
         POSITIVE[None].repeat(10, 0), [f"c{i}" for i in range(10)], cols=4),
+    "activations.map_rows_figure": lambda: activations.map_rows_figure(
+        [("conv1 — 16×16", RNG.random((5, 16, 16)), [f"conv1:{i}" for i in range(5)]),
+         ("conv2 — 8×8", RNG.random((3, 8, 8)), [f"conv2:{i}" for i in range(3)])], cols=4),
     "activations.channel_strength_figure": lambda: activations.channel_strength_figure(
         [("cat", RNG.random(8)), ("cat", RNG.random(8))]),
     "activations.activation_curves_figure": lambda: activations.activation_curves_figure(
@@ -154,6 +157,28 @@ def test_signed_bars_use_the_ends_of_the_diverging_scale():
     assert [c == theme.POSITIVE for c in outputs.marker.color] == list(POINTWISE.sums >= 0)
     red_end = colour.colormap_table(theme.DIVERGING)[-1].astype(int)
     assert red_end[0] > red_end[2]  # the top of the scale (positive) is red there too
+
+
+def test_map_rows_share_one_tile_size_and_report_clicks():
+    fig = BUILDERS["activations.map_rows_figure"]()
+    picture = fig.data[0].z
+    assert picture.shape[1] == 4 * 32 + 3 * 1  # 16×16 and 8×8 maps drawn 32 px wide
+    assert [n.text for n in fig.layout.annotations] == ["conv1 — 16×16", "conv2 — 8×8"]
+    assert list(fig.data[1].customdata) == [f"conv1:{i}" for i in range(5)] + [
+        f"conv2:{i}" for i in range(3)]
+
+
+def test_presenter_scale_enlarges_fonts_and_height():
+    normal = BUILDERS["activations.statistics_figure"]()
+    token = theme.SCALE.set(1.25)
+    try:
+        large = BUILDERS["activations.statistics_figure"]()
+    finally:
+        theme.SCALE.reset(token)
+    assert large.layout.font.size == round(1.25 * normal.layout.font.size)
+    assert large.layout.xaxis.tickfont.size > normal.layout.xaxis.tickfont.size
+    assert large.layout.height == int(1.25 * normal.layout.height)
+    assert_follows_template(large)
 
 
 def test_lines_stay_distinct_beyond_the_palette():

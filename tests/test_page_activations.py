@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -21,19 +22,27 @@ def page():
     return at
 
 
+def _overview_rows(at):
+    """The row titles of the page's main figure: one row of maps per chosen layer."""
+    spec = json.loads(at.get("plotly_chart")[0].proto.spec)
+    return [note["text"] for note in spec["layout"]["annotations"]]
+
+
 def test_feature_maps_code_and_enlarged_map(page):
     at = page
     assert not at.error
     layers = at.multiselect(key="act_layers_shapes_cnn").value
     assert layers == ["block1_conv1", "block2_conv2", "block3_conv2"]
+    assert _overview_rows(at) == ["block1_conv1 — 64×64 pixels, 16 channels",
+                                  "block2_conv2 — 32×32 pixels, 32 channels",
+                                  "block3_conv2 — 16×16 pixels, 64 channels"]
     subheaders = [s.value for s in at.subheader]
-    assert subheaders[:3] == ["block1_conv1 — 64×64 pixels, 16 channels",
-                              "block2_conv2 — 32×32 pixels, 32 channels",
-                              "block3_conv2 — 16×16 pixels, 64 channels"]
-    assert subheaders[3].startswith("Enlarged: block1_conv1, channel ")
+    assert subheaders[0].startswith("Enlarged: block1_conv1, channel ")
     code = at.code[0].value
     assert "keras.Model(" in code and "model.get_layer('block3_conv2').output" in code
     # the 64-channel layer pages through its channels
+    at.selectbox(key="act_all_layer").set_value("block3_conv2").run()
+    assert "block3_conv2 — 16×16 pixels, 64 channels" in [s.value for s in at.subheader]
     assert at.slider(key="act_start_shapes_cnn_block3_conv2").max == 32
 
 
@@ -51,8 +60,9 @@ def test_choosing_layers_and_layer_scaling(page):
     at = page
     at.multiselect(key="act_layers_shapes_cnn").set_value(["block2_pool"]).run()
     assert not at.exception and not at.error
-    assert [s.value for s in at.subheader][0] == "block2_pool — 16×16 pixels, 32 channels"
-    at.radio[0].set_value("layer").run()
+    assert _overview_rows(at) == ["block2_pool — 16×16 pixels, 32 channels"]
+    assert "block2_pool — 16×16 pixels, 32 channels" in [s.value for s in at.subheader]
+    at.radio(key="act_scale").set_value("layer").run()
     assert not at.exception
     at.selectbox(key="act_pair").set_value("block3_conv1").run()
     assert not at.exception and not at.error

@@ -62,7 +62,7 @@ def test_pooling_cuts_positions_and_cost(page):
 
 def test_receptive_field_table_and_builder(page):
     at = page
-    table = at.dataframe[0].value
+    table = at.table[0].value
     rows = dict(zip(table["layer"], table["receptive field"]))
     assert rows["block1_conv1"] == "3x3" and rows["block3_conv2"] == "32x32"
     assert not any("bn" in name for name in rows)  # only layers that change the field

@@ -81,6 +81,67 @@ def feature_map_grid_figure(scaled: np.ndarray, labels, *, cols: int, pad: int =
     return theme.style(fig, height=int(40 + plot_width * aspect + (90 if narrow else 0)))
 
 
+def map_rows_figure(rows, *, cols: int = 8, vmin: float = 0.0, vmax: float = 1.0,
+                    scale_labels: tuple[str, str] = ("min", "max"),
+                    colorbar_title: str | None = None, span: float = 1.0):
+    """Rows of feature maps in one clickable picture, each row under its own title.
+
+    ``rows``: (title, maps (k, h, w) scaled to [0, 1], one click label per map).
+    Maps of every row are drawn at one tile size (nearest neighbour, so a 16×16
+    map shows its 16×16 pixels), so an early layer's 64×64 maps and a deep layer's
+    16×16 ones sit side by side at the same size. A click on a tile reports its
+    label (Streamlit ``on_select``). ``vmin``/``vmax`` are what 0 and 1 stand for;
+    when they are 0 and 1 the colour bar reads ``scale_labels``.
+    """
+    import plotly.graph_objects as go
+
+    tile = max(32, min(96, max(m.shape[1] for _, m, _ in rows)))
+    pad = max(1, tile // 24)
+    plot_width = theme.CONTENT_WIDTH * span - 100
+    px_per_unit = plot_width / (cols * (tile + pad) - pad)
+    title_gap = int(np.ceil(30 / px_per_unit))  # room for a row's title, in picture pixels
+    strips, xs, ys, labels, notes, top = [], [], [], [], [], 0
+    for title, maps, row_labels in rows:
+        maps = np.asarray(maps)
+        k, h, w = maps.shape
+        pick_r = np.arange(tile) * h // tile
+        pick_c = np.arange(tile) * w // tile
+        tiles = colorize(maps[:, pick_r][:, :, pick_c], colormap=theme.SEQUENTIAL,
+                         vmin=0.0, vmax=1.0)
+        strip = np.full((title_gap, cols * (tile + pad) - pad, 3), 255, np.uint8)
+        grid = tile_grid(tiles, cols=cols, pad=pad)
+        width = cols * (tile + pad) - pad
+        grid = np.pad(grid, ((0, pad), (0, width - grid.shape[1]), (0, 0)),
+                      constant_values=255)
+        notes.append({"text": title, "x": 0, "y": top + title_gap - 4})
+        for i, label in enumerate(row_labels):
+            r, c = divmod(i, cols)
+            xs.append(c * (tile + pad) + tile / 2)
+            ys.append(top + title_gap + r * (tile + pad) + tile / 2)
+            labels.append(label)
+        strips += [strip, grid]
+        top += title_gap + grid.shape[0]
+    picture = np.concatenate(strips, axis=0)
+    fig = go.Figure(go.Image(z=picture, hoverinfo="skip"))
+    fig.add_scatter(x=xs, y=ys, mode="markers", customdata=labels, text=labels,
+                    marker={"size": 28, "opacity": 0.02, "color": "white"},
+                    hovertemplate="%{text}<extra></extra>", showlegend=False)
+    for note in notes:
+        fig.add_annotation(xref="x", yref="y", xanchor="left", yanchor="bottom",
+                           showarrow=False, font={"size": theme.FONT_SIZE}, **note)
+    vmin, vmax = theme.value_range([vmin, vmax])
+    bar = theme.colorbar(colorbar_title)
+    if (vmin, vmax) == (0.0, 1.0):
+        bar.update(theme.labelled_ticks(dict(zip((0.0, 1.0), scale_labels)), 0.0, 1.0))
+    fig.add_scatter(x=[None], y=[None], mode="markers", showlegend=False, hoverinfo="skip",
+                    marker={"colorscale": theme.SEQUENTIAL, "cmin": vmin, "cmax": vmax,
+                            "color": [vmin], "showscale": True, "colorbar": bar})
+    fig.update_xaxes(visible=False, range=[-0.5, picture.shape[1] - 0.5])
+    fig.update_yaxes(visible=False, range=[picture.shape[0] - 0.5, -0.5], scaleanchor="x")
+    fig.update_layout(clickmode="event+select", dragmode=False)
+    return theme.style(fig, height=int(20 + picture.shape[0] * px_per_unit))
+
+
 def channel_strength_figure(strengths):
     """Mean activation of every channel, one bar colour per image; ``strengths`` is a
     list of (image name, strength per channel) pairs."""
@@ -95,14 +156,23 @@ def channel_strength_figure(strengths):
 
 
 def activation_curves_figure(history: np.ndarray, filter_indices):
-    """Each filter's mean activation per step of gradient ascent (history: steps x n)."""
+    """Each filter's mean activation per step of gradient ascent (history: steps x n).
+
+    The filters are not categories a reader tells apart by colour: every filter is
+    one thin line of the same colour (hovering names it), the median of all of
+    them one bold line: the story is "they all rise", and which ones stay at 0.
+    """
     import plotly.graph_objects as go
 
     fig = go.Figure()
     for i, f in enumerate(filter_indices):
-        fig.add_scatter(y=history[:, i], mode="lines", name=f"filter {f}",
-                        line={"width": 2.5, **theme.line_style(i)})
-    fig.update_layout(xaxis_title="step", yaxis_title="mean activation",
-                      showlegend=len(filter_indices) <= 16)
-    return theme.style(fig, height=480,
+        fig.add_scatter(y=history[:, i], mode="lines", name="one line per filter",
+                        legendgroup="filters", showlegend=i == 0, opacity=0.5,
+                        line={"width": 1.5, "color": theme.CATEGORICAL[0]},
+                        hovertemplate=f"filter {f}, step %{{x}}: %{{y:.3g}}<extra></extra>")
+    fig.add_scatter(y=np.median(history, axis=1), mode="lines", name="median of the filters",
+                    line={"width": 4, "color": theme.CATEGORICAL[6]},
+                    hovertemplate="median, step %{x}: %{y:.3g}<extra></extra>")
+    fig.update_layout(xaxis_title="step", yaxis_title="mean activation")
+    return theme.style(fig, height=380,
                        title="Each filter's activation rises as its image is optimised")

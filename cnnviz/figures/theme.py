@@ -19,6 +19,11 @@ Colours, each with one meaning across the app:
 
 Wherever colour encodes a number, a colour bar says which (:func:`colorbar`).
 
+The presenter view enlarges every figure: :data:`SCALE` (set per script run by
+``cnnviz.ui``) multiplies the font sizes and the height :func:`style` gives a
+figure. It is read when the figure is built, so build figures outside
+``st.cache_*`` functions (a cached figure keeps the scale it was built with).
+
 Example::
 
     fig = go.Figure(go.Heatmap(z=z, colorscale=theme.DIVERGING,
@@ -27,6 +32,8 @@ Example::
 """
 
 from __future__ import annotations
+
+from contextvars import ContextVar
 
 import numpy as np
 
@@ -47,6 +54,10 @@ CONTENT_WIDTH = 820
 MARGIN = {"l": 10, "r": 10, "t": 10, "b": 10}
 #: Room above the plot per line of subplot titles (Plotly's margins do not grow for them).
 SUBPLOT_TITLE_LINE = 22
+
+#: Factor on font sizes and heights for the figures built in this context (thread):
+#: 1 on a student's screen, larger in the presenter view.
+SCALE: ContextVar[float] = ContextVar("cnnviz_figure_scale", default=1.0)
 
 DIVERGING = "RdBu_r"
 SEQUENTIAL = "Viridis"
@@ -132,59 +143,66 @@ _LEGENDS = {
 
 def style(fig, *, height: int | None = None, title: str | None = None, span: float = 1.0,
           legend: str = "below"):
-    """Apply the app's look to ``fig`` and return it.
+    """Apply the app's look to ``fig`` and return it (once per figure).
 
     ``span`` is the share of the page's width the figure gets (1/2 in two
     columns), used to wrap the title. ``legend`` is "below" the plot or on its
-    "right". Every font is set to at least :data:`MIN_FONT_SIZE`.
+    "right". Every font is set to at least :data:`MIN_FONT_SIZE`; fonts and the
+    height grow by :data:`SCALE`.
     """
+    scale = SCALE.get()
+    font, title_size = round(FONT_SIZE * scale), round(TITLE_SIZE * scale)
+    smallest = round(MIN_FONT_SIZE * scale)
     text = fig.layout.title.text if title is None else title
     fig.update_layout(
-        font={"size": FONT_SIZE}, margin=MARGIN, hoverlabel={"font": {"size": FONT_SIZE}},
-        title={"text": wrap(text, span) if text else None, "font": {"size": TITLE_SIZE},
-               "x": 0, "xanchor": "left", "xref": "paper", "yref": "paper",
-               "automargin": True},
-        legend={**_LEGENDS[legend], "font": {"size": FONT_SIZE},
-                "title": {"font": {"size": FONT_SIZE}}},
-        uniformtext={"minsize": MIN_FONT_SIZE, "mode": "hide"},
+        font={"size": font}, margin=MARGIN, hoverlabel={"font": {"size": font}},
+        title={"text": wrap(text, span, title_size) if text else None,
+               "font": {"size": title_size}, "x": 0, "xanchor": "left", "xref": "paper",
+               "yref": "paper", "automargin": True},
+        legend={**_LEGENDS[legend], "font": {"size": font}, "title": {"font": {"size": font}}},
+        uniformtext={"minsize": smallest, "mode": "hide"},
     )
     if height is not None:
         fig.update_layout(height=int(height))
+    if fig.layout.height is not None and scale != 1.0:
+        fig.update_layout(height=int(fig.layout.height * scale))
     lines = [note.text.count("<br>") + 1 for note in fig.layout.annotations
              if note.yref == "paper" and note.yanchor == "bottom" and (note.y or 0) >= 0.99]
     if lines:  # subplot titles above the top row
-        space = SUBPLOT_TITLE_LINE * max(lines) + 12
+        space = round((SUBPLOT_TITLE_LINE * max(lines) + 12) * scale)
         if text:
             fig.update_layout(title_pad_b=space)
         else:
             fig.update_layout(margin_t=MARGIN["t"] + space)
     for update in (fig.update_xaxes, fig.update_yaxes):
-        update(tickfont={"size": TICK_SIZE}, title_font={"size": FONT_SIZE}, automargin=True)
+        update(tickfont={"size": round(TICK_SIZE * scale)}, title_font={"size": font},
+               automargin=True)
     for note in fig.layout.annotations:
         size = note.font.size
-        note.font.size = FONT_SIZE if size is None else max(size, MIN_FONT_SIZE)
+        note.font.size = font if size is None else round(max(size, MIN_FONT_SIZE) * scale)
     for trace in fig.data:
-        _style_trace(trace)
+        _style_trace(trace, scale)
     for name in fig.layout:
         if name.startswith("coloraxis"):
-            _style_colorbar(fig.layout[name].colorbar)
+            _style_colorbar(fig.layout[name].colorbar, scale)
     return fig
 
 
-def _style_trace(trace) -> None:
+def _style_trace(trace, scale: float) -> None:
     # only bars that show: giving a marker a colour bar makes Plotly draw one
     if "colorbar" in trace and trace.showscale is not False and not trace.coloraxis:
-        _style_colorbar(trace.colorbar)
+        _style_colorbar(trace.colorbar, scale)
     marker = getattr(trace, "marker", None)
     if marker is not None and "colorbar" in marker and marker.showscale:
-        _style_colorbar(marker.colorbar)
+        _style_colorbar(marker.colorbar, scale)
     if "textfont" in trace and (getattr(trace, "text", None) is not None
                                 or getattr(trace, "texttemplate", None)):
         size = trace.textfont.size
         if not isinstance(size, (tuple, list)):
-            trace.textfont.size = FONT_SIZE if size is None else max(size, MIN_FONT_SIZE)
+            trace.textfont.size = round((FONT_SIZE if size is None
+                                         else max(size, MIN_FONT_SIZE)) * scale)
 
 
-def _style_colorbar(bar) -> None:
-    bar.tickfont.size = max(bar.tickfont.size or FONT_SIZE, MIN_FONT_SIZE)
-    bar.title.font.size = max(bar.title.font.size or FONT_SIZE, MIN_FONT_SIZE)
+def _style_colorbar(bar, scale: float) -> None:
+    bar.tickfont.size = round(max(bar.tickfont.size or FONT_SIZE, MIN_FONT_SIZE) * scale)
+    bar.title.font.size = round(max(bar.title.font.size or FONT_SIZE, MIN_FONT_SIZE) * scale)

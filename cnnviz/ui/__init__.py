@@ -6,6 +6,8 @@ same polite error messages instead of tracebacks. Where to look:
 
 - ``setup``: ``page_setup`` (first call of every page), the navigation, ``guard``;
 - ``navigation``: the list of pages and the course questions they answer;
+- ``layout``: the layout rule (``page_layout``, ``explain``, ``grid_columns``) and
+  the presenter view (``presenting``);
 - ``pickers``: ``image_picker``, ``model_picker``;
 - ``pageview``: ``page_view``, a page's view in its URL and "Link to this view";
 - ``takehome``: the code and maths of a view, its notebook and data to download;
@@ -20,6 +22,7 @@ same polite error messages instead of tracebacks. Where to look:
 from __future__ import annotations
 
 from cnnviz.ui.kernel_editor import kernel_editor
+from cnnviz.ui.layout import explain, grid_columns, page_layout, presenting
 from cnnviz.ui.pageview import PageView, page_view
 from cnnviz.ui.pickers import IMAGE_SOURCES, ImageChoice, image_picker, model_picker
 from cnnviz.ui.predict import ask
@@ -27,9 +30,10 @@ from cnnviz.ui.resources import get_model, result_store, training_slot
 from cnnviz.ui.setup import guard, page_link_for, page_setup
 
 __all__ = [
-    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "PageView", "ask", "get_model", "guard",
-    "image_picker", "kernel_editor", "model_picker", "page_link_for", "page_setup",
-    "page_view", "result_store", "training_slot",
+    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "PageView", "ask", "explain",
+    "get_model", "grid_columns", "guard", "image_picker", "kernel_editor", "model_picker",
+    "page_layout", "page_link_for", "page_setup", "page_view", "presenting", "result_store",
+    "training_slot",
 ]
 
 

@@ -147,7 +147,7 @@ def _pointing_game(view, name, layer):
         fc = st.columns(2)
         n = fc[0].slider("Shape images", 20, 200, step=20, **view.widget("pn"))
         pmethods = fc[1].multiselect("Methods", list(cam.METHODS), format_func=TITLES.get,
-                                     **view.widget("pm"))
+                                     wrap=True, **view.widget("pm"))
         go_point = st.form_submit_button("Score the methods")
     if _ran(view, "pg", go_point, (n, tuple(pmethods), layer)):
         table = localisation(name, n, POINTING_SEED, tuple(pmethods), layer)

@@ -42,21 +42,25 @@ def _replace(records: list[dict], shape: tuple[int, int, int] | None = None) -> 
 
 
 def _column_config(kind_labels: list[str]) -> dict:
+    # Fixed widths (px) that add up to less than the page's 820 px at 1280: left to
+    # size themselves the columns grow wider than the table and the last ones hide.
     column = st.column_config
     return {
         "kind": column.SelectboxColumn("layer", options=kind_labels, required=True,
-                                       width="medium", default=architecture.KINDS["conv"]),
+                                       width=180, default=architecture.KINDS["conv"]),
         "filters": column.NumberColumn("filters / units", min_value=1, max_value=2048, step=1,
-                                       default=16),
-        "kernel": column.NumberColumn("kernel", min_value=1, max_value=11, step=1, default=3),
-        "stride": column.NumberColumn("stride", min_value=1, max_value=8, step=1, default=1),
+                                       default=16, width=110),
+        "kernel": column.NumberColumn("kernel", min_value=1, max_value=11, step=1, default=3,
+                                      width=70),
+        "stride": column.NumberColumn("stride", min_value=1, max_value=8, step=1, default=1,
+                                      width=70),
         "padding": column.SelectboxColumn("padding", options=list(architecture.PADDINGS),
-                                          default="same"),
+                                          default="same", width=90),
         "activation": column.SelectboxColumn("activation",
                                              options=list(architecture.ACTIVATIONS),
-                                             default="relu"),
+                                             default="relu", width=100),
         "rate": column.NumberColumn("dropout rate", min_value=0.0, max_value=0.95, step=0.05,
-                                    default=0.25),
+                                    default=0.25, width=110),
     }
 
 

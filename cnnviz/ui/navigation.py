@@ -101,8 +101,8 @@ PAGES = (
              )),
     PageInfo("pages/7_Filters.py", "Filters", ":material/blur_on:", "Looking inside", (
         Question("C11", "What pattern makes a filter fire?",
-                 "Gradient ascent on the input for many filters at once, with its loss "
-                 "curves."),
+                 "Gradient ascent on the input for many filters at once, with their "
+                 "activation curves."),
     )),
     PageInfo("pages/8_Grad-CAM.py", "Grad-CAM", ":material/local_fire_department:",
              "Looking inside", (

@@ -107,7 +107,10 @@ def model_picker(key: str = "model", *, label: str = "Model",
     from cnnviz.models import user_model_names
 
     infos = model_infos()
-    titles = {info.name: info.title for info in infos if info.usable}
+    # "Shapes CNN (built-in, 5 shape classes)": the name in the box (the sidebar is
+    # narrow), the part in brackets under it
+    titles = {info.name: info.title.partition(" (")[0] for info in infos if info.usable}
+    notes = {info.name: info.title.partition(" (")[2].rstrip(")") for info in infos}
     uploads = state.session_dict(f"{key}_uploads")
     in_memory = set(user_model_names())
     uploads["names"] = [n for n in uploads.get("names", []) if n in in_memory]
@@ -118,6 +121,8 @@ def model_picker(key: str = "model", *, label: str = "Model",
     with st.sidebar:
         name = st.selectbox(label, list(titles), format_func=titles.get,
                             **state.across_pages(key, next(iter(titles))))
+        if notes.get(name):
+            st.caption(notes[name])
         if allow_upload:
             with st.expander("Use your own .keras model"):
                 st.file_uploader(

@@ -10,6 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
+from cnnviz.ui import layout
 from cnnviz.ui.lesson import begin_page
 from cnnviz.ui.navigation import PAGES, page_info
 
@@ -18,8 +19,14 @@ _PAGES = "_cnnviz_pages"  # (the page of the previous run, the page of this run)
 
 
 def page_setup(title: str, *, icon: str | None = None) -> None:
-    """Configure the page and draw the shared sidebar. Call it first on every page."""
-    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon or "🧠", layout="wide")
+    """Configure the page and draw the shared sidebar. Call it first on every page.
+
+    In the presenter view (``?present=1``) the sidebar starts collapsed; the app's
+    CSS and the figure scale follow the view (``cnnviz.ui.layout``).
+    """
+    st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon or "🧠", layout="wide",
+                       initial_sidebar_state="collapsed" if layout.presenting() else "auto")
+    layout.apply_view()
     pages = st.session_state.get(_PAGES, (None, None))
     st.session_state[_PAGES] = (pages[1], title)
     with st.sidebar:
@@ -30,7 +37,9 @@ def page_setup(title: str, *, icon: str | None = None) -> None:
             if page.group != group:
                 group = page.group
                 st.markdown(f"**{group}**")
-            st.page_link(page.path, label=page.label, icon=page.icon)
+            st.page_link(page.path, label=page.label, icon=page.icon,
+                         query_params=layout.carried_params())
+        layout.presenter_switch()
         st.divider()
     begin_page()  # the lesson bar, when the URL opened a lesson step
 
@@ -42,10 +51,12 @@ def rerun_of_the_same_page() -> bool:
     return previous == current
 
 
-def page_link_for(path: str) -> None:
-    """A link to one of the app's pages, with the label and icon of the navigation."""
+def page_link_for(path: str, *, label: str | None = None) -> None:
+    """A link to one of the app's pages, with the label (unless given) and icon of the
+    navigation."""
     page = page_info(path)
-    st.page_link(page.path, label=page.label, icon=page.icon)
+    st.page_link(page.path, label=label or page.label, icon=page.icon,
+                 query_params=layout.carried_params())
 
 
 @contextmanager
