@@ -82,7 +82,7 @@ rows = [{"step": s.number, "page": page_info(lessons_ui.PAGE_PATHS[s.page]).labe
          "title": s.title, "question": s.question.prompt if s.question else "",
          "measured on the page": bool(s.question and s.question.id)}
         for s in chosen.steps]
-st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+st.table(pd.DataFrame(rows), hide_index=True)  # a small table: wraps, never hides a column
 with st.expander("Open any step as the lecturer"):
     for s in chosen.steps:
         st.page_link(lessons_ui.PAGE_PATHS[s.page], label=f"Step {s.number}: "

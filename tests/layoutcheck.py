@@ -69,7 +69,7 @@ _MEASURE = r"""
   };
   const skip = "[data-testid='stSkipToContent'], [data-testid='stPlotlyChart'], " +
                "[data-testid='stDataFrame'], [data-testid='stTooltipContent'], " +
-               "[data-testid='stCode'], svg, " +
+               "[data-testid='stCode'], svg, .katex, " +
                "[data-testid='stHeaderActionElements']";
   const clipped = [];
   const seen = new Set();

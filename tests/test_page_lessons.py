@@ -143,7 +143,7 @@ def test_next_and_back_carry_the_lesson_and_the_steps_state(two_steps):
     assert at.button(key="lesson_back").disabled
     at.button(key="lesson_next").click().run()
     assert not at.exception, at.exception
-    assert at.title[0].value == "Activations: what each layer sees"
+    assert at.title[0].value == "What does each layer see?"
     assert at.query_params == {"lesson": "two", "step": "2", "class": "TEST",
                                "layer": "block2_conv2"}
     bar = "\n".join(m.value for m in at.markdown)
@@ -215,7 +215,7 @@ def test_the_lessons_page_lists_the_course_and_starts_a_class():
     at = _open("pages/0_Lessons.py", timeout=60)
     assert not at.error
     assert at.selectbox(key="lessons_pick").value == "course"
-    steps = at.dataframe[0].value
+    steps = at.table[0].value
     assert len(steps) == 13 and list(steps["page"])[:2] == ["Convolution",
                                                             "Pooling & receptive fields"]
     at.button(key="lessons_new").click().run()

@@ -298,4 +298,4 @@ def _draw_save_view() -> None:
         with st.expander("Save this view as a lesson step", icon=":material/bookmark_add:"):
             st.caption("Paste it into a lesson file in lessons/; the state is this page's "
                        "query parameters.")
-            st.code(text, language="toml")
+            st.code(text, language="toml", wrap_lines=True)

@@ -22,7 +22,7 @@ def take_home(view: views.View, numbers: dict, arrays: dict, *, link: str) -> No
         st.caption("Python with the `cnnviz` library and plain Keras, the settings above "
                    "filled in. Its last cell prints the numbers this page shows:")
         st.code(repr(numbers), language="python", wrap_lines=True)
-        st.code(code, language="python")
+        st.code(code, language="python", wrap_lines=True)
         buttons = st.columns(2)
         buttons[0].download_button(
             "Download as notebook", on_click="ignore", icon=":material/download:",
