@@ -73,3 +73,15 @@ def shapes_model():
     if not builtin.WEIGHTS_PATH.is_file():
         pytest.skip("the built-in model's trained weights are not there")
     return load_model("shapes_cnn")
+
+
+@pytest.fixture
+def job_pool():
+    """A fresh in-process job pool for the test (no results left over from another)."""
+    from cnnviz import jobs
+
+    pool = jobs.EmbeddedPool(1)
+    previous = jobs.set_backend(pool)
+    yield pool
+    pool.close()
+    jobs.set_backend(previous)

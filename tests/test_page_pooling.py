@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import pytest
 import streamlit as st
+from pagejobs import finish_jobs
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -15,7 +15,7 @@ PAGE = "pages/2_Pooling_and_Receptive_Fields.py"
 
 
 @pytest.fixture
-def page():
+def page(job_pool):
     st.cache_resource.clear()  # no trained pair left over from another test
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.switch_page(PAGE).run()
@@ -73,18 +73,17 @@ def test_unit_receptive_fields(page):
     assert not at.exception and not at.error
 
 
-def test_shift_probe_and_trained_pair(page, monkeypatch):
-    from cnnviz import pooling
-
+def test_shift_probe_and_trained_pair(page):
     at = page
     at.slider(key="shift_max").set_value(3).run()
     assert any(t.startswith("P('") for t in _figure_titles(at))
     assert "Press the button to train the pair" in "\n".join(c.value for c in at.caption)
-    monkeypatch.setattr(pooling, "train_pair",
-                        functools.partial(pooling.train_pair, n_train=100, epochs=1))
+    at.select_slider(key="pair_n_train").set_value(500)
+    at.slider(key="pair_epochs").set_value(1)
     button = next(b for b in at.button if b.label.startswith("Train both"))
     button.click().run(timeout=240)
     assert not at.exception
+    assert finish_jobs(at, "pooled_vs_plain").result.complete
     info = _info(at)
     assert "Measured: after a 1-pixel shift the pooled model keeps" in info
     assert any(t.startswith("Share of 60 validation images") for t in _figure_titles(at))

@@ -1,9 +1,7 @@
-"""cnnviz.ui: guards, remembered pickers, the training slot."""
+"""cnnviz.ui: guards, remembered pickers."""
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 from streamlit.testing.v1 import AppTest
@@ -77,25 +75,6 @@ def test_image_picker_choice_survives_a_visit_to_a_page_without_it():
     assert at.sidebar.radio(key="image_source").value == "Synthetic shape"
     assert at.sidebar.selectbox(key="image_shape").value == "star"
     assert at.sidebar.number_input(key="image_shape_seed").value == 7
-
-
-def test_training_slot_lets_one_training_run_at_a_time():
-    from cnnviz.ui.resources import _TRAINING_SLOTS
-
-    order = []
-    assert _TRAINING_SLOTS.acquire(blocking=False)
-
-    def second_training():
-        with _TRAINING_SLOTS:
-            order.append("second")
-
-    thread = threading.Thread(target=second_training)
-    thread.start()
-    time.sleep(0.3)
-    order.append("first done")
-    _TRAINING_SLOTS.release()
-    thread.join(5)
-    assert order == ["first done", "second"]
 
 
 def _model_page():

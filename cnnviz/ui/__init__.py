@@ -8,26 +8,17 @@ same polite error messages instead of tracebacks. Where to look:
 - ``navigation``: the list of pages and the course questions they answer;
 - ``pickers``: ``image_picker``, ``model_picker``;
 - ``state``: the choices that follow a student from page to page;
-- ``resources``: cached models and images, stored results, the training slot;
-- ``progress``: ``KerasProgress``, a training progress bar (imports Keras).
+- ``resources``: cached models and images;
+- ``jobs``: training runs on a page: submit, the live view while they train, results.
 """
 
 from __future__ import annotations
 
 from cnnviz.ui.pickers import IMAGE_SOURCES, ImageChoice, image_picker, model_picker
-from cnnviz.ui.resources import get_model, result_store, training_slot
+from cnnviz.ui.resources import get_model
 from cnnviz.ui.setup import guard, page_link_for, page_setup
 
 __all__ = [
-    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "get_model", "guard", "image_picker",
-    "model_picker", "page_link_for", "page_setup", "result_store", "training_slot",
+    "IMAGE_SOURCES", "ImageChoice", "get_model", "guard", "image_picker", "model_picker",
+    "page_link_for", "page_setup",
 ]
-
-
-def __getattr__(name: str):
-    # KerasProgress imports keras; load it only for pages that train.
-    if name == "KerasProgress":
-        from cnnviz.ui.progress import KerasProgress
-
-        return KerasProgress
-    raise AttributeError(name)
