@@ -66,15 +66,16 @@ class JobStatus:
 
     @property
     def remaining(self) -> float | None:
-        """Seconds still to go, from the expectation or from the pace so far."""
+        """Seconds still to go: from the pace so far once a fifth is done, before that
+        from the expectation; None when neither says anything sensible."""
         if self.finished:
             return 0.0
         fraction = float(self.progress.get("fraction", 0.0) or 0.0)
         if self.state is State.RUNNING and fraction >= 0.2:
             return self.elapsed * (1 - fraction) / fraction
-        if self.expected is None:
+        if self.expected is None or self.elapsed >= self.expected:
             return None
-        return max(self.expected - self.elapsed, 0.0)
+        return self.expected - self.elapsed
 
 
 class UnknownJob(CnnvizError):
