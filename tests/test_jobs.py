@@ -240,6 +240,28 @@ def test_settings_key_is_a_digest_of_every_value():
         settings_key("k", Fake(threading.Event()))
 
 
+def test_every_kind_takes_plain_picklable_settings():
+    """What a queue in another process needs: settings that pickle, a key that does not
+    depend on the process, and the functions found by their import paths."""
+    import pickle
+
+    from cnnviz import residual
+    from cnnviz.data import LabeledImages
+    from cnnviz.jobs.kinds import KINDS, resolve
+    from cnnviz.training import augmentation, pair, transfer
+
+    own = LabeledImages(np.zeros((4, 8, 8, 3), np.float32), np.array([0, 0, 1, 1]),
+                        ("a", "b"))
+    examples = {"augmentation": augmentation.AugmentSettings(dataset="zip", data=own),
+                "transfer": transfer.TransferSettings(target="camera", data=own),
+                "pooled_vs_plain": pair.PairSettings(), "residual": residual.Settings()}
+    assert set(examples) == set(KINDS)
+    for kind, settings in examples.items():
+        again = pickle.loads(pickle.dumps(settings))
+        assert settings_key(kind, again) == settings_key(kind, settings)
+        assert callable(resolve(KINDS[kind].run)) and callable(resolve(KINDS[kind].cost))
+
+
 def test_module_interface_uses_the_process_backend():
     previous = jobs.set_backend(EmbeddedPool(1, kinds=FAKE))
     try:
@@ -269,6 +291,9 @@ def test_tiny_augmentation_job_reports_epochs_and_is_reproducible_alongside_anot
     finally:
         pool.close()
     assert first.result.complete
+    import pickle
+
+    assert pickle.loads(pickle.dumps(first.result)).runs.keys() == first.result.runs.keys()
     runs = first.progress["runs"]
     assert list(runs) == ["without augmentation", "with augmentation"]
     assert [len(r["history"]["loss"]) for r in runs.values()] == [2, 2]

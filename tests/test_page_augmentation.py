@@ -176,3 +176,48 @@ def test_experiment_on_an_uploaded_zip(app):
     assert not app.exception, app.exception
     result = finish_jobs(app, "augmentation").result
     assert result.complete and "your images" in result.description
+
+
+def test_a_failed_run_reads_as_a_sentence(app, monkeypatch):
+    from cnnviz.errors import DatasetError
+    from cnnviz.training import augmentation
+
+    def refuses(settings, report, should_stop):
+        raise DatasetError("Class 'circle' has 2 images; this experiment needs at least 6.")
+
+    monkeypatch.setattr(augmentation, "run", refuses)
+    _submit(app)
+    assert finish_jobs(app, "augmentation").state == "failed"
+    assert any("needs at least 6" in e.value for e in app.error)
+    assert not app.exception
+
+
+def test_run_pressed_again_queues_the_new_settings_behind(app, monkeypatch):
+    """A second click with other settings does not discard the run in flight: it waits
+    behind it, shown with its place; the same settings again are not queued twice."""
+    from cnnviz.training import augmentation
+    from cnnviz.training.loop import Progress, Run
+
+    release = threading.Event()
+
+    def waits(settings, report, should_stop):
+        Progress(report).plan(augmentation.LABELS[0], settings.epochs)
+        release.wait(60)
+        run = Run(augmentation.LABELS[0], {"loss": [1.0], "accuracy": [0.5]})
+        return augmentation.AugmentResult(settings, f"seed {settings.seed}", {run.label: run})
+
+    monkeypatch.setattr(augmentation, "run", waits)
+    try:
+        _submit(app)
+        _submit(app)  # the same settings: still one run
+        assert len(job_slot(app, "augmentation")["pending"]) == 1
+        app.number_input(key="aug_seed").set_value(1)
+        _submit(app)
+        pending = job_slot(app, "augmentation")["pending"]
+        assert len(pending) == 2 and pending[0]["id"] != pending[1]["id"]
+        assert any("1 run ahead of yours" in i.value for i in app.info)
+    finally:
+        release.set()
+    finish_jobs(app, "augmentation")
+    finished = job_slot(app, "augmentation")["finished"]
+    assert [s.result.description for s in finished] == ["seed 0", "seed 1"]

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import threading
 
-#: cost class -> (fixed seconds, seconds per unit), measured on this project's 2-core server
+#: cost class -> (fixed seconds, seconds per unit), measured on this project's 2-core
+#: server at load average 2-4 (the defaults took 24, 19, 13 and 7 s)
 FIRST_GUESS: dict[str, tuple[float, float]] = {
-    "augmentation": (4.0, 0.0060),
-    "transfer:shapes_cnn": (4.0, 0.025),
-    "pooled_vs_plain": (3.0, 0.0015),
-    "residual": (2.0, 0.0010),
+    "augmentation": (6.6, 0.00129),
+    "transfer:shapes_cnn": (4.0, 0.00391),
+    "pooled_vs_plain": (3.0, 0.00039),
+    "residual": (2.9, 0.0000284),
 }
 
 

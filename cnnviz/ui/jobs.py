@@ -82,16 +82,14 @@ def finished(slot: str) -> list[JobStatus]:
 def follow(slot: str, draw: Callable[[JobStatus], None] | None = None) -> None:
     """Show this session's runs in ``slot`` that are still in flight, live, and the
     error of a run that failed. ``draw(status)`` draws a running job's figures."""
-    _freeze_long_lived_objects()
     state = _slot(slot)
     if state["note"]:
         st.info(state["note"], icon=":material/info:")
-    failure = next((s for s in reversed(state["finished"][-1:]) if s.state is State.FAILED),
-                   None)
-    if failure is not None:
-        st.error(failure.error, icon=":material/error:")
     if state["pending"]:
+        _freeze_long_lived_objects()
         _live(slot, draw)
+    elif state["finished"] and state["finished"][-1].state is State.FAILED:
+        st.error(state["finished"][-1].error, icon=":material/error:")
 
 
 @st.fragment(run_every=POLL_SECONDS)
