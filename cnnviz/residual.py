@@ -214,7 +214,7 @@ def compare(settings: Settings | None = None, *, progress: Progress | None = Non
             progress.plan(name, s.steps)
     for name, residual in names:
         if progress is not None:
-            progress.phase(name, f"training the {name} network", 0)
+            progress.phase(name, "training", 0)
         result[name] = _run(s, residual, images, labels, name, progress, should_stop)
         if result[name] is None:
             return None

@@ -115,7 +115,7 @@ def augmentation_experiment(split: Split, settings: AugmentSettings, *,
         compile_model(model, settings.learning_rate)
         run = Run(label)
         if progress is not None:
-            progress.phase(label, f"training {label}", 0)
+            progress.phase(label, "training", 0)
         t0 = time.perf_counter()
         run.stopped = fit(model, split, epochs=settings.epochs, batch_size=settings.batch_size,
                           label=label, history=run.history, seed=settings.seed,

@@ -95,7 +95,7 @@ def train_pair(settings: PairSettings, *, progress: Progress | None = None,
         compile_model(model, settings.learning_rate)
         run = result.runs[name] = Run(name)
         if progress is not None:
-            progress.phase(name, f"training the {name} model", 0)
+            progress.phase(name, "training", 0)
         t0 = time.perf_counter()
         run.stopped = fit(model, data, epochs=settings.epochs, batch_size=settings.batch_size,
                           label=name, history=run.history, seed=settings.seed,
