@@ -27,8 +27,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from common import machine, write_result  # noqa: E402
 
-from cnnviz import train  # noqa: E402
 from cnnviz.augment import DEFAULT_SPEC, describe  # noqa: E402
+from cnnviz.training import augmentation as aug_experiment  # noqa: E402
+from cnnviz.training import transfer as transfer_learning  # noqa: E402
 
 
 def _load() -> str:
@@ -41,11 +42,9 @@ def _load() -> str:
 def augmentation(seeds) -> list[dict]:
     rows = []
     for seed in seeds:
-        settings = train.AugmentSettings(seed=seed)
+        settings = aug_experiment.AugmentSettings(seed=seed)
         t0, c0 = time.perf_counter(), time.process_time()
-        split = train.load_split(settings.dataset, n_train=settings.n_train,
-                                 n_val=settings.n_val, size=settings.size, seed=seed)
-        result = train.augmentation_experiment(split, DEFAULT_SPEC, settings)
+        result = aug_experiment.run(settings)
         seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
         without, with_aug = result.runs.values()
         rows.append({
@@ -65,17 +64,18 @@ def augmentation(seeds) -> list[dict]:
 
 def transfer(seeds, quick: bool) -> list[dict]:
     rows = []
-    base = train.load_base("shapes_cnn")
+    base = transfer_learning.load_base("shapes_cnn")
     cases = [("new_shapes", "standard", True), ("textures", "standard", True)]
     if not quick:
         cases += [("faces", "standard", True), ("new_shapes", "high_lr", False),
                   ("new_shapes", "no_freeze", False)]
     for seed in seeds:
         for target, recipe, scratch in cases:
-            settings = dataclasses.replace(train.TransferSettings(), target=target,
+            settings = dataclasses.replace(transfer_learning.TransferSettings(), target=target,
                                            recipe=recipe, scratch=scratch, seed=seed)
             t0, c0 = time.perf_counter(), time.process_time()
-            result = train.transfer_experiment(base, train.transfer_split(settings), settings)
+            result = transfer_learning.transfer_experiment(
+                base, transfer_learning.transfer_split(settings), settings)
             seconds, cpu = time.perf_counter() - t0, time.process_time() - c0
             t, s = result.transfer, result.scratch
             row = {"target": target, "recipe": recipe, "seed": seed,
@@ -105,9 +105,9 @@ def main() -> None:
     aug = augmentation(args.seeds)
     tr = transfer(args.seeds, args.quick)
     path = write_result("train", {
-        "settings": {"augmentation": dataclasses.asdict(train.AugmentSettings()),
+        "settings": {"augmentation": dataclasses.asdict(aug_experiment.AugmentSettings()),
                      "pipeline": describe(DEFAULT_SPEC),
-                     "transfer": dataclasses.asdict(train.TransferSettings())},
+                     "transfer": dataclasses.asdict(transfer_learning.TransferSettings())},
         "note": "wall time on a machine shared with other jobs; reference = the run without "
                 "augmentation / the same network trained from scratch, same seed",
         "augmentation": aug, "transfer": tr})

@@ -160,27 +160,3 @@ def build_pair(n_classes: int, *, size: int = PAIR_SIZE, seed: int = 0):
                            kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(x)
         models[name] = keras.Model(inp, out, name=name)
     return models
-
-
-def train_pair(*, n_train: int = 1500, epochs: int = 8, seed: int = 0, callbacks=None):
-    """Train the pooled and the plain model on the same silhouettes, same settings.
-
-    Returns (models, val_accuracy, (val_images, val_labels)); ``callbacks`` maps a
-    model name to a list of Keras callbacks (progress bars).
-    """
-    import keras
-
-    train_x, train_y, names = silhouettes(n_train, seed=seed)
-    val_x, val_y, _ = silhouettes(300, seed=seed + 10_000)
-    models = build_pair(len(names), seed=seed)
-    accuracy = {}
-    for name, model in models.items():
-        keras.utils.set_random_seed(seed)
-        model.compile(optimizer=keras.optimizers.Adam(3e-3),
-                      loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
-                      metrics=["accuracy"])
-        model.fit(train_x, train_y, epochs=epochs, batch_size=32, verbose=0,
-                  callbacks=(callbacks or {}).get(name))
-        logits = np.asarray(model(val_x, training=False))
-        accuracy[name] = float((logits.argmax(axis=1) == val_y).mean())
-    return models, accuracy, (val_x, val_y)

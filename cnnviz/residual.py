@@ -33,6 +33,8 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from cnnviz.training.loop import Progress, Report, ShouldStop
+
 ACTIVATIONS = ("sigmoid", "tanh", "relu")
 
 #: what to expect per activation (measured with the default settings, depth 50)
@@ -133,7 +135,8 @@ def _data(s: Settings):
     return shapes.images, shapes.labels
 
 
-def _run(s: Settings, residual: bool, images, labels, on_step=None) -> dict:
+def _run(s: Settings, residual: bool, images, labels, label: str,
+         progress: Progress | None = None, should_stop: ShouldStop = None) -> dict | None:
     import tensorflow as tf
 
     variables = [(tf.Variable(k), tf.Variable(b)) for k, b in _weights(s)]
@@ -181,17 +184,21 @@ def _run(s: Settings, residual: bool, images, labels, on_step=None) -> dict:
                           tf.constant(labels[start:start + s.batch]),
                           tf.constant(float(step)))
         losses.append(float(loss))
-        if on_step is not None:
-            on_step(step)
+        if progress is not None:
+            progress.epoch(label, {"loss": losses})
+        if should_stop is not None and should_stop():
+            return None
     moved = [float(np.linalg.norm(k.numpy() - w0) / np.linalg.norm(w0))
              for k, w0 in zip(kernels, start_weights)]
     return {"init": init, "trained": grad_norms(), "loss": losses, "moved": moved}
 
 
-def compare(settings: Settings | None = None, on_step=None) -> dict:
-    """Measure both networks; JSON-able result (cache it on ``asdict(settings)``).
+def compare(settings: Settings | None = None, *, progress: Progress | None = None,
+            should_stop: ShouldStop = None) -> dict | None:
+    """Measure both networks; a JSON-able result, or None if ``should_stop`` ended it.
 
-    ``on_step(done, total)`` is called after each training step (for a progress bar).
+    ``progress`` (a :class:`cnnviz.training.loop.Progress`) hears each network's
+    training loss after every step; ``should_stop`` is polled after every step.
     """
     s = settings or Settings()
     if s.activation not in ACTIVATIONS:
@@ -201,12 +208,32 @@ def compare(settings: Settings | None = None, on_step=None) -> dict:
     started = time.perf_counter()
     images, labels = _data(s)
     result = {"settings": asdict(s)}
-    for offset, (name, residual) in enumerate((("plain", False), ("residual", True))):
-        report = (None if on_step is None
-                  else (lambda k, o=offset: on_step(o * s.steps + k, 2 * s.steps)))
-        result[name] = _run(s, residual, images, labels, report)
+    names = (("plain", False), ("residual", True))
+    for name, _ in names:
+        if progress is not None:
+            progress.plan(name, s.steps)
+    for name, residual in names:
+        if progress is not None:
+            progress.phase(name, "training", 0)
+        result[name] = _run(s, residual, images, labels, name, progress, should_stop)
+        if result[name] is None:
+            return None
     result["seconds"] = time.perf_counter() - started
     return result
+
+
+def run(settings: Settings, report: Report = None, should_stop: ShouldStop = None
+        ) -> dict | None:
+    """The comparison as a job (kind ``"residual"``); None when stopped (a half-trained
+    comparison measures nothing)."""
+    return compare(settings, progress=Progress(report, unit="step"), should_stop=should_stop)
+
+
+def cost(settings: Settings) -> tuple[str, float]:
+    """(what kind of work, how much): conv layers x images x steps, both networks.
+
+    Tracing the training step costs seconds per layer, so depth counts twice."""
+    return "residual", 2 * settings.depth * (settings.steps * settings.batch + 100)
 
 
 def summary(result: dict) -> dict:

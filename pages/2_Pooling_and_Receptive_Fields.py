@@ -8,6 +8,8 @@ from cnnviz import conv, models, pooling, questions, receptive, ui
 from cnnviz.figures import maps, theme
 from cnnviz.figures import receptive as receptive_figures
 from cnnviz.images import overlay
+from cnnviz.training import pair
+from cnnviz.ui import jobs as ui_jobs
 from cnnviz.ui.picks import resolve_pick
 
 ui.page_setup("Pooling & receptive fields")
@@ -15,10 +17,11 @@ ui.page_setup("Pooling & receptive fields")
 MODEL = "shapes_cnn"
 
 
-@st.cache_resource
-def _pair_store() -> dict:
-    """Trained pooled/plain pairs keyed on (images, epochs, seed), shared read-only."""
-    return {}
+@st.cache_resource(max_entries=4, show_spinner=False)
+def _pair_models(job_id: str, _result) -> dict:
+    """The trained pooled/plain pair of a finished job, rebuilt from its weights once and
+    shared read-only (only probed, never trained)."""
+    return pair.rebuild_pair(_result)
 
 
 @st.cache_data(max_entries=256, show_spinner=False)
@@ -35,9 +38,10 @@ def _shift_probe(x, max_shift: int):
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
-def _pair_probe(key, max_shift: int):
-    pair, _, (val_x, _) = _pair_store()[key]
-    return {n: pooling.shift_probe(m, val_x[:60], range(max_shift + 1)) for n, m in pair.items()}
+def _pair_probe(job_id: str, _result, max_shift: int):
+    val_x, _ = pair.validation_images(_result.settings)
+    return {n: pooling.shift_probe(m, val_x[:60], range(max_shift + 1))
+            for n, m in _pair_models(job_id, _result).items()}
 
 
 choice = ui.image_picker()
@@ -236,21 +240,26 @@ st.markdown(
     "Two small CNNs with the same three 3x3 conv layers and a Flatten + Dense head, one with "
     "a 2x2 max pool after each conv, one without, trained the same way on 32x32 shape "
     "silhouettes. The results are shared by everyone who trains with the same settings.")
-store = _pair_store()
+pair_run = ui_jobs.latest("pooled_vs_plain")
+asked = pair_run.settings if pair_run is not None else pair.PairSettings()
 with st.form("pair_form"):
     fc = st.columns(2)
-    n_train = fc[0].select_slider("Training images", [500, 1000, 1500, 3000], 1500)
-    epochs = fc[1].slider("Epochs", 1, 15, 8)
-    trained = st.form_submit_button("Train both (about a minute on a laptop)")
-key = (int(n_train), int(epochs), 0)
-if trained and key not in store:
-    with ui.guard("training"), ui.training_slot():
-        cbs = {n: [ui.KerasProgress(epochs, f"Training the {n} model")]
-               for n in ("pooled", "plain")}
-        store[key] = pooling.train_pair(n_train=n_train, epochs=epochs, callbacks=cbs)
-if key in store:
-    _, accuracy, _ = store[key]
-    results = _pair_probe(key, max_shift)
+    n_train = fc[0].select_slider("Training images", [500, 1000, 1500, 3000], asked.n_train,
+                                  key="pair_n_train")
+    epochs = fc[1].slider("Epochs", 1, 15, asked.epochs, key="pair_epochs")
+    took = ui_jobs.expected("pooled_vs_plain", pair.PairSettings(n_train, epochs))
+    if took:  # not in the button's label: a label that changes loses the click
+        st.caption(f"{n_train} images and {epochs} epochs: {took}.")
+    trained = st.form_submit_button("Train both")
+if trained:
+    with ui.guard("training"):
+        ui_jobs.submit("pooled_vs_plain", "pooled_vs_plain",
+                       pair.PairSettings(n_train=int(n_train), epochs=int(epochs)))
+ui_jobs.follow("pooled_vs_plain", draw=ui_jobs.draw_curves)
+pair_run = ui_jobs.latest("pooled_vs_plain")
+if pair_run is not None and pair_run.result.complete:
+    accuracy = pair_run.result.accuracy
+    results = _pair_probe(pair_run.id, pair_run.result, max_shift)
     pcs = st.columns(2)
     pcs[0].plotly_chart(receptive_figures.same_prediction_figure(
         shifts, {f"{n} ({accuracy[n]:.0%} val. accuracy)": r.same_prediction
@@ -267,5 +276,8 @@ if key in store:
         "head must learn each position separately, which also hurts its accuracy on new "
         "images. (Global average pooling, as in the shapes CNN, removes position too.)",
         icon=":material/swap_horiz:")
-else:
+elif pair_run is not None and not ui_jobs.in_flight("pooled_vs_plain"):
+    st.warning("The training was stopped before both models finished: train them again to "
+               "compare them.", icon=":material/pause_circle:")
+elif not ui_jobs.in_flight("pooled_vs_plain"):
     st.caption("Press the button to train the pair; nothing is shown until it is measured.")

@@ -1,7 +1,5 @@
 """Architecture lab: filters and depth, 1x1 convs, inception and residual blocks (C5-C8)."""
 
-from dataclasses import asdict
-
 import numpy as np
 import pandas as pd
 import streamlit as st
@@ -11,6 +9,7 @@ from cnnviz.figures import architecture as arch_figures
 from cnnviz.figures import diagram
 from cnnviz.figures import residual as residual_figures
 from cnnviz.models import available_models, prepare
+from cnnviz.ui import jobs as ui_jobs
 from cnnviz.ui.builder import layer_builder
 
 ui.page_setup("Architecture lab")
@@ -20,11 +19,6 @@ ui.page_setup("Architecture lab")
 def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
     x = prepare(model_name, image).x
     return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
-
-
-@st.cache_data(show_spinner=False, max_entries=16)
-def _residual(settings: dict) -> dict:
-    return residual.compare(residual.Settings(**settings))
 
 
 choice = ui.image_picker()
@@ -183,21 +177,32 @@ with tab_res:
     st.markdown("Two networks with **the same layers and the same initial weights**; one "
                 "adds the input of every layer to its output (an identity shortcut). We "
                 "measure the gradient that reaches each layer.")
+    res_run = ui_jobs.latest("residual")
+    asked = res_run.settings if res_run is not None else residual.Settings()
     with st.form("res_form"):
         f1, f2, f3 = st.columns(3)
-        depth = f1.slider("Depth (conv layers)", 10, 50, 20, key="res_depth")
-        act = f2.selectbox("Activation", residual.ACTIVATIONS, key="res_act")
-        steps = f3.slider("Training steps", 10, 120, 60, step=10, key="res_steps")
+        depth = f1.slider("Depth (conv layers)", 10, 50, asked.depth, key="res_depth")
+        act = f2.selectbox("Activation", residual.ACTIVATIONS, key="res_act",
+                           index=residual.ACTIVATIONS.index(asked.activation))
+        steps = f3.slider("Training steps", 10, 120, asked.steps, step=10, key="res_steps")
+        took = ui_jobs.expected("residual", residual.Settings(depth=depth, activation=act,
+                                                              steps=steps))
+        if took:
+            st.caption(f"Depth {depth}, {steps} steps: {took}.")
         run = st.form_submit_button("Measure both networks", type="primary")
     if run:
-        st.session_state.res_settings = asdict(
-            residual.Settings(depth=depth, activation=act, steps=steps))
-    if "res_settings" not in st.session_state:
-        st.info("Choose a depth and press **Measure both networks** (a few seconds).")
+        with ui.guard("the residual experiment"):
+            ui_jobs.submit("residual", "residual",
+                           residual.Settings(depth=depth, activation=act, steps=steps))
+    ui_jobs.follow("residual", draw=lambda status: ui_jobs.draw_curves(status, ("loss",)))
+    res_run = ui_jobs.latest("residual")
+    if res_run is None:
+        if not ui_jobs.in_flight("residual"):
+            took = ui_jobs.expected("residual", residual.Settings())
+            st.info("Choose a depth and press **Measure both networks**"
+                    + (f" ({took} with the defaults)." if took else "."))
     else:
-        with ui.guard("the residual experiment"), ui.training_slot(), \
-                st.spinner("Training the plain and the residual network…"):
-            result = _residual(st.session_state.res_settings)
+        result = res_run.result
         s = residual.summary(result)
         g = st.columns(4)
         g[0].metric("Plain: first / last layer gradient",

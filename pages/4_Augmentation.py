@@ -3,20 +3,25 @@ what they do to overfitting on a small dataset (concept C13)."""
 
 import streamlit as st
 
-from cnnviz import augment, train, ui
+from cnnviz import augment, ui
 from cnnviz.data import load_image_zip
 from cnnviz.errors import DatasetError
 from cnnviz.figures import training as training_figures
+from cnnviz.training import data as training_data
+from cnnviz.training.augmentation import AugmentSettings
+from cnnviz.ui import jobs as ui_jobs
 
 ui.page_setup("Augmentation")
 
-@st.cache_data(show_spinner="Preparing the images…", max_entries=8)
-def _split(dataset: str, n_train: int, n_val: int, size: int, seed: int,
-           zip_bytes: bytes | None = None) -> train.Split:
-    if dataset == "zip":
-        return train.user_split(load_image_zip(zip_bytes), n_train=n_train, n_val=n_val,
-                                size=size, seed=seed)
-    return train.load_split(dataset, n_train=n_train, n_val=n_val, size=size, seed=seed)
+
+@st.cache_data(show_spinner="Preparing the images…", max_entries=2)
+def _preview_batch() -> training_data.Split:
+    return training_data.load_split("shapes", n_train=4, n_val=1, size=64, seed=0)
+
+
+@st.cache_data(show_spinner="Reading your zip…", max_entries=4)
+def _zip_images(zip_bytes: bytes):
+    return load_image_zip(zip_bytes).data
 
 
 st.title(":material/auto_awesome_mosaic: Data augmentation")
@@ -65,7 +70,7 @@ with ui.guard("the preview"):
     st.markdown(f"**One image, 11 random versions** (seed {seed}); the first is the original.")
     st.image(list(grid), caption=["original"] + [f"#{i}" for i in range(1, len(grid))],
              width=128)
-    batch = _split("shapes", 4, 1, 64, 0)
+    batch = _preview_batch()
     originals = batch.x_train[:8]
     st.markdown("**A training batch**: the originals (top) and what one epoch feeds the "
                 "network (bottom). Every epoch draws new versions.")
@@ -86,62 +91,53 @@ st.header("3 · Train with and without it")
 st.markdown("The **same** small CNN, the same seed and the same few images are trained "
             "twice: once on the images as they are, once through the pipeline above. "
             "Then we compare training and validation accuracy.")
-names = {**train.DATASETS, "zip": "Your own zip of class folders"}
-base = train.AugmentSettings()
+names = {**training_data.DATASETS, "zip": "Your own zip of class folders"}
+shown = ui_jobs.latest("augmentation")
+# the form starts from the settings of the result on display, so the two always agree
+base = shown.settings if shown is not None else AugmentSettings()
 with st.form("aug_experiment"):
     c1, c2, c3 = st.columns([2, 1, 1])  # room for the longest dataset name
-    dataset = c1.selectbox("Dataset", list(names), format_func=names.get, key="aug_dataset")
+    dataset = c1.selectbox("Dataset", list(names), index=list(names).index(base.dataset),
+                           format_func=names.get, key="aug_dataset")
     n_train = c2.slider("Training images per class", 5, 200, base.n_train, 5,
                         key="aug_n_train")
     epochs = c3.slider("Epochs", 5, 100, base.epochs, 5, key="aug_epochs")
     c4, c5, c6 = st.columns(3)
-    exp_seed = c4.number_input("Seed", 0, 10_000, base.seed)
-    batch_size = c5.select_slider("Batch size", [8, 16, 32, 64], base.batch_size)
-    lr = c6.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3], base.learning_rate)
+    exp_seed = c4.number_input("Seed", 0, 10_000, base.seed, key="aug_seed")
+    batch_size = c5.select_slider("Batch size", [8, 16, 32, 64], base.batch_size,
+                                  key="aug_batch_size")
+    lr = c6.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3], base.learning_rate,
+                          key="aug_lr")
     zip_file = st.file_uploader("Your zip (one folder per class), if you chose it", type="zip")
-    st.caption("Touching any control outside this box while it trains stops the training; "
-               "the epochs done so far are kept.")
+    with ui.guard("the time estimate"):
+        planned = AugmentSettings(dataset=dataset, n_train=n_train, epochs=epochs,
+                                  seed=int(exp_seed), batch_size=batch_size, learning_rate=lr,
+                                  spec=spec)
+        took = ui_jobs.expected("augmentation", planned) if dataset != "zip" else ""
+        st.caption((f"With {n_train} images per class and {epochs} epochs: {took}. "
+                    if took else "") + "The run trains on the server: change the pipeline or "
+                   "visit other pages meanwhile; **Stop** keeps the epochs done so far.")
     submitted = st.form_submit_button("Train both", type="primary", icon=":material/play_arrow:")
 
 if submitted:
     with ui.guard("the experiment"):
-        settings = train.AugmentSettings(dataset=dataset, n_train=n_train, epochs=epochs,
-                                         seed=int(exp_seed), batch_size=batch_size,
-                                         learning_rate=lr)
-        zip_bytes = zip_file.getvalue() if dataset == "zip" and zip_file else None
-        if dataset == "zip" and zip_bytes is None:
+        if dataset == "zip" and zip_file is None:
             raise DatasetError("Upload a zip of class folders first.")
-        key = (*settings.key(spec), hash(zip_bytes))
-        cached = ui.result_store("augmentation").get(key)
-        if cached is not None:
-            st.session_state["aug_result"] = cached
-            st.toast("Same settings and seed as an earlier run: showing its results.")
-        else:
-            split = _split(dataset, n_train, settings.n_val, settings.size, settings.seed,
-                           zip_bytes)
-            live = train.AugmentResult(settings, spec, split.description, runs={})
-            st.session_state["aug_result"] = live
-
-            def on_epoch(label, history):
-                live.runs[label] = train.Run(label, history, stopped=True)
-
-            live_area = st.empty()
-            with live_area.container():
-                st.button("Stop training", icon=":material/stop:")
-                with ui.training_slot():
-                    result = train.augmentation_experiment(
-                        split, spec, settings, on_epoch=on_epoch,
-                        callbacks=lambda label, n: [ui.KerasProgress(n, label)])
-            live_area.empty()
-            st.session_state["aug_result"] = result
-            if result.complete:
-                ui.result_store("augmentation").put(key, result)
+        own = _zip_images(zip_file.getvalue()) if dataset == "zip" else None
+        ui_jobs.submit("augmentation", "augmentation", AugmentSettings(
+            dataset=dataset, n_train=n_train, epochs=epochs, seed=int(exp_seed),
+            batch_size=batch_size, learning_rate=lr, spec=spec, data=own))
+ui_jobs.follow("augmentation", draw=ui_jobs.draw_curves)
+shown = ui_jobs.latest("augmentation")
 
 # ------------------------------------------------------------------ results
-result = st.session_state.get("aug_result")
-if result is None:
-    st.info("Press **Train both** to run the experiment (about a minute with the defaults).")
+if shown is None:
+    if not ui_jobs.in_flight("augmentation"):
+        took = ui_jobs.expected("augmentation", AugmentSettings())
+        st.info("Press **Train both** to run the experiment"
+                + (f" ({took} with the defaults)." if took else "."))
 else:
+    result = shown.result
     runs = result.runs
     s = result.settings
     if not result.complete:

@@ -2,72 +2,51 @@
 and measure what it buys you (concepts C14 and C15)."""
 
 import dataclasses
-import hashlib
 
 import streamlit as st
 
-from cnnviz import train, ui
+from cnnviz import ui
 from cnnviz.augment import thumbnail
 from cnnviz.data import load_image_zip
 from cnnviz.errors import DatasetError
 from cnnviz.figures import training as training_figures
 from cnnviz.images import load_image
 from cnnviz.models import available_models
+from cnnviz.training import data as training_data
+from cnnviz.training.transfer import (
+    HEADS,
+    RECIPE_HELP,
+    RECIPES,
+    TransferSettings,
+    predict_probabilities,
+    rebuild_model,
+)
+from cnnviz.ui import jobs as ui_jobs
 
 ui.page_setup("Transfer learning")
 
-@st.cache_data(show_spinner="Preparing the images…", max_entries=8)
-def _split(settings: train.TransferSettings, data_key: str | None, _labeled) -> train.Split:
-    return train.transfer_split(settings, _labeled)
+
+@st.cache_data(show_spinner="Reading your zip…", max_entries=4)
+def _zip_images(zip_bytes: bytes):
+    return load_image_zip(zip_bytes).data
+
+
+@st.cache_resource(scope="session", max_entries=2, show_spinner="Rebuilding your model…")
+def _trained_model(job_id: str, _result):
+    """This session's own copy of a trained model, rebuilt from the weights in a result
+    (the result is shared; a Keras model never is)."""
+    return rebuild_model(_result)
 
 
 def _user_data(target: str, zip_file):
-    """(the student's own images, a key naming their content) for the zip / camera tasks."""
+    """The student's own images for the zip / camera tasks (None for a named dataset)."""
     if target == "zip":
         if zip_file is None:
             raise DatasetError("Upload a zip of class folders first (under More settings).")
-        data = zip_file.getvalue()
-        return load_image_zip(data), hashlib.sha1(data).hexdigest()
+        return _zip_images(zip_file.getvalue())
     if target == "camera":
-        photos = st.session_state.get("tr_photos", {})
-        digest = hashlib.sha1()
-        for name, images in photos.items():
-            digest.update(name.encode())
-            for image in images:
-                digest.update(image.tobytes())
-        return train.labeled_from_photos(photos), digest.hexdigest()
-    return None, None
-
-
-def _run(settings: train.TransferSettings, labeled=None, data_key: str | None = None):
-    """Train (or fetch the stored result); partial results survive an interruption."""
-    key = (*settings.key(), data_key)
-    cached = ui.result_store("transfer").get(key)
-    if cached is not None:
-        return _remember(key, cached)
-    split = _split(settings, data_key, labeled)
-    live = train.TransferResult(settings, split.description, split.class_names, runs={})
-    st.session_state["tr_result"] = live
-
-    def on_epoch(label, history):
-        name = label.split(":")[0]
-        live.runs[name] = train.TransferRun(name, history, stopped=True)
-
-    with ui.training_slot():
-        result = train.transfer_experiment(
-            ui.get_model(settings.base), split, settings, on_epoch=on_epoch,
-            callbacks=lambda label, n: [ui.KerasProgress(n, label)])
-    if result.complete:
-        ui.result_store("transfer").put(key, result.without_models())  # data, no models
-        _remember(key, result.without_models())
-        st.session_state["tr_model"] = (result.transfer.model, settings, result.class_names)
-    return result
-
-
-def _remember(key, result):
-    """Keep every finished result of this session for the comparison table."""
-    st.session_state.setdefault("tr_history", {})[key] = result
-    return result
+        return training_data.labeled_from_photos(st.session_state.get("tr_photos", {}))
+    return None
 
 
 st.title(":material/swap_horiz: Transfer learning")
@@ -89,43 +68,67 @@ with ui.guard("the model list"):
 TARGETS = {"new_shapes": "Similar: ring, hexagon, crescent",
            "textures": "Dissimilar: brick, grass, gravel",
            "faces": "Dissimilar: faces vs non-faces",
-           **{k: train.DATASETS[k] for k in ("mnist", "fashion_mnist", "cifar10",
-                                               "cats_vs_dogs")},
+           **{k: training_data.DATASETS[k] for k in ("mnist", "fashion_mnist", "cifar10",
+                                                       "cats_vs_dogs")},
            "zip": "Your own zip of class folders",
            "camera": "Your camera photos (see below)"}
-d = train.TransferSettings()
+shown = ui_jobs.latest("transfer")
+# the form starts from the settings of the result on display, so the two always agree
+d = shown.settings if shown is not None else TransferSettings()
+
+
+def _index(options, value) -> int:
+    return list(options).index(value) if value in options else 0
+
 
 st.header("Run the three phases")
 with st.form("transfer"):
     c1, c2, c3 = st.columns(3)
-    base = c1.selectbox("Pretrained base", list(BASES), format_func=BASES.get, key="tr_base")
-    target = c2.selectbox("New task", list(TARGETS), format_func=TARGETS.get, key="tr_target")
+    base = c1.selectbox("Pretrained base", list(BASES), index=_index(BASES, d.base),
+                        format_func=BASES.get, key="tr_base")
+    target = c2.selectbox("New task", list(TARGETS), index=_index(TARGETS, d.target),
+                          format_func=TARGETS.get, key="tr_target")
     n_train = c3.slider("Training images per class", 3, 100, d.n_train, key="tr_n_train")
     c4, c5 = st.columns([3, 2])  # room for the longest head and recipe names
-    head = c4.selectbox("New head", list(train.HEADS), format_func=train.HEADS.get)
-    recipe = c5.selectbox("Recipe", list(train.RECIPES), format_func=train.RECIPES.get,
-                          key="tr_recipe", help=train.RECIPE_HELP)
+    head = c4.selectbox("New head", list(HEADS), index=_index(HEADS, d.head),
+                        format_func=HEADS.get, key="tr_head")
+    recipe = c5.selectbox("Recipe", list(RECIPES),
+                          index=_index(RECIPES, d.recipe),
+                          format_func=RECIPES.get, key="tr_recipe",
+                          help=RECIPE_HELP)
     c6, c7, c8, c9 = st.columns(4)
     unfreeze = c6.slider("Phase 3: unfreeze the top … layers", 1, 20, d.unfreeze,
+                         key="tr_unfreeze",
                          help="Counted among the layers with weights (BatchNorm excluded).")
     head_epochs = c7.slider("Phase 2 epochs (head)", 1, 40, d.head_epochs, key="tr_head_epochs")
     ft_epochs = c8.slider("Phase 3 epochs (fine-tune)", 0, 40, d.fine_tune_epochs,
                           key="tr_ft_epochs")
     ft_lr = c9.select_slider("Phase 3 learning rate", [1e-5, 3e-5, 1e-4, 3e-4, 1e-3],
-                             d.fine_tune_lr, help=f"Phase 2 uses {d.head_lr:g}; the "
-                             f"'high learning rate' recipe fine-tunes at {d.high_lr:g}.")
+                             d.fine_tune_lr, key="tr_ft_lr",
+                             help=f"Phase 2 uses {d.head_lr:g}; the 'high learning rate' "
+                             f"recipe fine-tunes at {d.high_lr:g}.")
     with st.expander("More settings"):
         e1, e2, e3 = st.columns(3)
         n_val = e1.slider("Validation images per class", 10, 100, d.n_val, key="tr_n_val")
-        seed = e2.number_input("Seed", 0, 10_000, d.seed)
+        seed = e2.number_input("Seed", 0, 10_000, d.seed, key="tr_seed")
         scratch = e3.checkbox("Also train the same network from scratch", d.scratch,
-                              wrap=True)
+                              key="tr_scratch", wrap=True)
         zip_file = st.file_uploader("Your zip (one folder per class)", type="zip")
-    st.caption("Touching a control outside this box while it trains stops the training; "
-               "the epochs done so far are kept.")
+    settings = TransferSettings(
+        base=base, target=target, n_train=n_train, n_val=n_val, head=head, recipe=recipe,
+        head_epochs=head_epochs, fine_tune_epochs=ft_epochs, unfreeze=unfreeze,
+        fine_tune_lr=ft_lr, seed=int(seed), scratch=scratch)
+    took = ui_jobs.expected("transfer", settings) if target not in ("zip", "camera") else ""
+    st.caption((f"With these settings: {took}. " if took else "")
+               + "The run trains on the server: you can look at other pages meanwhile; "
+               "**Stop** keeps the epochs done so far.")
     go = st.form_submit_button("Run", type="primary", icon=":material/play_arrow:")
-compare = st.button("Compare a similar and a dissimilar task (transfer and scratch on each, "
-                    "about 2 minutes)", icon=":material/compare_arrows:")
+similar_and_dissimilar = [dataclasses.replace(settings, target=name, scratch=True)
+                          for name in ("new_shapes", "textures")]
+compare = st.button("Compare a similar and a dissimilar task (transfer and scratch on each)",
+                    icon=":material/compare_arrows:", key="tr_compare",
+                    help=ui_jobs.expected("transfer", *similar_and_dissimilar).capitalize()
+                    or None)
 
 with st.expander("Collect your own classes with the camera (Teachable-Machine style)",
                  icon=":material/photo_camera:"):
@@ -148,26 +151,16 @@ with st.expander("Collect your own classes with the camera (Teachable-Machine st
             photos.clear()
             st.rerun()
 
-settings = train.TransferSettings(
-    base=base, target=target, n_train=n_train, n_val=n_val, head=head, recipe=recipe,
-    head_epochs=head_epochs, fine_tune_epochs=ft_epochs, unfreeze=unfreeze,
-    fine_tune_lr=ft_lr, seed=int(seed), scratch=scratch)
 if go or compare:
     with ui.guard("the training"):
-        labeled, data_key = (None, None) if compare else _user_data(target, zip_file)
-        live_area = st.empty()
-        with live_area.container():
-            st.button("Stop training", icon=":material/stop:")
-            if compare:
-                for name in ("new_shapes", "textures"):
-                    _run(dataclasses.replace(settings, target=name, scratch=True))
-                st.session_state["tr_result"] = None
-            else:
-                st.session_state["tr_result"] = _run(settings, labeled, data_key)
-        live_area.empty()
+        for asked in (similar_and_dissimilar if compare else
+                      [dataclasses.replace(settings, data=_user_data(target, zip_file))]):
+            ui_jobs.submit("transfer", "transfer", asked)
+ui_jobs.follow("transfer", draw=ui_jobs.draw_curves)
+shown = ui_jobs.latest("transfer")
 
 # ------------------------------------------------------------------ one result
-result = st.session_state.get("tr_result")
+result = shown.result if shown is not None else None
 if result is not None:
     s = result.settings
     transfer, scratch_run = result.transfer, result.scratch
@@ -188,7 +181,7 @@ if result is not None:
                        if transfer.phase_drop() == transfer.phase_drop() else "–")
         st.markdown(f"**Phase 1 · new head** on *{BASES.get(s.base, s.base)}* for "
                     f"{len(result.class_names)} classes ({', '.join(result.class_names)}): "
-                    f"{train.HEADS[s.head]}. With its random weights it scores "
+                    f"{HEADS[s.head]}. With its random weights it scores "
                     f"{transfer.initial_val_accuracy:.0%} on validation.")
         st.plotly_chart(training_figures.parameter_figure(transfer.phases), width="stretch")
         bn = ("BatchNorm moving statistics unchanged (largest change "
@@ -221,25 +214,25 @@ if result is not None:
         + (f" {result.seconds:.0f} s in total." if result.seconds else ""))
 
 # ------------------------------------------------------------------ try the new model
-trained = st.session_state.get("tr_model")
-if trained is not None:
-    model, trained_settings, class_names = trained
+if result is not None and result.complete:
     st.header("Try your new model")
     choice = ui.image_picker()
     with ui.guard("the prediction"):
-        probs = train.predict_probabilities(model, trained_settings.base, choice.image)
-        st.markdown(f"The model from your last run in this session "
-                    f"({TARGETS.get(trained_settings.target, trained_settings.target)}, "
-                    f"{train.RECIPES[trained_settings.recipe].lower()}) on the sidebar image "
+        model = _trained_model(shown.id, result)
+        probs = predict_probabilities(model, s.base, choice.image)
+        st.markdown(f"The model of the run above "
+                    f"({TARGETS.get(s.target, s.target)}, "
+                    f"{RECIPES[s.recipe].lower()}) on the sidebar image "
                     f"*{choice.name}*. Pick a *Synthetic shape* such as a ring in the sidebar "
                     f"to test the new shape classes.")
         left, right = st.columns([1, 3])
         left.image(choice.image, width=160)
-        right.plotly_chart(training_figures.probability_figure(class_names, probs),
+        right.plotly_chart(training_figures.probability_figure(result.class_names, probs),
                            width="stretch")
 
 # ------------------------------------------------------------------ all runs so far
-history = list(st.session_state.get("tr_history", {}).values())
+history = list({status.id: status.result for status in ui_jobs.finished("transfer")
+                if status.result is not None and status.result.complete}.values())
 if history:
     st.header("Your runs, side by side")
     rows = []
@@ -247,7 +240,7 @@ if history:
         t, sc = r.transfer, r.scratch
         rows.append({
             "task": TARGETS.get(r.settings.target, r.settings.target),
-            "recipe": train.RECIPES.get(r.settings.recipe), "images/class": r.settings.n_train,
+            "recipe": RECIPES.get(r.settings.recipe), "images/class": r.settings.n_train,
             "transfer val acc": round(t.final_val_accuracy, 3),
             "scratch val acc": round(sc.final_val_accuracy, 3) if sc else None,
             "gain": round(t.final_val_accuracy - sc.final_val_accuracy, 3) if sc else None,
@@ -257,6 +250,7 @@ if history:
     st.dataframe(rows, hide_index=True, width="stretch")
     st.caption("Transfer helps most when the new task looks like the old one (shapes → new "
                "shapes) and less for a dissimilar one (shapes → textures or faces).")
-elif result is None:
-    st.info("Press **Run** to train (under a minute with the defaults), or compare a "
-            "similar and a dissimilar task.")
+elif result is None and not ui_jobs.in_flight("transfer"):
+    took = ui_jobs.expected("transfer", TransferSettings())
+    st.info("Press **Run** to train" + (f" ({took} with the defaults)" if took else "")
+            + ", or compare a similar and a dissimilar task.")

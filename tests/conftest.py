@@ -132,3 +132,15 @@ def redis_url():
         pytest.skip(reason)
     with redis_server() as url:
         yield url
+
+
+@pytest.fixture
+def job_pool():
+    """A fresh in-process job pool for the test (no results left over from another)."""
+    from cnnviz import jobs
+
+    pool = jobs.EmbeddedPool(1)
+    previous = jobs.set_backend(pool)
+    yield pool
+    pool.close()
+    jobs.set_backend(previous)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from pagejobs import finish_jobs
 from streamlit.testing.v1 import AppTest
 
 from cnnviz import architecture as A
@@ -147,6 +148,8 @@ def test_residual_form_runs_and_caches(page):
     at.slider(key="res_steps").set_value(10)
     submit = next(b for b in at.button if b.label == "Measure both networks")
     submit.click().run()
+    _ok(at)
+    assert finish_jobs(at, "residual").state == "done"
     _ok(at)
     plain = float(_metric(at, "Plain: first / last layer gradient"))
     residual = float(_metric(at, "Residual: first / last"))

@@ -1,10 +1,13 @@
-"""The augmentation page renders, previews, and runs a (tiny) experiment in AppTest."""
+"""The augmentation page renders, previews, and runs a (tiny) experiment as a job in
+AppTest: live curves while it trains, the result, the same result for the same settings."""
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
+from pagejobs import chart_specs, finish_jobs, job_slot
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,7 +15,7 @@ PAGE = "pages/4_Augmentation.py"
 
 
 @pytest.fixture
-def app():
+def app(job_pool):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
@@ -46,21 +49,98 @@ def test_new_draw_and_empty_pipeline(app):
 
 
 @pytest.mark.slow  # trains
-def test_tiny_experiment_shows_both_runs_and_is_reused(app):
+def test_tiny_experiment_shows_both_runs_and_is_reused(app, job_pool):
     app.slider(key="aug_n_train").set_value(5)
     app.slider(key="aug_epochs").set_value(5)
     _submit(app)
     assert not app.exception, app.exception
-    result = app.session_state["aug_result"]
+    done = finish_jobs(app, "augmentation")
+    result = done.result
     assert result.complete and list(result.runs) == ["without augmentation",
                                                      "with augmentation"]
     assert all(run.epochs == 5 for run in result.runs.values())
     assert result.settings.n_train == 5 and result.settings.seed == 0
     assert any("gap" in s.value for s in app.success)
     assert len(app.get("plotly_chart")) == 2
+    # the form shows the settings that made the result on display
+    assert app.slider(key="aug_n_train").value == 5 and app.number_input(key="aug_seed").value == 0
     # the same settings again: the stored result comes back, nothing is retrained
     _submit(app)
-    assert app.session_state["aug_result"] is result
+    again = job_slot(app, "augmentation")["finished"][-1]
+    assert again.id == done.id and again.result is result
+    assert not job_slot(app, "augmentation")["pending"]
+
+
+def test_curves_are_drawn_while_the_run_trains(app, monkeypatch):
+    """A job that has done 2 of its 5 epochs: the page draws those 2 epochs on a 5-epoch
+    axis, with a Stop button; once the job ends the page shows the full result."""
+    from cnnviz.training import augmentation
+    from cnnviz.training.loop import Progress, Run
+
+    release = threading.Event()
+    history = {"loss": [1.1, 0.9], "accuracy": [0.4, 0.6], "val_loss": [1.2, 1.0],
+               "val_accuracy": [0.3, 0.5]}
+
+    def two_epochs_then_wait(settings, report, should_stop):
+        progress = Progress(report)
+        for label in augmentation.LABELS:
+            progress.plan(label, settings.epochs)
+        progress.phase(augmentation.LABELS[0], "training", 0)
+        progress.epoch(augmentation.LABELS[0], history)
+        release.wait(60)
+        runs = {label: Run(label, dict(history)) for label in augmentation.LABELS}
+        return augmentation.AugmentResult(settings, "made up", runs)
+
+    monkeypatch.setattr(augmentation, "run", two_epochs_then_wait)
+    app.slider(key="aug_epochs").set_value(5)
+    _submit(app)
+    try:
+        for _ in range(100):  # until the job has reported its two epochs
+            app.run()
+            specs = chart_specs(app)
+            if specs:
+                break
+            threading.Event().wait(0.1)
+        accuracy = specs[0]
+        assert len(accuracy["data"][0]["x"]) == 2  # 2 epochs drawn…
+        assert accuracy["layout"]["xaxis"]["range"] == [0.5, 5.5]  # …of the 5 planned
+        assert accuracy["layout"]["xaxis"]["dtick"] == 1  # whole epochs on the axis
+        assert any("epoch 2/5" in bar.proto.text for bar in app.get("progress"))
+        assert any(b.label == "Stop training" for b in app.button)
+        assert job_slot(app, "augmentation")["pending"]
+    finally:
+        release.set()
+    done = finish_jobs(app, "augmentation")
+    assert done.result.description == "made up" and not any(
+        b.label == "Stop training" for b in app.button)
+    assert any("gap" in s.value for s in app.success)
+
+
+def test_stop_ends_the_run_and_keeps_the_epochs_done(app, monkeypatch):
+    from cnnviz.training import augmentation
+    from cnnviz.training.loop import Progress, Run
+
+    def until_stopped(settings, report, should_stop):
+        Progress(report).plan(augmentation.LABELS[0], settings.epochs)
+        while not should_stop():
+            threading.Event().wait(0.02)
+        run = Run(augmentation.LABELS[0], {"loss": [1.0], "accuracy": [0.5],
+                                           "val_loss": [1.1], "val_accuracy": [0.4]},
+                  stopped=True)
+        return augmentation.AugmentResult(settings, "stopped", {run.label: run})
+
+    monkeypatch.setattr(augmentation, "run", until_stopped)
+    _submit(app)
+    for _ in range(100):  # until the run has started (a queued run shows "Cancel")
+        if any(b.label == "Stop training" for b in app.button):
+            break
+        threading.Event().wait(0.1)
+        app.run()
+    next(b for b in app.button if b.label == "Stop training").click()
+    app.run()
+    done = finish_jobs(app, "augmentation")
+    assert done.state == "cancelled" and not done.result.complete
+    assert any("stopped" in w.value for w in app.warning)
 
 
 def test_zip_without_upload_is_a_polite_error(app):
@@ -94,5 +174,50 @@ def test_experiment_on_an_uploaded_zip(app):
     app.get("file_uploader")[0].set_value(("colours.zip", buffer.getvalue(), "application/zip"))
     _submit(app)
     assert not app.exception, app.exception
-    result = app.session_state["aug_result"]
+    result = finish_jobs(app, "augmentation").result
     assert result.complete and "your images" in result.description
+
+
+def test_a_failed_run_reads_as_a_sentence(app, monkeypatch):
+    from cnnviz.errors import DatasetError
+    from cnnviz.training import augmentation
+
+    def refuses(settings, report, should_stop):
+        raise DatasetError("Class 'circle' has 2 images; this experiment needs at least 6.")
+
+    monkeypatch.setattr(augmentation, "run", refuses)
+    _submit(app)
+    assert finish_jobs(app, "augmentation").state == "failed"
+    assert any("needs at least 6" in e.value for e in app.error)
+    assert not app.exception
+
+
+def test_run_pressed_again_queues_the_new_settings_behind(app, monkeypatch):
+    """A second click with other settings does not discard the run in flight: it waits
+    behind it, shown with its place; the same settings again are not queued twice."""
+    from cnnviz.training import augmentation
+    from cnnviz.training.loop import Progress, Run
+
+    release = threading.Event()
+
+    def waits(settings, report, should_stop):
+        Progress(report).plan(augmentation.LABELS[0], settings.epochs)
+        release.wait(60)
+        run = Run(augmentation.LABELS[0], {"loss": [1.0], "accuracy": [0.5]})
+        return augmentation.AugmentResult(settings, f"seed {settings.seed}", {run.label: run})
+
+    monkeypatch.setattr(augmentation, "run", waits)
+    try:
+        _submit(app)
+        _submit(app)  # the same settings: still one run
+        assert len(job_slot(app, "augmentation")["pending"]) == 1
+        app.number_input(key="aug_seed").set_value(1)
+        _submit(app)
+        pending = job_slot(app, "augmentation")["pending"]
+        assert len(pending) == 2 and pending[0]["id"] != pending[1]["id"]
+        assert any("1 run ahead of yours" in i.value for i in app.info)
+    finally:
+        release.set()
+    finish_jobs(app, "augmentation")
+    finished = job_slot(app, "augmentation")["finished"]
+    assert [s.result.description for s in finished] == ["seed 0", "seed 1"]

@@ -2,37 +2,28 @@
 
 from __future__ import annotations
 
-import functools
 import json
 from pathlib import Path
 
 import pytest
 import streamlit as st
 from apppredict import skip_questions
+from pagejobs import finish_jobs
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/2_Pooling_and_Receptive_Fields.py"
 
 
-def _open_page():
+@pytest.fixture
+def page(job_pool):
+    st.cache_resource.clear()  # no trained pair left over from another test
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
     at.switch_page(PAGE).run()
     at.radio(key="image_source").set_value("Synthetic shape").run()  # 64x64, fast
     skip_questions(at)  # see every result without predicting it first
     assert not at.exception
     return at
-
-
-@pytest.fixture
-def page():
-    return _open_page()
-
-
-@pytest.fixture
-def page_without_trained_pair():
-    st.cache_resource.clear()  # no trained pair left over from another test
-    return _open_page()
 
 
 def _info(at) -> str:
@@ -85,18 +76,17 @@ def test_unit_receptive_fields(page):
 
 
 @pytest.mark.slow  # trains the pooled and plain pair
-def test_shift_probe_and_trained_pair(page_without_trained_pair, monkeypatch):
-    from cnnviz import pooling
-
-    at = page_without_trained_pair
+def test_shift_probe_and_trained_pair(page):
+    at = page
     at.slider(key="shift_max").set_value(3).run()
     assert any(t.startswith("P('") for t in _figure_titles(at))
     assert "Press the button to train the pair" in "\n".join(c.value for c in at.caption)
-    monkeypatch.setattr(pooling, "train_pair",
-                        functools.partial(pooling.train_pair, n_train=100, epochs=1))
+    at.select_slider(key="pair_n_train").set_value(500)
+    at.slider(key="pair_epochs").set_value(1)
     button = next(b for b in at.button if b.label.startswith("Train both"))
     button.click().run(timeout=240)
     assert not at.exception
+    assert finish_jobs(at, "pooled_vs_plain").result.complete
     info = _info(at)
     assert "Measured: after a 1-pixel shift the pooled model keeps" in info
     assert any(t.startswith("Share of 60 validation images") for t in _figure_titles(at))

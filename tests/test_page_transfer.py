@@ -1,10 +1,12 @@
-"""The transfer-learning page renders and runs tiny three-phase trainings in AppTest."""
+"""The transfer-learning page renders and runs tiny three-phase trainings as jobs in
+AppTest; the same settings give the same job and result."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import pytest
+from pagejobs import finish_jobs, job_slot
 from streamlit.testing.v1 import AppTest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -12,7 +14,7 @@ PAGE = "pages/5_Transfer_Learning.py"
 
 
 @pytest.fixture
-def app():
+def app(job_pool):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
@@ -30,6 +32,13 @@ def _click(at, label):
     next(b for b in at.button if b.label.startswith(label)).click()
     at.run()
     assert not at.exception, at.exception
+    return finish_jobs(at, "transfer")
+
+
+def _history(at) -> list:
+    """The complete results of the runs table, oldest first, each job once."""
+    return list({s.id: s.result for s in job_slot(at, "transfer")["finished"]
+                 if s.result is not None and s.result.complete}.values())
 
 
 def test_page_renders_with_the_builtin_base(app):
@@ -39,10 +48,10 @@ def test_page_renders_with_the_builtin_base(app):
 
 
 @pytest.mark.slow  # trains
-def test_tiny_run_shows_phases_curves_is_reused_and_compares(app):
+def test_tiny_run_shows_phases_curves_and_is_reused(app):
     _tiny(app)
-    _click(app, "Run")
-    result = app.session_state["tr_result"]
+    done = _click(app, "Run")
+    result = done.result
     assert result.complete and list(result.runs) == ["transfer", "from scratch"]
     transfer = result.transfer
     assert [p.epochs for p in transfer.phases] == [0, 1, 1]
@@ -53,16 +62,21 @@ def test_tiny_run_shows_phases_curves_is_reused_and_compares(app):
     # parameters, accuracy, loss, weight change, and the new model's probabilities
     assert len(app.get("plotly_chart")) == 5
     assert len(app.dataframe) == 1
-    model, settings, class_names = app.session_state["tr_model"]
-    assert class_names == ("ring", "hexagon", "crescent") and settings.n_train == 3
+    assert result.class_names == ("ring", "hexagon", "crescent")
+    assert result.settings.n_train == 3 and transfer.weights is not None
     assert any(h.value == "Try your new model" for h in app.header)
-    _click(app, "Run")  # same settings: the stored result, no retraining
-    again = app.session_state["tr_result"]
-    assert again.transfer.history == result.transfer.history and again.transfer.model is None
-    assert len(app.session_state["tr_history"]) == 1
-    # compare the similar target (trained above) with a dissimilar one
+    assert app.slider(key="tr_n_train").value == 3  # the form shows the result's settings
+    again = _click(app, "Run")  # same settings: the stored result, no retraining
+    assert again.id == done.id and again.result is result
+    assert len(_history(app)) == 1
+
+
+@pytest.mark.slow  # trains
+def test_compare_similar_and_dissimilar(app):
+    _tiny(app)
+    _click(app, "Run")  # commits the tiny settings of the form
     _click(app, "Compare")
-    history = list(app.session_state["tr_history"].values())
+    history = _history(app)
     assert [r.settings.target for r in history] == ["new_shapes", "textures"]
     assert all(r.scratch is not None for r in history)
     assert app.dataframe[0].value.shape[0] == 2
@@ -90,8 +104,7 @@ def test_camera_photos_as_the_new_task(app):
                  for _ in range(5)]}
     _tiny(app)
     app.selectbox(key="tr_target").set_value("camera")
-    _click(app, "Run")
-    result = app.session_state["tr_result"]
+    result = _click(app, "Run").result
     assert result.complete and result.class_names == ("red", "blue")
     assert result.description == "your images"
 

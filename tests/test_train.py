@@ -1,4 +1,5 @@
-"""Training library: data splits, the augmentation experiment, stopping, result store."""
+"""Training library: data splits, the shared loop (progress, stop, seeded batches), the
+augmentation experiment."""
 
 from __future__ import annotations
 
@@ -8,16 +9,17 @@ import time
 import numpy as np
 import pytest
 
-from cnnviz import train
 from cnnviz.augment import DEFAULT_SPEC
 from cnnviz.errors import DatasetError
+from cnnviz.training import augmentation, loop
+from cnnviz.training import data as training_data
 
-TINY = train.AugmentSettings(n_train=3, n_val=4, size=32, epochs=2, batch_size=8)
+TINY = augmentation.AugmentSettings(n_train=3, n_val=4, size=32, epochs=2, batch_size=8)
 
 
 @pytest.fixture(scope="module")
 def split():
-    return train.load_split("shapes", n_train=TINY.n_train, n_val=TINY.n_val, size=32)
+    return training_data.load_split("shapes", n_train=TINY.n_train, n_val=TINY.n_val, size=32)
 
 
 def test_shapes_split_is_balanced_and_held_out(split):
@@ -31,19 +33,19 @@ def test_shapes_split_is_balanced_and_held_out(split):
 
 
 def test_textures_and_faces_splits():
-    textures = train.load_split("textures", n_train=4, n_val=3, size=32, seed=1)
+    textures = training_data.load_split("textures", n_train=4, n_val=3, size=32, seed=1)
     assert textures.x_train.shape == (12, 32, 32, 3) and len(textures.y_val) == 9
-    faces = train.load_split("faces", n_train=5, n_val=5, size=24)
+    faces = training_data.load_split("faces", n_train=5, n_val=5, size=24)
     assert faces.n_classes == 2 and faces.x_val.shape == (10, 24, 24, 3)
     assert 0.0 <= faces.x_train.min() and faces.x_train.max() <= 1.0
 
 
 def test_split_errors_are_readable():
     with pytest.raises(DatasetError, match="Unknown dataset"):
-        train.load_split("imagenet", n_train=1, n_val=1)
+        training_data.load_split("imagenet", n_train=1, n_val=1)
     images = np.zeros((5, 8, 8, 3), np.float32)
     with pytest.raises(DatasetError, match="needs at least 4"):
-        train.split_per_class(images, np.array([0, 0, 1, 1, 1]), ("a", "b"), n_train=3,
+        training_data.split_per_class(images, np.array([0, 0, 1, 1, 1]), ("a", "b"), n_train=3,
                               n_val=1, size=8)
 
 
@@ -58,13 +60,13 @@ def test_download_dataset_fails_fast_offline(monkeypatch, tmp_path):
     monkeypatch.setattr(online, "_connect", refused)
     start = time.perf_counter()
     with pytest.raises(DatasetError):
-        train.load_split("mnist", n_train=2, n_val=2)
+        training_data.load_split("mnist", n_train=2, n_val=2)
     assert time.perf_counter() - start < 15
 
 
 def test_augmentation_is_identity_inside_the_model_at_inference(split):
-    plain = train.small_cnn((32, 32, 3), 3, seed=0)
-    augmented = train.small_cnn((32, 32, 3), 3, augmentation_spec=DEFAULT_SPEC, seed=0)
+    plain = augmentation.small_cnn((32, 32, 3), 3, seed=0)
+    augmented = augmentation.small_cnn((32, 32, 3), 3, augmentation_spec=DEFAULT_SPEC, seed=0)
     augmented.set_weights(plain.get_weights())  # augmentation layers have no weights
     x = split.x_val
     np.testing.assert_allclose(np.asarray(augmented(x, training=False)),
@@ -76,49 +78,60 @@ def test_augmentation_is_identity_inside_the_model_at_inference(split):
 @pytest.mark.slow  # trains twice
 def test_tiny_experiment_records_every_epoch(split):
     seen = []
-    result = train.augmentation_experiment(
-        split, DEFAULT_SPEC, TINY, on_epoch=lambda label, h: seen.append((label, len(h["loss"]))))
+    result = augmentation.augmentation_experiment(split, TINY, progress=loop.Progress(
+        seen.append))
     assert result.complete
-    assert seen == [("without augmentation", 1), ("without augmentation", 2),
-                    ("with augmentation", 1), ("with augmentation", 2)]
+    epochs = [(p["run"], p["epoch"]) for p in seen if p["message"].startswith(p["run"] + ": ep")]
+    assert epochs == [("without augmentation", 1), ("without augmentation", 2),
+                      ("with augmentation", 1), ("with augmentation", 2)]
+    assert seen[-1]["fraction"] == 1.0
+    assert seen[-1]["runs"]["with augmentation"]["history"]["loss"] == \
+        result.runs["with augmentation"].history["loss"]
     run = result.runs["with augmentation"]
-    assert set(run.history) == set(train.METRICS) and run.epochs == 2
+    assert set(run.history) == set(loop.METRICS) and run.epochs == 2
     assert run.gap == pytest.approx(run.history["accuracy"][-1] - run.history["val_accuracy"][-1])
     assert "RandomFlip" in result.description and result.seconds > 0
 
 
 def test_stop_ends_the_experiment_after_the_current_epoch(split):
     seen = []
-    result = train.augmentation_experiment(
-        split, DEFAULT_SPEC, dataclasses.replace(TINY, epochs=5),
-        on_epoch=lambda label, h: seen.append(label), should_stop=lambda: bool(seen))
+    result = augmentation.augmentation_experiment(
+        split, dataclasses.replace(TINY, epochs=5), progress=loop.Progress(seen.append),
+        should_stop=lambda: any(p["epoch"] for p in seen))
     assert list(result.runs) == ["without augmentation"]
     assert result.runs["without augmentation"].epochs == 1
     assert result.runs["without augmentation"].stopped and not result.complete
 
 
-def test_settings_key_tracks_spec_and_settings():
-    a = train.AugmentSettings().key(DEFAULT_SPEC)
-    assert a == train.AugmentSettings().key([list(item) for item in DEFAULT_SPEC])
-    assert a != train.AugmentSettings(seed=1).key(DEFAULT_SPEC)
-    assert a != train.AugmentSettings().key(DEFAULT_SPEC[:1])
+def test_settings_name_one_pipeline_however_it_is_spelled():
+    from cnnviz.jobs import settings_key
+
+    a = augmentation.AugmentSettings(spec=DEFAULT_SPEC)
+    assert a == augmentation.AugmentSettings(spec=[list(item) for item in DEFAULT_SPEC])
+    assert a == augmentation.AugmentSettings()  # the default pipeline
+    assert settings_key("augmentation", a) != settings_key(
+        "augmentation", augmentation.AugmentSettings(seed=1))
+    assert a != augmentation.AugmentSettings(spec=DEFAULT_SPEC[:1])
 
 
-def test_result_store_is_a_bounded_lru():
-    store = train.ResultStore(max_entries=2)
-    store.put("a", 1)
-    store.put("b", 2)
-    assert store.get("a") == 1  # "a" is now the most recent
-    store.put("c", 3)
-    assert store.get("b") is None and store.get("a") == 1 and store.get("c") == 3
+def test_seeded_batches_depend_on_seed_and_epoch_only():
+    recorder, stop, batches_cls = loop._keras_classes()
+    x, y = np.arange(10, dtype=np.float32)[:, None], np.arange(10)
+    batches = batches_cls(x, y, batch_size=4, epochs=3, first_epoch=0, seed=5)
+    assert len(batches) == 9  # 3 batches of 4, 4, 2 per epoch
+    epoch = [batches[i][1] for i in range(3)]
+    assert sorted(np.concatenate(epoch)) == list(range(10))  # each image once per epoch
+    assert [len(b) for b in epoch] == [4, 4, 2]
+    np.testing.assert_array_equal(batches[4][1], batches[4][1])  # asked twice, same answer
+    later = batches_cls(x, y, batch_size=4, epochs=1, first_epoch=1, seed=5)
+    np.testing.assert_array_equal(later[0][1], batches[3][1])  # epoch 1 is epoch 1
+    assert not np.array_equal(batches[0][1], batches[3][1])  # a new order every epoch
 
 
 @pytest.mark.slow
 def test_default_augmentation_shrinks_the_gap():
-    settings = train.AugmentSettings()
-    data = train.load_split(settings.dataset, n_train=settings.n_train, n_val=settings.n_val,
-                            size=settings.size, seed=settings.seed)
-    result = train.augmentation_experiment(data, DEFAULT_SPEC, settings)
+    settings = augmentation.AugmentSettings()
+    result = augmentation.augmentation_experiment(settings.split(), settings)
     without, with_aug = result.runs["without augmentation"], result.runs["with augmentation"]
     assert without.gap > 0.4  # the plain network memorises
     assert with_aug.gap < without.gap - 0.2

@@ -8,8 +8,10 @@ import dataclasses
 import numpy as np
 import pytest
 
-from cnnviz import models, train
+from cnnviz import models
 from cnnviz.figures import training as training_figures
+from cnnviz.training import loop
+from cnnviz.training import transfer as train
 
 TINY = train.TransferSettings(n_train=3, n_val=4, head_epochs=1, fine_tune_epochs=1,
                               batch_size=8, scratch=False)
@@ -33,11 +35,17 @@ def split():
 
 
 @pytest.fixture(scope="module")
-def run(base, pristine, split):
+def reported() -> list[dict]:
+    """What the run below reported while it trained."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def run(base, pristine, split, reported):
     """One tiny standard run that unfreezes deep enough to have BN between trained convs,
     at a high rate so that the weights visibly move."""
     settings = dataclasses.replace(TINY, unfreeze=6, fine_tune_lr=1e-2)
-    return train.run_transfer(base, split, settings)
+    return train.run_transfer(base, split, settings, progress=loop.Progress(reported.append))
 
 
 def _bn_layers(model):
@@ -85,9 +93,9 @@ def test_batchnorm_would_move_if_left_trainable(base, split):
     train.unfreeze_all(model)
     for layer in _bn_layers(model):
         layer.trainable = True
-    train.compile_model(model, 1e-3)
+    loop.compile_model(model, 1e-3)
     before = train.batchnorm_state(model)
-    train.fit(model, split, epochs=1, batch_size=8, label="bn", history={})
+    loop.fit(model, split, epochs=1, batch_size=8, label="bn", history={})
     assert train.batchnorm_change(before, train.batchnorm_state(model)) > 1e-4
 
 
@@ -105,13 +113,33 @@ def test_two_runs_leave_the_shared_base_unchanged(base, pristine, split, run):
 
 
 @pytest.mark.slow  # trains
-def test_callbacks_and_stop(base, split):
+def test_progress_and_stop(base, split):
     seen = []
     settings = dataclasses.replace(TINY, head_epochs=3)
-    run = train.run_transfer(base, split, settings, on_epoch=lambda label, h: seen.append(
-        (label, len(h["loss"]))), should_stop=lambda: len(seen) >= 1)
-    assert run.stopped and seen == [("transfer: phase 2", 1)]
+    run = train.run_transfer(base, split, settings, progress=loop.Progress(seen.append),
+                             should_stop=lambda: any(p["epoch"] for p in seen))
+    epochs = [(p["run"], p["phase"][:1], p["epoch"]) for p in seen if p["epoch"]]
+    assert run.stopped and epochs == [("transfer", "2", 1)]
     assert [p.number for p in run.phases] == [1, 2]  # phase 3 never started
+    assert [name[:1] for _, name in seen[-1]["runs"]["transfer"]["phases"]] == ["1", "2"]
+
+
+def test_phase_boundaries_are_reported_as_they_happen(run, reported):
+    starts = [(p["epoch"], [s for s, _ in p["runs"]["transfer"]["phases"]]) for p in reported]
+    # phase 3 starts after the one epoch of phase 2 and is known before its first epoch
+    assert starts[-3:] == [(1, [0, 0]), (1, [0, 0, 1]), (2, [0, 0, 1])]
+
+
+def test_rebuilt_model_has_the_trained_weights(base, split, run):
+    from cnnviz.training.transfer import TransferResult
+
+    result = TransferResult(TINY, split.description, split.class_names, {"transfer": run})
+    model = train.rebuild_model(result)
+    assert model is not base and len(model.get_weights()) == len(run.weights)
+    for rebuilt, kept in zip(model.get_weights(), run.weights, strict=True):
+        np.testing.assert_array_equal(rebuilt, kept)
+    x = split.x_val[:4]
+    assert np.asarray(model(x, training=False)).shape == (4, split.n_classes)
 
 
 def test_mobilenet_style_base_keeps_batchnorm_frozen():
@@ -140,7 +168,7 @@ def test_figures_have_phase_boundaries(run):
 @pytest.mark.slow
 def test_transfer_beats_scratch_on_similar_target_with_defaults(base):
     settings = train.TransferSettings()
-    result = train.transfer_experiment(base, train.transfer_split(settings), settings)
+    result = train.run(settings)
     transfer, scratch = result.transfer, result.scratch
     assert transfer.final_val_accuracy > scratch.final_val_accuracy + 0.2
     assert transfer.final_val_accuracy > 0.75

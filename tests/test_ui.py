@@ -1,9 +1,7 @@
-"""cnnviz.ui: guards, remembered pickers, the training slot."""
+"""cnnviz.ui: guards, remembered pickers."""
 
 from __future__ import annotations
 
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -92,25 +90,6 @@ def test_picker_choice_carries_to_the_next_pages_and_survives_a_page_without_it(
     assert at.sidebar.number_input(key="image_shape_seed").value == 7
     # the page computed with the carried image in its first run, not only the widgets
     assert any(caption.value.startswith("**star (seed 7)**") for caption in at.caption)
-
-
-def test_training_slot_lets_one_training_run_at_a_time():
-    from cnnviz.ui.resources import _TRAINING_SLOTS
-
-    order = []
-    assert _TRAINING_SLOTS.acquire(blocking=False)
-
-    def second_training():
-        with _TRAINING_SLOTS:
-            order.append("second")
-
-    thread = threading.Thread(target=second_training)
-    thread.start()
-    time.sleep(0.3)
-    order.append("first done")
-    _TRAINING_SLOTS.release()
-    thread.join(5)
-    assert order == ["first done", "second"]
 
 
 def _model_page():

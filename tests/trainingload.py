@@ -1,9 +1,11 @@
-"""Two students start training at the same moment while a third keeps probing.
+"""Three students press "Train both" at the same moment while a fourth keeps probing.
 
-The training slot lets one training run at a time on the server: the second
-student sees a waiting message, then gets their results; the third student's
-convolution page keeps answering. Used by ``tests/test_browser.py``
-and ``benchmarks/bench_training_concurrency.py``.
+Two of them ask for identical settings, the third for another seed. Trainings are
+jobs in the server's pool (one at a time by default): the identical pair share one
+run (one of them is told so), the other settings wait in the queue with a visible
+position, all three get their results, and the fourth student's convolution page
+keeps answering. Used by ``tests/test_browser.py`` and
+``benchmarks/bench_training_concurrency.py``.
 """
 
 from __future__ import annotations
@@ -17,13 +19,20 @@ from appdriver import CHROMIUM, CHROMIUM_ARGS, DONE, EXCEPTION, page_url_path
 
 TRAIN_PAGE = "pages/4_Augmentation.py"
 PROBE_PAGE = "pages/1_Convolution.py"
-WAITING = "Another training is running"
+WAITING = "ahead of yours"
+JOINED = "you share their run"
+LIVE = "Stop training"
 FINISHED = "Augmentation changed the train"
+#: the seed each trainer asks for: the first two alike, the third different
+SEEDS = (0, 0, 1)
 
 
 @dataclass
 class TrainingLoadReport:
-    waited: list[bool] = field(default_factory=list)  # per trainer: saw the waiting note
+    seeds: list[int] = field(default_factory=list)  # per trainer, in the order they finished
+    waited: list[bool] = field(default_factory=list)  # saw its queue position
+    joined: list[bool] = field(default_factory=list)  # was told it shares another's run
+    live: list[bool] = field(default_factory=list)  # saw the run in progress (Stop button)
     finished: list[bool] = field(default_factory=list)
     train_seconds: list[float] = field(default_factory=list)
     probe_seconds: list[float] = field(default_factory=list)  # while training ran
@@ -37,6 +46,7 @@ class TrainingLoadReport:
                 if values else None
         return {
             "trainers_finished": sum(self.finished), "trainers_that_waited": sum(self.waited),
+            "trainers_that_joined": sum(self.joined),
             "train_seconds": [round(s, 1) for s in self.train_seconds],
             "probe_p50_idle_s": p(self.idle_probe_seconds, 0.5),
             "probe_p50_during_training_s": p(self.probe_seconds, 0.5),
@@ -62,7 +72,7 @@ async def _set_slider_to_minimum(page, label: str) -> None:
 
 
 async def _trainer(browser, base, report: TrainingLoadReport, start: asyncio.Event,
-                   minimum_settings: bool) -> None:
+                   seed: int, minimum_settings: bool) -> None:
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
     page = await context.new_page()
     try:
@@ -71,22 +81,29 @@ async def _trainer(browser, base, report: TrainingLoadReport, start: asyncio.Eve
         if minimum_settings:
             for label in ("Training images per class", "Epochs"):
                 await _set_slider_to_minimum(page, label)
+        seed_box = page.locator("[data-testid='stForm']").get_by_label("Seed")
+        await seed_box.fill(str(seed))
+        await seed_box.press("Tab")
         await start.wait()
         started = time.monotonic()
         await page.get_by_role("button", name="Train both").click()
-        waited = False
+        seen = {"waited": False, "joined": False, "live": False}
         deadline = started + 900
         while time.monotonic() < deadline:
-            if await page.get_by_text(WAITING).count():
-                waited = True
+            for name, text in (("waited", WAITING), ("joined", JOINED), ("live", LIVE)):
+                if not seen[name] and await page.get_by_text(text).count():
+                    seen[name] = True
             if await page.get_by_text(FINISHED).count():
                 break
             if await page.locator(EXCEPTION).count():
                 report.errors.append("exception on the training page")
                 break
             await page.wait_for_timeout(200)
+        report.seeds.append(seed)
         report.finished.append(bool(await page.get_by_text(FINISHED).count()))
-        report.waited.append(waited)
+        report.waited.append(seen["waited"])
+        report.joined.append(seen["joined"])
+        report.live.append(seen["live"])
         report.train_seconds.append(time.monotonic() - started)
     finally:
         await context.close()
@@ -130,8 +147,8 @@ def run_training_load(base: str, *, minimum_settings: bool = True) -> TrainingLo
             browser = await playwright.chromium.launch(executable_path=CHROMIUM,
                                                        args=CHROMIUM_ARGS)
             start = asyncio.Event()
-            trainers = [asyncio.create_task(_trainer(browser, base, report, start,
-                                                     minimum_settings)) for _ in range(2)]
+            trainers = [asyncio.create_task(_trainer(browser, base, report, start, seed,
+                                                     minimum_settings)) for seed in SEEDS]
             prober = asyncio.create_task(_prober(
                 browser, base, report, start, lambda: all(t.done() for t in trainers)))
             await asyncio.gather(*trainers, prober)

@@ -11,11 +11,12 @@ TRAINABLE, FROZEN = theme.CATEGORICAL[2], theme.NEUTRAL
 
 def history_figure(histories: dict[str, dict], metric: str = "accuracy", *,
                    boundaries: dict[str, list[int]] | None = None, title: str = "",
-                   span: float = 0.5):
+                   span: float = 0.5, epochs: int | None = None, unit: str = "epoch"):
     """Training (solid) and validation (dashed) curves of ``metric`` for several runs.
 
     ``boundaries`` marks where a run's phase 3 starts (epoch counts), as dotted lines
-    in the run's colour.
+    in the run's colour. ``epochs`` fixes the axis to a run's planned length, so that
+    a curve drawn while it trains grows into its frame; ticks are whole ``unit``s.
     """
     import plotly.graph_objects as go
 
@@ -24,6 +25,8 @@ def history_figure(histories: dict[str, dict], metric: str = "accuracy", *,
         colour = theme.CATEGORICAL[i % len(theme.CATEGORICAL)]
         for key, dash, kind in ((metric, "solid", "train"), (f"val_{metric}", "dash", "val")):
             values = history.get(key) or []
+            if not values and kind == "val":
+                continue
             fig.add_trace(go.Scatter(
                 x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
                 name=f"{label} · {kind}", line={"color": colour, "dash": dash, "width": 3},
@@ -34,18 +37,26 @@ def history_figure(histories: dict[str, dict], metric: str = "accuracy", *,
             colour = theme.CATEGORICAL[runs.index(label) % len(theme.CATEGORICAL)]
             fig.add_vline(x=start + 0.5, line={"color": colour, "dash": "dot", "width": 2},
                           annotation_text="phase 3", annotation_position="top right")
-    epochs = max((len(h.get(metric) or []) for h in histories.values()), default=0)
-    fig.update_layout(xaxis_title="epoch", yaxis_title=metric.replace("_", " "))
-    fig.update_xaxes(range=[0.5, max(epochs, 1) + 0.5], dtick=1 if epochs <= 12 else None)
+    done = max((len(h.get(metric) or []) for h in histories.values()), default=0)
+    length = max(done, epochs or 0, 1)
+    fig.update_layout(xaxis_title=unit, yaxis_title=metric.replace("_", " "))
+    fig.update_xaxes(range=[0.5, length + 0.5], tickmode="linear", tick0=0,
+                     dtick=whole_step(length), tickformat="d")
     if metric == "accuracy":
         fig.update_yaxes(range=[0, 1.02])
     return theme.style(fig, height=440, title=title or metric.replace("_", " "), span=span)
 
 
+def whole_step(length: int, most: int = 12) -> int:
+    """A whole-number tick step (1, 2, 5, 10, 20, 50, …) giving at most ``most`` ticks."""
+    steps = [m * 10 ** e for e in range(7) for m in (1, 2, 5)]
+    return next((step for step in steps if length / step <= most), steps[-1])
+
+
 def parameter_figure(phases):
     """The network's blocks, coloured trainable / frozen, one panel per phase.
 
-    ``phases`` are :class:`cnnviz.train.Phase` records. Each block is one bar of
+    ``phases`` are :class:`cnnviz.training.transfer.Phase` records. Each block is one bar of
     the same length, split by the share of its parameters that train, so the tiny
     head shows as clearly as the big blocks; the labels give the counts.
     """

@@ -15,8 +15,8 @@ same polite error messages instead of tracebacks. Where to look:
 - ``state``: the choices that follow a student from page to page;
 - ``predict``: ``ask``, a question answered before its measured result is shown;
 - ``lesson``: the lesson bar, moving between a lesson's steps, "save this view";
-- ``resources``: cached models and images, stored results, the training slot;
-- ``progress``: ``KerasProgress``, a training progress bar (imports Keras).
+- ``resources``: cached models and images;
+- ``jobs``: training runs on a page: submit, the live view while they train, results.
 """
 
 from __future__ import annotations
@@ -26,21 +26,11 @@ from cnnviz.ui.layout import explain, grid_columns, page_layout, presenting
 from cnnviz.ui.pageview import PageView, page_view
 from cnnviz.ui.pickers import IMAGE_SOURCES, ImageChoice, image_picker, model_picker
 from cnnviz.ui.predict import ask
-from cnnviz.ui.resources import get_model, result_store, training_slot
+from cnnviz.ui.resources import get_model
 from cnnviz.ui.setup import guard, page_link_for, page_setup
 
 __all__ = [
-    "IMAGE_SOURCES", "ImageChoice", "KerasProgress", "PageView", "ask", "explain",
-    "get_model", "grid_columns", "guard", "image_picker", "kernel_editor", "model_picker",
-    "page_layout", "page_link_for", "page_setup", "page_view", "presenting", "result_store",
-    "training_slot",
+    "IMAGE_SOURCES", "ImageChoice", "PageView", "ask", "explain", "get_model",
+    "grid_columns", "guard", "image_picker", "kernel_editor", "model_picker", "page_layout",
+    "page_link_for", "page_setup", "page_view", "presenting",
 ]
-
-
-def __getattr__(name: str):
-    # KerasProgress imports keras; load it only for pages that train.
-    if name == "KerasProgress":
-        from cnnviz.ui.progress import KerasProgress
-
-        return KerasProgress
-    raise AttributeError(name)

@@ -1,5 +1,4 @@
-"""Cached loaders and shared server resources: models, sample images, stored
-training results, and the one training slot of this server process.
+"""Cached loaders and shared server resources: models and sample images.
 
 Everything cached here is shared by every session; none of it may be changed
 by a page (clone a model before training it).
@@ -7,10 +6,6 @@ by a page (clone a model before training it).
 
 from __future__ import annotations
 
-import threading
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -56,34 +51,3 @@ def shape_image(shape_class: str, seed: int, size: int) -> tuple[np.ndarray, np.
 
     shapes = make_shapes(1, size=size, seed=seed, classes=[shape_class])
     return (shapes.images[0] * 255).round().astype(np.uint8), shapes.masks[0]
-
-
-@st.cache_resource(show_spinner=False)
-def result_store(experiment: str):
-    """Finished training results of one page, shared by all sessions (data only,
-    no models), keyed by the settings that produced them."""
-    from cnnviz.train import ResultStore
-
-    return ResultStore(max_entries=32)
-
-
-_TRAINING_SLOTS = threading.BoundedSemaphore(1)
-
-
-@contextmanager
-def training_slot(poll_seconds: float = 0.5) -> Iterator[None]:
-    """Let one training run at a time in this server process; others wait visibly.
-
-    On a shared 2-core machine two trainings at once make both slow and every
-    other student's page sluggish; a queue keeps the probing pages responsive.
-    """
-    if not _TRAINING_SLOTS.acquire(blocking=False):
-        note = st.info("Another training is running on this server; yours starts as soon "
-                       "as it finishes…", icon=":material/hourglass_top:")
-        while not _TRAINING_SLOTS.acquire(timeout=poll_seconds):
-            time.sleep(0)  # each wait is a point where Streamlit can stop this script
-        note.empty()
-    try:
-        yield
-    finally:
-        _TRAINING_SLOTS.release()
