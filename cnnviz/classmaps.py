@@ -338,6 +338,7 @@ def single_object_sentence(object_name: str, hits: Sequence[bool]) -> str:
                 "weak their evidence is; a scene of two shapes shows whether the maps tell "
                 "classes apart.")
     missed = len(hits) - sum(hits)
-    return (f"{missed} of the {len(hits)} compared maps peak off the {object_name}: they "
-            "find their evidence in the background. A scene of two shapes shows whether "
-            "the maps tell classes apart.")
+    verb, who = ("peaks", "it finds its") if missed == 1 else ("peak", "they find their")
+    return (f"{missed} of the {len(hits)} compared maps {verb} off the {object_name}: {who} "
+            "evidence in the background. A scene of two shapes shows whether the maps tell "
+            "classes apart.")

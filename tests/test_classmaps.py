@@ -105,7 +105,7 @@ def test_single_object_sentence_follows_the_maps():
     assert classmaps.single_object_sentence("circle", [True, True]).startswith(
         "Every compared map peaks on the circle")
     assert classmaps.single_object_sentence("circle", [True, False]).startswith(
-        "1 of the 2 compared maps peak off the circle")
+        "1 of the 2 compared maps peaks off the circle: it finds")
 
 
 def _score(own, other, chance=0.1, per_class=None):
