@@ -172,13 +172,20 @@ def where_it_points(class_name: str, pointed: int, objects: Sequence[str]) -> tu
     return (where if right else f"{where}, not the {class_name}"), right
 
 
-def scene_sentence(objects: Sequence[str], pointed: dict[str, int], layer: str) -> str:
+def scene_sentence(objects: Sequence[str], pointed: dict[str, int], layer: str,
+                   empty: Sequence[str] = ()) -> str:
     """One sentence on whether each object's class has its map on its own object
-    (``pointed``: class name -> :func:`peak_object` of its map)."""
+    (``pointed``: class name -> :func:`peak_object` of its map; ``empty``: the classes
+    whose map has nothing after ReLU)."""
     present = [c for c in dict.fromkeys(objects) if c in pointed]
+    blank = [c for c in present if c in empty]
+    if blank:
+        return (f"The map for {blank[0]} is empty at {layer}: nothing there speaks for "
+                f"{blank[0]}, so it cannot point at its object. Try a deeper layer.")
     wrong = [c for c in present if not where_it_points(c, pointed[c], objects)[1]]
     if not wrong:
-        listed = " and the ".join(present)
+        listed = ", the ".join(present[:-1]) + (" and the " if len(present) > 1 else "") \
+            + present[-1]
         return (f"Each class's map peaks on its own object at {layer}: Grad-CAM tells the "
                 f"{listed} apart here (peak inside the object's mask).")
     c = wrong[0]
@@ -327,6 +334,15 @@ def layers_sentence(rhos: dict[str, float], class_name: str, other_name: str) ->
                  f"{specificity_words(known[least])})")
     return (f"{head}; ρ ≥ {SAME_RANKING:g} counts as the same whatever the class, "
             f"under {DIFFERENT_RANKING:g} as class-specific.")
+
+
+def absent_sentence(class_name: str, probability: float, pointed: int,
+                    objects: Sequence[str]) -> str:
+    """A compared class with no object in the scene (often the predicted one): where its
+    evidence lies."""
+    where = "on the background" if pointed < 0 else f"on the {objects[pointed]}"
+    return (f"There is no {class_name} in the image, yet p({class_name}) = "
+            f"{probability:.0%}: its map peaks {where}, where the model finds its evidence.")
 
 
 def single_object_sentence(object_name: str, hits: Sequence[bool]) -> str:

@@ -99,6 +99,15 @@ def test_scene_sentence_follows_the_maps():
     wrong = classmaps.scene_sentence(objects, {"circle": 0, "square": 0}, "block3_conv2")
     assert wrong.startswith("The map for square peaks on the circle, not on the square")
     assert "tells" not in wrong
+    blank = classmaps.scene_sentence(objects, {"circle": 0, "square": -1}, "block2_conv2",
+                                     empty=["square"])
+    assert blank.startswith("The map for square is empty at block2_conv2")
+    three = classmaps.scene_sentence(("circle", "star", "cross"),
+                                     {"circle": 0, "star": 1, "cross": 2}, "b3")
+    assert "tells the circle, the star and the cross apart" in three
+    absent = classmaps.absent_sentence("square", 0.99, 0, objects)
+    assert absent.startswith("There is no square in the image, yet p(square) = 99%: its map "
+                             "peaks on the circle")
 
 
 def test_single_object_sentence_follows_the_maps():

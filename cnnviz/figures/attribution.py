@@ -41,8 +41,14 @@ def class_maps_figure(image: np.ndarray, maps: np.ndarray, titles, *, scale: flo
     k = len(maps)
     cols = min(k, 3)
     rows = -(-k // cols)
+    lines = max(str(t).count("<br>") + 1 for t in titles) if k else 1
+    title_px = theme.SUBPLOT_TITLE_LINE * lines * theme.SCALE.get() + 12
+    if height is None:
+        tile = (theme.CONTENT_WIDTH * span - 20) / cols
+        height = int(rows * (tile + title_px) + 90)
     fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles),
-                        horizontal_spacing=0.04, vertical_spacing=0.16 / rows)
+                        horizontal_spacing=0.04,
+                        vertical_spacing=min(0.5, title_px / height) if rows > 1 else 0.0)
     size = image.shape[:2]
     for i, heat in enumerate(maps):
         r, c = divmod(i, cols)
@@ -68,10 +74,6 @@ def class_maps_figure(image: np.ndarray, maps: np.ndarray, titles, *, scale: flo
                              marker={"colorscale": theme.SEQUENTIAL, "cmin": 0, "cmax": scale,
                                      "color": [0], "showscale": True, "colorbar": bar}))
     fig.update_layout(dragmode=False, plot_bgcolor="rgba(0,0,0,0)")
-    if height is None:
-        tile = (theme.CONTENT_WIDTH * span - 20) / cols
-        lines = max(str(t).count("<br>") + 1 for t in titles) if k else 1
-        height = int(rows * (tile + theme.SUBPLOT_TITLE_LINE * lines + 16) + 90)
     return theme.style(fig, height=height, span=span)
 
 

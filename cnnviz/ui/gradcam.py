@@ -87,8 +87,8 @@ def _where(comparison, i, names, page_image, masks) -> tuple[str, bool | None]:
     pointed = classmaps.peak_object(comparison.relu[i], masks)
     words, right = classmaps.where_it_points(name, pointed, page_image.objects)
     if name not in page_image.objects:
-        place = "the background" if pointed < 0 else f"the {page_image.objects[pointed]}"
-        return f"not in the image; on {place}", None
+        place = "background" if pointed < 0 else f"the {page_image.objects[pointed]}"
+        return f"(not in the image)<br>on {place}", None
     return words.split(",")[0] + (" ✓" if right else " ✗"), right
 
 
@@ -128,19 +128,23 @@ def class_maps_block(question, page_image, img, masks, comparison, names, probs,
         st.plotly_chart(attribution_figures.class_maps_figure(
             img, comparison.shared, titles, scale=comparison.scale, empty=empty),
             width="stretch")
-    _maps_sentence(page_image, masks, comparison, names)
+        _maps_sentence(page_image, masks, comparison, names, probs)
     return True
 
 
-def _maps_sentence(page_image, masks, comparison, names) -> None:
+def _maps_sentence(page_image, masks, comparison, names, probs) -> None:
     """What the compared maps show, computed from them (thresholds in cnnviz.classmaps)."""
     notes = [f"The map for {names[c]} is {comparison.status(i).kind}: "
              f"{comparison.status(i).reason}." for i, c in enumerate(comparison.classes)
              if comparison.status(i)]
     if masks is not None and page_image.scene:
         pointed = {names[c]: classmaps.peak_object(comparison.relu[i], masks)
-                   for i, c in enumerate(comparison.classes) if names[c] in page_image.objects}
-        explain(classmaps.scene_sentence(page_image.objects, pointed, comparison.layer))
+                   for i, c in enumerate(comparison.classes)}
+        empty = [names[c] for i, c in enumerate(comparison.classes)
+                 if comparison.status(i).kind == "empty"]
+        explain(classmaps.scene_sentence(page_image.objects, pointed, comparison.layer, empty))
+        notes += [classmaps.absent_sentence(c, probs[names.index(c)], j, page_image.objects)
+                  for c, j in pointed.items() if c not in page_image.objects and c not in empty]
     elif masks is not None:
         hits = [classmaps.peak_object(comparison.relu[i], masks) == 0
                 for i in range(len(comparison.classes)) if not comparison.status(i)]
