@@ -137,7 +137,7 @@ def _maps_sentence(page_image, masks, comparison, names, probs) -> None:
     notes = [f"The map for {names[c]} is {comparison.status(i).kind}: "
              f"{comparison.status(i).reason}." for i, c in enumerate(comparison.classes)
              if comparison.status(i)]
-    if masks is not None and page_image.scene:
+    if masks is not None and len(page_image.objects) > 1:
         pointed = {names[c]: classmaps.peak_object(comparison.relu[i], masks)
                    for i, c in enumerate(comparison.classes)}
         empty = [names[c] for i, c in enumerate(comparison.classes)
