@@ -262,15 +262,25 @@ def _weighted_sum(acts: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return (acts * weights).sum(axis=-1)
 
 
+def signed_map(method: str, model, images, *, class_index=None, layer=None,
+               **options) -> np.ndarray:
+    """The CAM ``method``'s weighted sum of the channels BEFORE ReLU and scaling, (n, h, w)
+    in the method's own units (for Grad-CAM: logit per position). Negative where the
+    layer speaks against the class; how much is left after ReLU, and how it compares with
+    another class's map, is what :mod:`cnnviz.classmaps` measures."""
+    if method not in CAM_WEIGHTS:
+        raise ModelError(f"Unknown CAM method {method!r}; choose from {', '.join(CAM_WEIGHTS)}.")
+    terms = layer_terms(model, images, class_index=class_index, layer=layer)
+    return _weighted_sum(terms.activations, CAM_WEIGHTS[method](terms, **options))
+
+
 def class_activation_map(method: str, model, images, *, class_index=None, layer=None,
                          **options) -> np.ndarray:
     """The CAM ``method`` (a key of :data:`CAM_WEIGHTS`): its channel weights, the
     weighted sum of the channels, ReLU, divided by max + eps: (n, h, w) in [0, 1] at
     the layer's resolution. ``options`` go to the method's rule."""
-    if method not in CAM_WEIGHTS:
-        raise ModelError(f"Unknown CAM method {method!r}; choose from {', '.join(CAM_WEIGHTS)}.")
-    terms = layer_terms(model, images, class_index=class_index, layer=layer)
-    return normalize(_weighted_sum(terms.activations, CAM_WEIGHTS[method](terms, **options)))
+    return normalize(signed_map(method, model, images, class_index=class_index, layer=layer,
+                                **options))
 
 
 @dataclass(frozen=True)

@@ -271,3 +271,73 @@ def deletion_insertion(model, images, maps, *, class_index=None, steps: int = 16
 def random_maps(shape, *, seed: int = 0) -> np.ndarray:
     """Uniform random maps: the reference a real explanation must beat."""
     return np.random.default_rng(seed).random(shape).astype(np.float32)
+
+
+# --------------------------------------------------------------------------- verdicts
+# Each check's outcome in one sentence, computed from its numbers with a stated threshold.
+
+#: The randomisation check passes when, once every layer is re-initialised, the map's
+#: Spearman correlation with the trained model's map is below this.
+SANITY_RHO = 0.5
+#: A map beats a random one on a deletion or insertion curve by at least this much area.
+CURVE_MARGIN = 0.05
+#: A method localises objects when its pointing game is at least this many times chance.
+LOCALISES = 2.0
+
+
+def randomization_sentence(result: RandomizationResult, title: str, image: int = 0) -> str:
+    """Did the map change when the learned weights were destroyed? (:data:`SANITY_RHO`)"""
+    last = float(result.correlations[-1, image])
+    if np.isnan(last):
+        return (f"Once every layer is re-initialised the {title} map is flat: it changed "
+                "completely, so it depends on what the network learned.")
+    if last < SANITY_RHO:
+        return (f"Once every layer is re-initialised the {title} map's rank correlation "
+                f"with the trained map is {last:.2f} (under {SANITY_RHO:g}): the map "
+                "depends on what the network learned.")
+    return (f"Once every layer is re-initialised the {title} map's rank correlation with the "
+            f"trained map is still {last:.2f} (at least {SANITY_RHO:g}): the map barely "
+            "depends on the learned weights; it may show the image's edges, not the model.")
+
+
+def curves_sentence(title: str, deletion: float, insertion: float, random_deletion: float,
+                    random_insertion: float) -> str:
+    """Is the map faithful on one image's deletion and insertion curves, compared with a
+    random map? (:data:`CURVE_MARGIN`)"""
+    falls = deletion <= random_deletion - CURVE_MARGIN
+    rises = insertion >= random_insertion + CURVE_MARGIN
+    numbers = (f"deletion area {deletion:.2f} vs {random_deletion:.2f} for a random map, "
+               f"insertion {insertion:.2f} vs {random_insertion:.2f}")
+    if falls and rises:
+        verdict = "faithful on this image: its top pixels matter more than random ones"
+    elif falls or rises:
+        verdict = (f"faithful on this image on the {'deletion' if falls else 'insertion'} "
+                   "curve only")
+    else:
+        verdict = ("no better than a random map on this image; one image is noisy, so see "
+                   "the averages over many shapes")
+    return (f"The {title} map is {verdict} ({numbers}; a margin of {CURVE_MARGIN:g} "
+            "counts).")
+
+
+def localisation_sentence(scores: list[LocalisationScore], titles: dict) -> str:
+    """Which methods find the objects on single shapes better than chance? (:data:`LOCALISES`)"""
+    real = sorted((s for s in scores if s.method != RANDOM), key=lambda s: -s.pointing)
+    if not real:
+        return "Pick at least one method to score."
+    chance = real[0].chance
+    best, worst = real[0], real[-1]
+
+    def title(score):
+        return titles.get(score.method, score.method)
+
+    head = f"On {best.n} shapes the map's peak is on the object for {title(best)} " \
+           f"{best.pointing:.0%} of the time"
+    if worst is not best:
+        head += f", down to {worst.pointing:.0%} for {title(worst)}"
+    below = [title(s) for s in real if s.pointing < LOCALISES * s.chance]
+    tail = (f"every method finds the object at least {LOCALISES:g}× as often as chance"
+            if not below else
+            f"under {LOCALISES:g}× chance, no real help in finding the object: "
+            + ", ".join(below))
+    return f"{head}; chance is {chance:.0%} (the object's area): {tail}."

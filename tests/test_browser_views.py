@@ -119,6 +119,17 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
     page = context.new_page()
     page.goto(f"{base}/Grad-CAM")
     wait_until_done(page, timeout_ms=240_000)
+    # another scene: three shapes, seed 1
+    shapes = page.locator("[data-testid='stMultiSelect']").filter(
+        has_text="Shapes in the scene").locator("input")
+    shapes.click()
+    shapes.fill("circle")
+    page.keyboard.press("Enter")
+    page.keyboard.press("Escape")
+    wait_until_done(page)
+    page.locator("[data-testid='stNumberInput']").filter(has_text="Scene seed") \
+        .get_by_test_id("stNumberInputStepUp").click()
+    wait_until_done(page)
     page.locator("[data-testid='stSelectbox']").filter(has_text="Explain the class").click()
     page.get_by_role("option", name=re.compile(r"^triangle")).click()
     wait_until_done(page)
@@ -128,11 +139,16 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
     numbers = _gradcam_numbers(_main_text(page))
     assert numbers[0][0] == "triangle"
     url = _link(page)
+    assert "objs=square,star,circle" in url and "sseed=1" in url
     assert "cls=2" in url and "pool=max" in url
     copy, seconds = _open_in_new_browser(chromium, url)
     print(f"\nGrad-CAM link opened in {seconds:.1f} s (warm server): {url}")
     assert copy.locator(EXCEPTION).count() == 0
     assert _gradcam_numbers(_main_text(copy)) == numbers
+    chips = copy.locator("[data-testid='stMultiSelect']").filter(has_text="Shapes in the scene")
+    assert "circle" in chips.inner_text()
+    assert copy.locator("[data-testid='stNumberInput']").filter(has_text="Scene seed") \
+        .locator("input").input_value() == "1"
     copy.screenshot(path=str(SHOTS / "Grad-CAM-link.png"))
     context.close()
     copy.context.close()
@@ -141,9 +157,10 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
 @pytest.mark.parametrize("path,words", [
     ("Convolution?dil=99&kernel=sobel&zoom=1",
      ["dilation 99 is not between 1 and 8", "kernel 'sobel' is not one of"]),
-    ("Grad-CAM?layer=block9_conv&cls=42&model=vgg99&src=camera",
+    ("Grad-CAM?layer=block9_conv&cls=42&model=vgg99&src=camera&objs=ring,circle",
      ["target layer 'block9_conv' is not a layer of shapes_cnn",
-      "class 42 is not a class number of shapes_cnn", "model 'vgg99' is not a model"]),
+      "class 42 is not a class number of shapes_cnn", "model 'vgg99' is not a model",
+      "'ring' is not a shape class shapes_cnn knows"]),
     ("Gradcam?layer=block2_conv2", ["was not found"]),  # a page renamed or mistyped
 ])
 def test_a_bad_link_gives_a_notice_and_no_exception(app, path, words):

@@ -63,6 +63,14 @@ def test_all_negative_map_is_zeros_not_nan(images):
     assert np.isfinite(maps).all() and (maps == 0).all()
 
 
+def test_signed_map_is_the_weighted_sum_before_relu(images):
+    """Class 1's map is all negative (-G / Z): signed_map keeps it, the CAM zeroes it."""
+    signed = cam.signed_map("gradcam", _linear_model(), images, class_index=1, layer="conv")
+    np.testing.assert_allclose(signed, -images[..., 1] / SIZE**2, rtol=1e-5)
+    class0 = cam.signed_map("gradcam", _linear_model(), images, class_index=0, layer="conv")
+    np.testing.assert_allclose(cam.normalize(class0), _expected_class0(images), atol=1e-5)
+
+
 def test_normalise_by_max_plus_tiny_eps():
     maps = np.zeros((3, 2, 2), np.float32)
     maps[0] = [[1e-13, 5e-14], [0, -1]]  # an untrained deep net's map is this small

@@ -108,3 +108,44 @@ def test_deletion_and_insertion_beat_a_random_map(shapes_model, shapes):
     np.testing.assert_allclose(real.insertion[:, -1], real.deletion[:, 0], atol=1e-6)
     assert real.insertion_auc.mean() > rand.insertion_auc.mean() + 0.2
     assert real.deletion_auc.mean() < rand.deletion_auc.mean()
+
+
+# ------------------------------------------------------------------ verdict sentences
+def _randomised(last_rho: float) -> evaluate.RandomizationResult:
+    return evaluate.RandomizationResult(["trained", "down to a", "down to b"],
+                                        np.zeros((3, 1, 2, 2)),
+                                        np.array([[1.0], [0.7], [last_rho]]), np.array([0]))
+
+
+def test_randomization_sentence_follows_the_last_correlation():
+    passed = evaluate.randomization_sentence(_randomised(0.1), "Grad-CAM")
+    assert "0.10 (under 0.5)" in passed and "depends on what the network learned" in passed
+    failed = evaluate.randomization_sentence(_randomised(0.9), "Grad-CAM")
+    assert "still 0.90 (at least 0.5)" in failed and "barely depends" in failed
+    flat = evaluate.randomization_sentence(_randomised(float("nan")), "Grad-CAM")
+    assert "is flat" in flat
+
+
+def test_curves_sentence_compares_with_the_random_map():
+    both = evaluate.curves_sentence("Grad-CAM", 0.1, 0.8, 0.5, 0.5)
+    assert "faithful on this image: its top pixels" in both
+    assert "deletion curve only" in evaluate.curves_sentence("Grad-CAM", 0.1, 0.5, 0.5, 0.5)
+    assert "insertion curve only" in evaluate.curves_sentence("Grad-CAM", 0.5, 0.8, 0.5, 0.5)
+    neither = evaluate.curves_sentence("Grad-CAM", 0.48, 0.52, 0.5, 0.5)  # within the margin
+    assert "no better than a random map" in neither and "faithful" not in neither
+
+
+def _scored(method, pointing, chance=0.2):
+    return evaluate.LocalisationScore(method, pointing, 0.5, chance, 60, 0.1)
+
+
+def test_localisation_sentence_names_methods_under_twice_chance():
+    titles = {"gradcam": "Grad-CAM", "saliency": "Saliency"}
+    good = evaluate.localisation_sentence(
+        [_scored("gradcam", 0.9), _scored("saliency", 0.5), _scored(evaluate.RANDOM, 0.2)],
+        titles)
+    assert good.startswith("On 60 shapes the map's peak is on the object for Grad-CAM 90%")
+    assert "down to 50% for Saliency" in good and "every method finds the object" in good
+    weak = evaluate.localisation_sentence([_scored("gradcam", 0.9), _scored("saliency", 0.3)],
+                                          titles)
+    assert "under 2× chance, no real help in finding the object: Saliency" in weak

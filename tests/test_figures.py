@@ -82,6 +82,12 @@ BUILDERS = {
     "attribution.localisation_figure": lambda: attribution.localisation_figure(
         ["Grad-CAM", "random"], {"pointing game": [0.9, 0.2], "energy inside": [0.6, 0.2]},
         0.2),
+    "attribution.class_maps_figure": lambda: attribution.class_maps_figure(
+        (POSITIVE[..., None] * [255, 128, 0]).astype(np.uint8), RNG.random((4, 6, 8)),
+        ["<b>circle</b> · p 90%<br>peak 1.2", "square<br>near-empty", "star", "cross"],
+        scale=1.2, empty=[False, True]),
+    "attribution.scene_pointing_figure": lambda: attribution.scene_pointing_figure(
+        ["Grad-CAM", "random map"], [0.9, 0.06], [0.05, 0.08], 0.06),
     "attribution.deletion_insertion_figure": lambda: attribution.deletion_insertion_figure(
         np.linspace(0, 1, 5), {"Grad-CAM": RNG.random(5), "random map": RNG.random(5)},
         {"Grad-CAM": RNG.random(5), "random map": RNG.random(5)}, ylabel="p(circle)"),

@@ -150,8 +150,8 @@ def gradcam():
 @pytest.mark.slow  # the Grad-CAM page in two sessions
 def test_gradcam_view_set_through_the_ui_opens_the_same_in_a_new_session(gradcam):
     at = gradcam
-    assert at.query_params == {}  # the page's defaults (a circle, its top class): a bare URL
-    at.selectbox(key="gc_class_shapes_cnn_circle (seed 0)").set_value(2).run()
+    assert at.query_params == {}  # the page's defaults (a scene, its top class): a bare URL
+    at.selectbox(key="gc_class_shapes_cnn_square + star (scene seed 0)").set_value(2).run()
     at.selectbox(key="gc_layer_shapes_cnn").set_value("block2_conv2").run()
     at.radio(key="gc_pooling").set_value("max").run()
     assert not at.exception
@@ -169,10 +169,10 @@ def test_a_bad_gradcam_link_gives_notices_and_a_valid_view(gradcam):
     for words in ("model 'vgg99' is not a model this server can use now",
                   "target layer 'block9_conv' is not a layer of shapes_cnn with a map; "
                   "showing 'block3_conv2'",
-                  "class 12 is not a class number of shapes_cnn; showing 0",
+                  "class 12 is not a class number of shapes_cnn; showing 3",
                   "layers compared: 'x' is not a layer of shapes_cnn"):
         assert words in notices(at)[0]
-    assert numbers(at)["layer"] == "block3_conv2" and numbers(at)["class"] == 0
+    assert numbers(at)["layer"] == "block3_conv2" and numbers(at)["class"] == 3  # the star
     # the sanity check the link showed is shown, for the settings it names
     assert at.session_state["gc_sanity_done"][-1] == "layercam"
     assert at.query_params == {"lys": "block1_conv1", "sm": "layercam", "sanity": "1"}

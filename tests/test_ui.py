@@ -73,7 +73,7 @@ def test_picker_choice_carries_to_the_next_pages_and_survives_a_page_without_it(
     at.sidebar.radio(key="image_source").set_value("Synthetic shape").run()
     at.sidebar.selectbox(key="image_shape").set_value("star").run()
     at.sidebar.number_input(key="image_shape_seed").set_value(7).run()
-    for page in ("pages/2_Pooling_and_Receptive_Fields.py", "pages/8_Grad-CAM.py"):
+    for page in ("pages/2_Pooling_and_Receptive_Fields.py", "pages/6_Activations.py"):
         at.query_params = {}  # the sidebar's links carry no query string
         at.switch_page(page).run()
         assert not at.exception

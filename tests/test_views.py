@@ -46,9 +46,12 @@ ROUND_TRIPS = {
         + "&pad=number&padn=3",
     ],
     "gradcam": [
-        "model=mobilenet_v2&src=sample&sample=coffee-cup&cls=3&layer=block2_conv2&pool=max",
-        "shape=cross&seed=12&cmp=gradcam,occlusion&lm=layercam&lys=block1_conv1,block3_conv2"
-        "&sm=hirescam&sanity=1&pn=120&pm=gradcam,saliency&pg=1&dm=layercam",
+        "model=mobilenet_v2&img=picked&src=sample&sample=coffee-cup&cls=3&layer=block2_conv2"
+        "&pool=max",
+        "img=picked&shape=cross&seed=12&cmp=gradcam,occlusion&lm=layercam"
+        "&lys=block1_conv1,block3_conv2&sm=hirescam&sanity=1&pn=120&pm=gradcam,saliency&pg=1"
+        "&dm=layercam",
+        "objs=circle,star,cross&sseed=9&cls=1&sn=200&sk=3&sp=gradcam,saliency&sg=1",
     ],
 }
 
@@ -119,6 +122,10 @@ BAD = {
         ("pn=55", "pn", 60, "not on the slider's steps"),
         ("sanity=maybe", "sanity", False, "sanity check run 'maybe' is not 1 or 0"),
         ("lm=saliency", "lm", "gradcam", "'saliency' is not a CAM method"),
+        ("objs=ring,circle", "objs", ("circle",), "'ring' is not a shape class shapes_cnn"),
+        ("img=photo", "img", "scene", "image 'photo' is not an image shapes_cnn can explain"),
+        ("sseed=-3", "sseed", 0, "scene seed -3 is not between 0 and 10000"),
+        ("sk=5", "sk", 3, "shapes per scene 5 is not between 2 and 3"),
     ],
 }
 

@@ -41,9 +41,8 @@ def full_view(page: str, query: str | dict) -> views.View:
     """The view a query names, checked against the same facts the page uses."""
     context = views.image_context()
     first, _ = views.parse(page, query, context)
-    image, _ = views.picked_image(first)
     if page == "convolution":
-        context.update(views.convolution.facts(image))
+        context.update(views.convolution.facts(views.picked_image(first)[0]))
     elif page == "gradcam":
         from cnnviz import models
 

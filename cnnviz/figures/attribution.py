@@ -12,6 +12,69 @@ from cnnviz.figures import theme
 
 #: Overlays show maps scaled to [0, 1]; this is the key under them.
 OVERLAY_TICKS = {0.0: "0: none", 0.5: "0.5", 1.0: "1: strongest"}
+#: How strongly a map is blended over its image in every overlay of the page.
+OVERLAY_ALPHA = 0.45
+
+
+def _peak_pixel(heat: np.ndarray, size: tuple[int, int]) -> tuple[float, float]:
+    """(row, col) in image pixels of the centre of a map's highest cell."""
+    h, w = heat.shape
+    row, col = np.unravel_index(int(np.argmax(heat)), heat.shape)
+    return (row + 0.5) * size[0] / h - 0.5, (col + 0.5) * size[1] / w - 0.5
+
+
+def class_maps_figure(image: np.ndarray, maps: np.ndarray, titles, *, scale: float,
+                      empty=(), span: float = 2 / 3, height: int | None = None):
+    """Several classes' maps over one image, on ONE colour scale.
+
+    ``maps`` (k, h, w) are already divided by the shared scale (so in [0, 1]);
+    ``scale`` is the raw value of 1 (the colour bar shows raw units: logit per
+    position). ``titles``: one text per map (``<br>`` breaks lines). A gold star
+    marks each map's peak, except where ``empty[i]`` (nothing to point at).
+    """
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    from cnnviz.figures.maps import image_data_uri
+    from cnnviz.images import overlay
+
+    k = len(maps)
+    cols = min(k, 3)
+    rows = -(-k // cols)
+    lines = max(str(t).count("<br>") + 1 for t in titles) if k else 1
+    title_px = theme.SUBPLOT_TITLE_LINE * lines * theme.SCALE.get() + 12
+    if height is None:
+        tile = (theme.CONTENT_WIDTH * span - 20) / cols
+        height = int(rows * (tile + title_px) + 90)
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=list(titles),
+                        horizontal_spacing=0.04,
+                        vertical_spacing=min(0.5, title_px / height) if rows > 1 else 0.0)
+    size = image.shape[:2]
+    for i, heat in enumerate(maps):
+        r, c = divmod(i, cols)
+        shown = overlay(image, heat, alpha=OVERLAY_ALPHA, colormap=theme.SEQUENTIAL,
+                        vmin=0, vmax=1)
+        fig.add_trace(go.Image(source=image_data_uri(shown), hoverinfo="skip"),
+                      row=r + 1, col=c + 1)
+        if not (len(empty) > i and empty[i]):
+            y, x = _peak_pixel(heat, size)
+            fig.add_trace(go.Scatter(x=[x], y=[y], mode="markers", showlegend=False,
+                                     cliponaxis=False, hovertemplate="peak<extra></extra>",
+                                     marker={"symbol": "star", "size": 18, "color": "gold",
+                                             "line": {"color": "black", "width": 1.5}}),
+                          row=r + 1, col=c + 1)
+    fig.update_xaxes(visible=False, range=[-0.5, size[1] - 0.5], constrain="domain")
+    fig.update_yaxes(visible=False, range=[size[0] - 0.5, -0.5], constrain="domain")
+    for i in range(1, k + 1):  # square pixels
+        fig.update_layout({f"yaxis{i}": {"scaleanchor": f"x{i}"}})
+    bar = theme.colorbar("ReLU(Σα·A), one scale for every map", below=True,
+                         tickformat=".2~g", y=-0.04)
+    fig.add_trace(go.Scatter(x=[None], y=[None], mode="markers", showlegend=False,
+                             hoverinfo="skip",
+                             marker={"colorscale": theme.SEQUENTIAL, "cmin": 0, "cmax": scale,
+                                     "color": [0], "showscale": True, "colorbar": bar}))
+    fig.update_layout(dragmode=False, plot_bgcolor="rgba(0,0,0,0)")
+    return theme.style(fig, height=height, span=span)
 
 
 def gradient_channels_figure(acts: np.ndarray, grads: np.ndarray, channels):
@@ -88,6 +151,24 @@ def localisation_figure(methods, scores: dict[str, list[float]], chance: float):
     fig.add_hline(y=chance, line_dash="dot", line_color=theme.NEUTRAL,
                   annotation_text="chance (object area)")
     fig.update_layout(barmode="group", yaxis_title="score", yaxis_range=[0, 1])
+    return theme.style(fig, height=400)
+
+
+def scene_pointing_figure(methods, own, other, chance: float):
+    """Per method: how often a class's map peaks on its own object, and on another
+    object of the scene; the dotted line is chance (the object's area share)."""
+    import plotly.graph_objects as go
+
+    fig = go.Figure()
+    for i, (label, values) in enumerate((("on its own object", own),
+                                         ("on another object", other))):
+        fig.add_bar(x=list(methods), y=list(values), name=label,
+                    marker_color=theme.CATEGORICAL[i],
+                    hovertemplate="%{x}: %{y:.0%}<extra>" + label + "</extra>")
+    fig.add_hline(y=chance, line_dash="dot", line_color=theme.NEUTRAL,
+                  annotation_text="chance (object area)")
+    fig.update_layout(barmode="group", yaxis_title="share of maps", yaxis_range=[0, 1],
+                      yaxis_tickformat=".0%")
     return theme.style(fig, height=400)
 
 
