@@ -104,6 +104,7 @@ def _patch_controls(view, choice, size: int, colour: bool, row) -> Setup:
                            **view.widget("scene"))
     row[1].slider("Matches to mark", *spec.MATCHES, **view.widget("matches"))
     pair = _pair(choice, size)
+    _patch_follows(pair, choice, size)
     cut_from = _floats(pair.kernel_image, colour)
     x = cut_from if pair.same else _floats(pair.search_image, colour)
     h, w = cut_from.shape[:2]
@@ -114,6 +115,19 @@ def _patch_controls(view, choice, size: int, colour: bool, row) -> Setup:
     kernel = cut_from[ptop:ptop + k, pleft:pleft + k].copy()
     return Setup(x, pair.search_image, pair.search_name, kernel, colour, pair, cut_from,
                  (ptop, pleft, k))
+
+
+def _patch_follows(pair: matching.Pair, choice, size: int) -> None:
+    """Another image to cut from (another pair, scene, size or sidebar image): the patch
+    goes to that image's default place instead of staying where it was."""
+    ss = st.session_state
+    scenes = tuple(ss.get(key) for key in ("conv_target", "conv_decoy", "conv_scene")) \
+        if ss["conv_pair"] == "shapes" else ()
+    image = (ss["conv_pair"], scenes, size, choice.name if pair.same else None)
+    if ss.get("conv_cut_from") not in (None, image):
+        for key in ("conv_k", "conv_top", "conv_left"):
+            ss.pop(key, None)
+    ss["conv_cut_from"] = image
 
 
 def flat_patch_note(setup: Setup) -> str | None:

@@ -86,8 +86,7 @@ def _default_patch(context, values) -> tuple[int, int, int]:
 
 
 def _patch_size(context, values):
-    """around the shape of scene 1; the front wheel of the motorcycle; a quarter of the
-    picked image's shorter side, 3 to 15"""
+    """scene 1's shape; the front wheel; a quarter of the picked image's side (3 to 15)"""
     return _default_patch(context, values)[0]
 
 
@@ -96,7 +95,7 @@ def _tops(context, values):
 
 
 def _top(context, values):
-    """around the shape; a third of the way down the picked image"""
+    """around the shape or the wheel; a third of the way down the picked image"""
     if values["k"] != _patch_size(context, values):  # another size: keep its centre
         default_k, top, _ = _default_patch(context, values)
         top += (default_k - values["k"]) // 2
@@ -109,7 +108,7 @@ def _lefts(context, values):
 
 
 def _left(context, values):
-    """around the shape; a third of the way across the picked image"""
+    """around the shape or the wheel; a third of the way across the picked image"""
     if values["k"] != _patch_size(context, values):
         default_k, _, left = _default_patch(context, values)
         left += (default_k - values["k"]) // 2
