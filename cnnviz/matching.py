@@ -252,6 +252,10 @@ def _num(value: float) -> str:
 _COUNTS = {2: "two", 3: "three"}
 
 
+def _count(n: int, name: str) -> str:
+    return f"{n} {name}" if n == 1 else f"{n} {name}s"
+
+
 def _plural(name: str, n: int) -> str:
     return name if n == 1 else (name + "es" if name.endswith(("s", "x")) else name + "s")
 
@@ -312,8 +316,8 @@ def photo_sentence(pair: Pair, matches: list[Match], cut: tuple[int, int]) -> st
                 "exactly where it was cut. The patch is part of this image, so that proves "
                 "nothing: cut it from one image and search another (the other pairs).")
     moved = ", ".join(part for part in (
-        f"{abs(dc)} columns {'left' if dc < 0 else 'right'}" if dc else "",
-        f"{abs(dr)} rows {'up' if dr < 0 else 'down'}" if dr else "") if part)
+        f"{_count(abs(dc), 'column')} {'left' if dc < 0 else 'right'}" if dc else "",
+        f"{_count(abs(dr), 'row')} {'up' if dr < 0 else 'down'}" if dr else "") if part)
     where = f"{moved} of where it was cut in {pair.kernel_name}" if moved else \
         f"at the same place as in {pair.kernel_name}"
     head = f"Best match at row {best.row}, col {best.col} (score {_num(best.score)}), {where}"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from apppredict import CHECK, SKIP, question_text, skip_questions
+from apppredict import CHECK, question_text, skip_questions
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 from viewpages import numbers
