@@ -255,3 +255,25 @@ def test_a_one_pixel_upload_is_named_as_the_cause_not_a_template_nobody_chose(pa
     assert "The template is flat" not in text
     at.radio(key="conv_kernel").set_value("classic").run()  # a classic kernel still works
     assert not at.exception and "output" in _text(at)
+
+
+def test_the_course_steps_open_the_demo_and_ask_the_pages_questions():
+    from viewpages import open_app, show
+
+    from cnnviz import lessons
+
+    course = lessons.load_lesson(ROOT / "lessons" / "course.toml")
+
+    def step(number: int) -> dict:  # the link the lesson bar opens a step with
+        return {**course.step(number).state, "lesson": "course", "step": str(number)}
+
+    at = show(open_app(), "convolution", step(1))
+    assert "Lesson question, step 1" in question_text(at)
+    assert "Where in scene 2 will it match best?" in question_text(at)
+    at = show(at, "convolution", step(2))
+    assert "Lesson question, step 2" in question_text(at)
+    assert "The image is 64 pixels wide and the kernel 3; stride 2" in question_text(at)
+    at.text_input(key="q_conv_size_0").input("31")
+    _button(at, CHECK, 1).click().run()
+    assert any(s.value.startswith("You said 31 pixels, exactly the measured 31 pixels")
+               for s in at.success)
