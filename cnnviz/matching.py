@@ -173,11 +173,12 @@ def window_centre(row: int, col: int, kernel_hw) -> tuple[int, int]:
 def top_matches(ncc: np.ndarray, k: int, kernel_hw, *, masks=None,
                 min_distance: int | None = None) -> list[Match]:
     """The ``k`` best windows, best first, each at least ``min_distance`` pixels (along
-    rows or columns; default half the kernel) from every better one: non-maximum
-    suppression, so one object gives one match, not a cluster of neighbours."""
+    rows or columns; default the kernel's size, so no two windows overlap) from every
+    better one: non-maximum suppression, so one object gives one match, not a cluster of
+    its neighbours."""
     scores = np.array(ncc, dtype=np.float64)
     if min_distance is None:
-        min_distance = max(1, max(kernel_hw) // 2)
+        min_distance = max(kernel_hw)
     found = []
     while len(found) < k and np.isfinite(scores).any():
         row, col = np.unravel_index(int(np.nanargmax(np.where(np.isfinite(scores), scores,
@@ -265,8 +266,9 @@ def scene_sentence(pair: Pair, scores: np.ndarray, grey_kernel_image: np.ndarray
     """What NCC found on a scene, from each object's score: whether every ``target``
     scores a match (>= MATCH) and beats the other shapes by MARGIN, and if not, why."""
     shape = pair.masks.shape[1:]
-    targets = [j for j, name in enumerate(pair.objects) if name == pair.target]
-    others = [j for j in range(len(pair.objects)) if j not in targets]
+    order = sorted(range(len(pair.objects)), key=lambda j: -np.nan_to_num(scores[j], nan=-9))
+    targets = [j for j in order if pair.objects[j] == pair.target]  # best first
+    others = [j for j in order if j not in targets]
     where = [_region(pair.masks[j], shape) for j in range(len(pair.objects))]
     n = len(targets)
     lead = (f"The {pair.target} ({where[targets[0]]}) scores {_num(scores[targets[0]])}"
@@ -295,9 +297,15 @@ def scene_sentence(pair: Pair, scores: np.ndarray, grey_kernel_image: np.ndarray
                      "compares patterns of light and dark, so reversed contrast scores low "
                      "or below 0")
         else:
-            cause = ("a different size or colour, or clutter under the window, lowers the "
-                     "score")
-        return f"{head}. {names[0].upper()}{names[1:]} scores below {MATCH}: {cause}."
+            cause = ("a different size, rotation or colour, or clutter under the window, "
+                     "lowers the score")
+        verb = "scores" if len(weak) == 1 else "score"
+        best = int(np.nanargmax(scores)) if np.isfinite(scores).any() else None
+        if best is not None and best in others:
+            verb = f"{verb} below {MATCH} and the {pair.objects[best]} scores highest"
+        else:
+            verb = f"{verb} below {MATCH}"
+        return f"{head}. {names[0].upper()}{names[1:]} {verb}: {cause}."
     closest = max(others, key=lambda j: scores[j])
     return (f"{head}: the {pair.objects[closest]} scores within {MARGIN} of a {pair.target}, "
             "so here NCC does not tell them apart: at this size their patterns of light and "

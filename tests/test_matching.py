@@ -119,11 +119,15 @@ def test_scene_sentence_says_found_weak_or_not_told_apart():
     pair, grey_cut, grey, *_ = _scene_case()
     found = matching.scene_sentence(pair, np.array([0.8, 0.7, 0.2]), grey_cut, grey)
     assert found.startswith("The two circles") and "finds the circle's pattern" in found
-    assert "0.80 and 0.70, the square (centre) 0.20" in found
+    assert "(bottom left, top left) score 0.80 and 0.70, the square (centre) 0.20" in found
+    ranked = matching.scene_sentence(pair, np.array([0.7, 0.8, 0.2]), grey_cut, grey)
+    assert "(top left, bottom left) score 0.80 and 0.70" in ranked  # best first
     close = matching.scene_sentence(pair, np.array([0.8, 0.7, 0.6]), grey_cut, grey)
     assert "the square scores within 0.2 of a circle" in close and "finds" not in close
     weak = matching.scene_sentence(pair, np.array([0.8, 0.3, -0.4]), grey_cut, grey)
-    assert "scores below 0.5" in weak and "finds" not in weak
+    assert "scores below 0.5:" in weak and "finds" not in weak
+    decoy_wins = matching.scene_sentence(pair, np.array([0.3, 0.4, 0.6]), grey_cut, grey)
+    assert "score below 0.5 and the square scores highest" in decoy_wins
 
 
 def test_a_weak_score_is_explained_by_the_contrast_measured():
@@ -134,7 +138,7 @@ def test_a_weak_score_is_explained_by_the_contrast_measured():
                  == np.sign(cut)]
     assert same_sign == [0, 1]
     weak = matching.scene_sentence(pair, np.array([0.3, 0.8, 0.0]), grey_cut, grey)
-    assert "a different size or colour" in weak  # same contrast: not a reversed one
+    assert "a different size, rotation or colour" in weak  # same contrast: not reversed
     inverted = matching.scene_sentence(pair, np.array([0.3, 0.8, 0.0]), 1 - grey_cut, grey)
     assert "it is darker than its surroundings, where the cut circle is lighter" in inverted
 

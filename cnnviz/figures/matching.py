@@ -37,7 +37,7 @@ def matches_figure(image: np.ndarray, matches, kernel_hw, *, title: str = "",
     if window is not None:
         boxes.append((*window, WINDOW_COLOUR))
     fig = map_figure(image, title=title, boxes=boxes, span=span, height=height)
-    for i, m in enumerate(matches):
+    for i, m in reversed(list(enumerate(matches))):  # the best match's label on top
         above = m.row >= 0.12 * h  # the label above the box, or inside it at the top
         fig.add_annotation(
             x=m.col - 0.5, y=m.row - 0.5 if above else m.row + 0.5, xanchor="left",
