@@ -190,3 +190,22 @@ def test_kernel_sentence_says_whether_flat_regions_give_zero():
     blur = conv.classic_kernel("box blur", size=3)
     said = matching.kernel_sentence(blur, conv.convolve(x, blur))
     assert "sum to 1, so a flat region of brightness b gives 1·b" in said
+
+
+def test_marks_on_the_edge_of_a_map_are_drawn_whole():
+    """A peak in the first column: the axes leave room around the map for its mark."""
+    from cnnviz.figures import matching as figures
+
+    values = np.zeros((20, 30))
+    values[19, 0] = 1.0
+    fig = figures.response_figure(values, marks=[(19, 0, "", "gold"), (0, 29, "1", "red")])
+    x0, x1 = fig.layout.xaxis.range
+    y_bottom, y_top = fig.layout.yaxis.range
+    assert x0 < -0.5 - 1 and x1 > 29.5 + 1 and y_bottom > 19.5 + 1 and y_top < -0.5 - 1
+    marks = [trace for trace in fig.data if trace.type == "scatter" and trace.x[0] is not None]
+    assert [(trace.x[0], trace.y[0]) for trace in marks] == [(0, 19), (29, 0)]
+    assert all(trace.cliponaxis is False for trace in marks)
+    found = [matching.Match(0, 0, 0.9, (2, 2)), matching.Match(10, 20, -0.3, (12, 22))]
+    labels = [note.text for note in figures.matches_figure(
+        np.zeros((20, 30, 3), np.uint8), found, (5, 5)).layout.annotations]
+    assert labels == ["<b>2</b> · −0.30", "<b>1</b> · 0.90"]  # the best drawn last, on top
