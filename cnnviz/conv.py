@@ -66,6 +66,23 @@ class Geometry:
     def effective_hw(self) -> tuple[int, int]:
         return tuple(effective_kernel_size(k, d) for k, d in zip(self.kernel_hw, self.dilation))
 
+    def centre(self, row: int, col: int) -> tuple[int, int]:
+        """The input pixel at the centre of output pixel (row, col)'s window (in the
+        padding when it lies outside the image)."""
+        return tuple(int(p * s - pad + (d * (k - 1)) // 2) for p, s, pad, d, k in zip(
+            (row, col), self.stride, (self.pad_top, self.pad_left), self.dilation,
+            self.kernel_hw))
+
+    def nearest_output(self, y: int, x: int) -> tuple[int, int]:
+        """The output pixel whose window is centred nearest input pixel (y, x): where the
+        same place of the image is after the stride, padding or kernel changed."""
+        out = []
+        for value, s, pad, d, k, n in zip((y, x), self.stride, (self.pad_top, self.pad_left),
+                                          self.dilation, self.kernel_hw, self.out_hw):
+            nearest = math.floor((value + pad - (d * (k - 1)) // 2) / s + 0.5)
+            out.append(min(max(nearest, 0), n - 1))
+        return out[0], out[1]
+
     def formula(self, axis: int = 1) -> str:
         """The output-size formula with the current numbers, along one axis (1 = width)."""
         n, k = self.in_hw[axis], self.kernel_hw[axis]

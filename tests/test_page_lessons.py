@@ -216,10 +216,11 @@ def test_the_lessons_page_lists_the_course_and_starts_a_class():
     assert not at.error
     assert at.selectbox(key="lessons_pick").value == "course"
     steps = at.table[0].value
-    assert len(steps) == 13 and list(steps["page"])[:2] == ["Convolution",
+    assert len(steps) == 14 and list(steps["page"])[:3] == ["Convolution", "Convolution",
                                                             "Pooling & receptive fields"]
     at.button(key="lessons_new").click().run()
     code = at.text_input(key="lessons_class").value
     assert len(code) == 4
     link = next(c.value for c in at.code)
-    assert link.endswith(f"/Convolution?lesson=course&step=1&class={code}")
+    assert link.endswith(f"&lesson=course&step=1&class={code}")
+    assert "/Convolution?kernel=patch&pair=shapes&" in link  # the step's state

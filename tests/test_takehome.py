@@ -15,11 +15,13 @@ from viewpages import ROOT, full_view, numbers, open_app, show
 from cnnviz import notebooks
 
 CONVOLUTION = [
-    "",  # the defaults: a patch of the first sample photo, found by template matching
+    "",  # the defaults: a circle cut from scene 1, matched on the two circles of scene 2
     "src=shape&shape=star&seed=3&colour=rgb&kernel=classic&classic=gabor&ksize=9&angle=45"
     "&stride=2&pad=same&row=5&col=7&channel=G",
     "sample=astronaut&size=128&kernel=own&n=3&w=1,2,1,0,0,0,-1,-2,-1&pad=number&padn=2&dil=2",
-    "size=64&k=5&top=10&left=20&stride=3&dil=2",  # stride and dilation: no Keras check
+    # a patch searched in its own image; stride and dilation: no Keras check
+    "size=64&pair=picked&k=5&top=10&left=20&stride=3&dil=2",
+    "pair=motorcycle&size=128&colour=rgb&matches=2",  # a stereo pair, in colour
 ]
 GRADCAM = [
     "",  # the defaults: a square and a star in one scene, the top class, the last conv layer
@@ -60,11 +62,16 @@ def test_convolution_code_gives_the_pages_numbers(conv_pages, query):
     view = full_view("convolution", query)
     namespace = _run(notebooks.code(view))
     _same(conv_pages[query], namespace["numbers"], rel=1e-6)
-    if "keras_response" in namespace:  # a Keras Conv2D layer computes the same map
+    if "keras_response" in namespace:  # a Keras Conv2D layer computes the same map (in
+        # float32: sums of thousands of products agree to float32's relative precision)
         np.testing.assert_allclose(namespace["keras_response"], namespace["response"],
-                                   atol=1e-3)
-    if not query:  # the default patch is found where it was cut
-        assert conv_pages[query]["ncc_peak"] == [view["top"], view["left"]]
+                                   rtol=1e-5, atol=1e-3)
+    shown = conv_pages[query]
+    if not query:  # the two best matches are the two circles of scene 2, the square is not
+        assert [score >= 0.5 for score in shown["object_scores"]] == [True, True, False]
+        assert shown["matches"][0][:2] == shown["ncc_peak"]
+    if "pair=picked" in query:  # a patch searched in its own image is found where it was cut
+        assert shown["ncc_peak"] == [view["top"], view["left"]] and shown["ncc_score"] > 0.999
 
 
 def test_convolution_maths_carry_the_numbers(conv_pages):
@@ -142,7 +149,7 @@ def _execute(kernel, view) -> dict:
 
 
 @pytest.mark.slow  # a Jupyter kernel that imports TensorFlow
-@pytest.mark.parametrize("query", [CONVOLUTION[0], CONVOLUTION[2]])
+@pytest.mark.parametrize("query", [CONVOLUTION[0], CONVOLUTION[2], CONVOLUTION[4]])
 def test_convolution_notebook_matches_the_page(kernel, conv_pages, query):
     _same(conv_pages[query], _execute(kernel, full_view("convolution", query)), rel=1e-6)
 

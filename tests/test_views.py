@@ -39,8 +39,10 @@ def test_defaults_give_an_empty_query(page):
 
 ROUND_TRIPS = {
     "convolution": [
-        "src=shape&shape=star&seed=7&colour=rgb&size=128&k=9&top=3&left=40&stride=2&dil=3"
-        "&row=4&col=5&channel=B",
+        "src=shape&shape=star&seed=7&colour=rgb&size=128&pair=picked&k=9&top=3&left=40"
+        "&stride=2&dil=3&row=4&col=5&channel=B",
+        "target=star&decoy=cross&scene=7&k=30&matches=5",
+        "size=128&pair=motorcycle&top=40&left=10",
         "sample=astronaut&kernel=classic&classic=gabor&ksize=11&angle=45&pad=same",
         "kernel=own&n=5&w=" + ",".join(["0.5"] * 12 + ["-2"] + ["0.25"] * 12)
         + "&pad=number&padn=3",
@@ -81,8 +83,13 @@ def test_default_values_are_left_out():
     view, _ = _parse("convolution", "stride=1&dil=1&kernel=patch&src=sample&stride=3")
     assert views.to_query(view) == "stride=3"
     # a default that depends on the image is left out too: the patch's default place
-    view, _ = _parse("convolution", "k=15&top=56&left=85")  # the image works at 170x256
+    view, _ = _parse("convolution", "pair=picked&k=15&top=56&left=85")  # works at 170x256
+    assert views.to_query(view) == "pair=picked"
+    # the patch around scene 1's shape, and the front wheel of the stereo pair
+    view, _ = _parse("convolution", "k=46&top=66&left=31")
     assert views.to_query(view) == ""
+    view, _ = _parse("convolution", "pair=motorcycle&k=64&top=92&left=175")
+    assert views.to_query(view) == "pair=motorcycle"
 
 
 BAD = {
@@ -97,14 +104,22 @@ BAD = {
         ("classic=unsharp&kernel=classic", "classic", "vertical edges (x gradient)",
          "classic kernel 'unsharp' is not one of"),
         ("k=200", "k", 64, "patch size 200 is not a patch size that fits the image"),
-        ("top=1000", "top", 170 - 15, "patch top row 1000 is not a row where the patch fits"),
+        ("pair=picked&top=1000", "top", 170 - 15,
+         "patch top row 1000 is not a row where the patch fits"),
+        ("top=1000", "top", 128 - 46, "patch top row 1000 is not a row where the patch fits"),
+        ("pair=mirror", "pair", "shapes", "image pair 'mirror' is not one of shapes, motorcycle"),
+        ("target=blob", "target", "circle", "shape cut 'blob' is not one of circle"),
+        ("decoy=circle", "decoy", "square", "other shape 'circle' is not a shape other than"),
+        ("matches=9", "matches", 5, "matches marked 9 is not between 1 and 5; showing 5"),
+        ("scene=-1", "scene", 0, "scenes' seed -1 is not between 0 and 10000"),
         ("src=upload", "src", "sample", "image source 'upload' is not a source a link can"),
         ("sample=lena", "sample", "cat (Chelsea)", "sample photo 'lena' is not one of the"),
         ("src=shape&shape=blob", "shape", "circle", "shape 'blob' is not one of circle"),
         ("src=shape&seed=-5", "seed", 0, "shape seed -5 is not between 0 and 10000"),
         ("kernel=own&w=1,2,3", "w", tuple([-1.0, 0.0, 1.0] * 3), "has 3 numbers, not 9"),
         ("kernel=own&w=1,x,3", "w", tuple([-1.0, 0.0, 1.0] * 3), "not numbers separated by"),
-        ("row=9999", "row", 155, "output row 9999 is not a row of the response map"),
+        ("pair=picked&row=9999", "row", 155, "output row 9999 is not a row of the response"),
+        ("row=9999", "row", 82, "output row 9999 is not a row of the response map"),
         ("pad=number&padn=99", "padn", 64, "padding pixels 99 is not between 0 and 64"),
     ],
     "gradcam": [

@@ -9,9 +9,11 @@ from cnnviz.views import View
 from cnnviz.views.convolution import padding_of
 
 
-def numbers(x, kernel, g, response, pixel, pixel_value, ncc=None) -> dict:
+def numbers(x, kernel, g, response, pixel, pixel_value, ncc=None, matches=None,
+            object_scores=None) -> dict:
     """The page's numbers: what its code prints, what the tests compare. ``g`` is the
-    ``conv.geometry`` of the convolution."""
+    ``conv.geometry`` of the convolution; ``matches`` (``matching.top_matches``) and
+    ``object_scores`` come with a patch cut from an image."""
     peak = np.unravel_index(int(np.argmax(response)), response.shape)
     out = {
         "input_hw": [int(n) for n in x.shape[:2]],
@@ -27,15 +29,20 @@ def numbers(x, kernel, g, response, pixel, pixel_value, ncc=None) -> dict:
         best = np.unravel_index(int(np.argmax(ncc)), ncc.shape)
         out["ncc_peak"] = [int(best[0]), int(best[1])]
         out["ncc_score"] = round(float(ncc[best]), 6)
+    if matches is not None:
+        out["matches"] = [[m.row, m.col, round(m.score, 6)] for m in matches]
+    if object_scores is not None:
+        out["object_scores"] = [round(float(v), 6) if np.isfinite(v) else None
+                                for v in object_scores]
     return out
 
 
 def _kernel_code(view: View) -> str:
     if view["kernel"] == "patch":
         k, top, left = view["k"], view["top"], view["left"]
-        return (f"# a {k}x{k} patch cut from the image: rows {top}..{top + k - 1}, "
+        return (f"# a {k}x{k} patch cut from the first image: rows {top}..{top + k - 1}, "
                 f"columns {left}..{left + k - 1}\n"
-                f"kernel = x[{top}:{top + k}, {left}:{left + k}].copy()")
+                f"kernel = cut_from[{top}:{top + k}, {left}:{left + k}].copy()")
     if view["kernel"] == "classic":
         args = [repr(view["classic"])]
         if "ksize" in view:
@@ -49,6 +56,37 @@ def _kernel_code(view: View) -> str:
     return f"kernel = np.array([\n    {body},\n])  # typed by hand"
 
 
+def _images_code(view: View, colour: bool) -> str:
+    """The image the kernel slides over (``x``) and, for a patch, the one it is cut from
+    (``cut_from``), as the page makes them."""
+    as_float = "conv.to_float" if colour else "conv.to_gray"
+    what = "float (H, W, 3) in [0, 1]: R, G and B" if colour else \
+        "float (H, W) in [0, 1]: luminance"
+    head = "# %% The images\nimport numpy as np\n\nfrom cnnviz import conv"
+    size = view["size"]
+    if view["kernel"] != "patch":
+        return (f"{head}\n{image_code(view)}\n"
+                f"image = conv.shrink(image, {size})  # longest side at most {size} pixels\n"
+                f"x = {as_float}(image)  # {what}\nprint('image', x.shape)")
+    if view["pair"] == "shapes":
+        made = (f"# the kernel is cut from scene 1 (seed {view['scene']}) and searched in "
+                f"scene 2 (seed {view['scene'] + 1}):\n# two {view['target']}s and a "
+                f"{view['decoy']}, each with its mask\n"
+                f"pair = matching.shape_scenes({view['target']!r}, {view['decoy']!r}, "
+                f"seed={view['scene']})")
+    elif view["pair"] == "motorcycle":
+        made = ("# cut from the left camera's photo, searched in the right camera's\n"
+                "pair = matching.stereo_photos()")
+    else:
+        made = (image_code(view) + "\n# the kernel is searched in the image it is cut from\n"
+                "pair = matching.same_image(image, 'the picked image')")
+    return (f"{head}, matching\n{made}\n"
+            f"pair = matching.shrink_pair(pair, {size})  # longest side at most {size} pixels\n"
+            f"cut_from = {as_float}(pair.kernel_image)\n"
+            f"x = {as_float}(pair.search_image)  # {what}: the image the kernel slides over\n"
+            "print('image', x.shape)")
+
+
 def code(view: View) -> str:
     """Python that reproduces the view with the ``cnnviz`` API, then checks it against a
     plain Keras ``Conv2D`` layer; its last cell builds ``numbers``, the page's numbers."""
@@ -56,16 +94,9 @@ def code(view: View) -> str:
     knobs = f"stride={stride}, padding={padding!r}, dilation={dilation}"
     colour = view["colour"] == "rgb"
     pixel = "peak" if view["row"] is None else f"({view['row']}, {view['col']})"
+    patch = view["kernel"] == "patch"
     parts = [
-        "# %% The image\n"
-        "import numpy as np\n\n"
-        "from cnnviz import conv\n"
-        + image_code(view)
-        + f"\nimage = conv.shrink(image, {view['size']})  # longest side at most "
-        f"{view['size']} pixels\n"
-        + ("x = conv.to_float(image)  # float (H, W, 3) in [0, 1]: R, G and B"
-           if colour else "x = conv.to_gray(image)  # float (H, W) in [0, 1]: luminance")
-        + "\nprint('image', x.shape)",
+        _images_code(view, colour),
         "# %% The kernel\n" + _kernel_code(view) + "\nprint('kernel', kernel.shape)",
         "# %% Slide it over the image: the response map\n"
         f"response = conv.convolve(x, kernel, {knobs})\n"
@@ -80,18 +111,25 @@ def code(view: View) -> str:
         "print('inputs rows', window.rows, 'columns', window.cols)\n"
         "print('sum of the products', window.total, '= response', response[row, col])",
     ]
-    if view["kernel"] == "patch":
+    if patch:
+        scored = view["pair"] == "shapes"
         parts.append(
             "# %% Template matching: normalised cross-correlation finds the pattern\n"
-            "ncc = conv.match_template(x, kernel)\n"
-            "best = np.unravel_index(np.argmax(ncc), ncc.shape)\n"
-            "print('best match at', best, 'score', ncc[best])")
+            "ncc = conv.match_template(x, kernel)  # stride 1, no padding\n"
+            f"matches = matching.top_matches(ncc, {view['matches']}, kernel.shape[:2], "
+            "masks=pair.masks)\n"
+            "for rank, match in enumerate(matches, 1):\n"
+            "    print(rank, 'row', match.row, 'col', match.col, 'score', round(match.score, 2))"
+            + ("\n# each object's score: the best window centred on one of its pixels\n"
+               "scores = matching.object_scores(ncc, kernel.shape[:2], pair.masks)\n"
+               "print(list(zip(pair.objects, scores.round(2))))" if scored else
+               "\nscores = None  # a photo has no object masks"))
     parts.append(_keras_code(view, stride, dilation, padding, colour))
-    ncc = "ncc" if view["kernel"] == "patch" else "None"
+    extra = ", ncc, matches, scores" if patch else ""
     parts.append(
         "# %% The numbers on the page\n"
         "from cnnviz.notebooks.convolution import numbers as page_numbers\n\n"
-        f"numbers = page_numbers(x, kernel, g, response, (row, col), window.total, {ncc})\n"
+        f"numbers = page_numbers(x, kernel, g, response, (row, col), window.total{extra})\n"
         "print(numbers)")
     return "\n\n".join(parts) + "\n"
 

@@ -44,11 +44,12 @@ PAGES = (
     PageInfo("pages/1_Convolution.py", "Convolution", ":material/filter_center_focus:",
              "Convolution basics", (
                  Question("C1", "How does a convolution find a pattern in an image?",
-                          "Cut a patch from an image and use it as the kernel: the response "
-                          "peaks where the image matches it."),
+                          "Cut a patch from one image and search another: the best matches "
+                          "marked and scored, the raw sum beside normalised "
+                          "cross-correlation."),
                  Question("C2", "How do stride, padding and dilation set the output size?",
-                          "Turn the knobs and read the output-size formula with the current "
-                          "numbers."),
+                          "Turn the knobs, predict the output size, then read the formula "
+                          "with the current numbers."),
              )),
     PageInfo("pages/2_Pooling_and_Receptive_Fields.py", "Pooling & receptive fields",
              ":material/change_history:", "Convolution basics", (
