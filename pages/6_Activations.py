@@ -146,14 +146,16 @@ with ui.guard("reading the model's layers"):
                                         **view.widget("pseed"))
         h = helpers.feature_hierarchy(name, tuple(listed), depths, int(n_probe), int(probe_seed))
         options = spec.spread(listed)
-        roles = dict(zip(options, ("early", "middle", "deep")[-len(options):]))
-        offered = [f"{layer} ({roles[layer]})" for layer in options]
+        offered = spec.DEPTH_CHOICES[-len(options):]
         scores = {layer: h.accuracy[h.layers.index(layer)] for layer in options}
         best = max(options, key=lambda layer: (scores[layer], -options.index(layer)))
         if len(options) > 1 and ui.ask(
                 questions.choice("act_best", "A linear classifier reads the shape (circle, "
-                                 "square…) from each layer's averaged activations. From which "
-                                 "layer does it read it best?", offered),
+                                 "square…) from each layer's averaged activations. Which layer "
+                                 "gives it the best accuracy: "
+                                 + ", ".join(f"{o.split()[1]} = {layer}"
+                                             for o, layer in zip(offered, options)) + "?",
+                                 spec.DEPTH_CHOICES),
                 questions.Measured(offered[options.index(best)], why=(
                     ", ".join(f"{layer} {scores[layer]:.0%}" for layer in options)
                     + f" on {h.n_test} held-out images (chance {h.chance:.0%})"))):

@@ -58,9 +58,9 @@ with ui.guard("the filter visualisation"):
                                 "spectrum scaled by 1/frequency, in the colour axes of natural "
                                 "photos: smooth, large patterns first.", **view.widget("fourier"))
             jitter = f2.slider("Jitter (pixels, pad and crop)", 0, 8, **view.widget("jitter"))
-            scale = f3.slider("Random zoom ±", 0.0, 0.2, step=0.01, **view.widget("zoom"))
+            scale = f3.slider("Random zoom ±", 0.0, 0.2, step=0.01, **view.widget("rzoom"))
             rotate = f3.slider("Random rotation ± (degrees)", 0.0, 20.0, step=1.0,
-                               **view.widget("rot"))
+                               **view.widget("rrot"))
             blur_every = f3.slider("Blur every k steps (0 = never)", 0, 10,
                                    **view.widget("blur"))
             blur_sigma = f4.slider("Blur sigma (pixels)", 0.3, 2.0, step=0.1,

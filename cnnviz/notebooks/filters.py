@@ -41,7 +41,7 @@ def code(view: View) -> str:
         choose = ("x = models.prepare(" + repr(model) + ", image).x\n"
                   f"filter_indices = filters.most_active_filters(model, {layer!r}, x, "
                   f"{view['n']})  # the most active on the image")
-    regs = (f"jitter={view['jitter']}, scale={view['zoom']!r}, rotate={view['rot']!r}, "
+    regs = (f"jitter={view['jitter']}, scale={view['rzoom']!r}, rotate={view['rrot']!r}, "
             f"tv={view['tv']!r}, l2={view['l2']!r}, blur_every={view['blur']}, "
             f"blur_sigma={view['sigma']!r}, fourier={view['fourier']!r}")
     runs = view["cont"] + 1

@@ -18,6 +18,8 @@ KIND_NAMES = ("conv", "pool", "activation")  # cnnviz.probe.KINDS
 PER_PAGE = 32  # maps per page when browsing every channel of a layer
 SHOWN = 3  # layers shown by default, spread from first to last
 PROBE_IMAGES = (100, 600, 100)
+#: the answers to "which layer separates the classes best?" (layers spread as SHOWN)
+DEPTH_CHOICES = ("the early layer", "the middle layer", "the deep layer")
 
 
 def facts(model, name: str) -> dict:
