@@ -44,9 +44,10 @@ def full_view(page: str, query: str | dict) -> views.View:
     image, _ = views.picked_image(first)
     if page == "convolution":
         context.update(views.convolution.facts(image))
-    elif page == "gradcam":
+    elif page in ("gradcam", "activations", "filters"):
         from cnnviz import models
 
         context["models"] = [first["model"]]
-        context.update(views.gradcam.facts(models.load_model(first["model"]), first["model"]))
+        facts = getattr(views, page).facts
+        context.update(facts(models.load_model(first["model"]), first["model"]))
     return views.parse(page, query, context)[0]
