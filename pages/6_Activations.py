@@ -15,6 +15,8 @@ from cnnviz.views import activations as spec
 ui.page_setup("Activations")
 
 STRONGEST = 8  # maps per layer in the overview
+TABLE = ("layer", "height", "width", "channels", "fraction zero", "zeros counted at",
+         "mean activation")  # the statistics' columns that fit the page
 
 view = ui.page_view("activations", prefix="act_")
 name = ui.model_picker()
@@ -135,7 +137,9 @@ with ui.guard("reading the model's layers"):
             st.caption("Zeros are counted where the ReLU has acted: a convolution's own ReLU "
                        "output, else the ReLU layer after it. A pooling layer after "
                        "BatchNormalization has signed values: no zeros counted there.")
-            st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch")
+            st.dataframe(pd.DataFrame(rows)[list(TABLE)], hide_index=True, width="stretch",
+                         column_config={"fraction zero": st.column_config.NumberColumn(
+                             format="percent")})
 
         st.subheader("Which layer separates the classes best?")
         pc = st.columns(2)

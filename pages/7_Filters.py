@@ -2,9 +2,8 @@
 
 import streamlit as st
 
-from cnnviz import filters, images, models, probe, questions, receptive, ui
+from cnnviz import filters, models, probe, questions, receptive, ui
 from cnnviz.figures import activations as activation_figures
-from cnnviz.figures import maps
 from cnnviz.notebooks.filters import numbers as page_numbers
 from cnnviz.ui import filters as helpers
 from cnnviz.views import filters as spec
@@ -129,9 +128,7 @@ with ui.guard("the first layer's kernels"):
         "brighter = a positive weight for that colour.",
         "Deeper kernels mix dozens of channels and cannot be drawn like this; for them we "
         "use gradient ascent above.")
-    per_row = 8 if len(kernels) <= 16 else 16  # big enough to read on a projector
-    enlarged = images.enlarge(kernels, max(1, 60 // kernels.shape[1]))
-    st.image(maps.tile_grid(enlarged, cols=per_row, pad=6),
+    st.image(helpers.kernel_picture(kernels),
              width="stretch" if len(kernels) >= 8 else 66 * len(kernels),
              caption=f"{len(kernels)} kernels of {kname}", output_format="PNG")
 

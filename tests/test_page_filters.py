@@ -100,3 +100,17 @@ def test_mobilenet_v2_with_cached_weights(fake_imagenet_home):
     assert subheader.endswith("8 filters after 5 steps")  # 8 by default at 224 pixels
     assert any("32 kernels of Conv1" in str(el.proto) for el in _images(at))
     st.cache_resource.clear()
+
+
+def test_first_layer_kernels_are_enlarged_block_by_block():
+    """Each 3x3 kernel becomes a 60x60 picture of 20x20 blocks, 8 to a row."""
+    import numpy as np
+
+    from cnnviz.ui.filters import kernel_picture
+
+    kernels = np.random.default_rng(0).integers(0, 256, (16, 3, 3, 3), dtype=np.uint8)
+    picture = kernel_picture(kernels)
+    assert picture.shape == (2 * 60 + 6, 8 * 60 + 7 * 6, 3)
+    second = picture[:60, 66:126]  # kernel 1, first row
+    assert np.array_equal(second[:20, :20], np.broadcast_to(kernels[1][0, 0], (20, 20, 3)))
+    assert np.array_equal(second[40:, 40:], np.broadcast_to(kernels[1][2, 2], (20, 20, 3)))

@@ -67,6 +67,20 @@ def run(model_name, layer, indices, schedule, lr, seed, regs):
     return result
 
 
+def kernel_picture(kernels, *, side: int = 60, pad: int = 6):
+    """The first layer's kernels (k, kh, kw, 3) as one picture: each kernel enlarged to
+    about ``side`` pixels, every weight a block (no blur), 8 to a row (16 when there are
+    more than 16), big enough to read on a projector."""
+    import numpy as np
+
+    from cnnviz.figures.maps import tile_grid
+    from cnnviz.images import enlarge
+
+    factor = max(1, side // kernels.shape[1])
+    enlarged = np.stack([enlarge(kernel, factor) for kernel in kernels])
+    return tile_grid(enlarged, cols=8 if len(kernels) <= 16 else 16, pad=pad)
+
+
 def continued(view, request) -> int:
     """How many times the run was continued: kept while ``request`` (every setting but
     this one) stays the same, 0 when it changes, a link's value when a link arrives."""
