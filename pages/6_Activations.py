@@ -174,7 +174,7 @@ with ui.guard("reading the model's layers"):
         st.subheader("How does Keras give us every layer's maps?")
         if chosen:
             c1, c2 = st.columns(2)
-            layer = c1.selectbox("Layer", chosen, format_func=labels.get,
+            layer = c1.selectbox("Layer to browse", chosen, format_func=labels.get,
                                  **view.widget("all", key="act_all_layer"))
             maps = acts[layer][0]
             if maps.shape[2] > spec.PER_PAGE:
@@ -204,7 +204,7 @@ with ui.guard("reading the model's layers"):
                 st.code(activations.keras_code(chosen), language="python", wrap_lines=True)
 
     with tab_pair:
-        pair_layer = st.selectbox("Layer", listed, format_func=labels.get,
+        pair_layer = st.selectbox("Layer to compare", listed, format_func=labels.get,
                                   **view.widget("pair", key="act_pair"))
         a, b, figure = helpers.pair_figures(name, x, models.prepare(name, other.image).x,
                                             pair_layer, choice.name, other.name, STRONGEST)
