@@ -435,6 +435,76 @@ def first_layer_kernels(model) -> tuple[str, np.ndarray]:
     raise ModelError("This model has no convolution on the RGB image to show as pictures.")
 
 
+#: A filter's activation "rose" (or "fell") when it ended at least 10 % of its start
+#: (and at least 1e-3) above (or below) it.
+RISE_SHARE = 0.10
+_RISE_FLOOR = 1e-3
+#: The median curve is "still rising" when its last quarter of steps added more than
+#: 5 % of its whole gain.
+STILL_RISING = 0.05
+#: The answers to "what happens to a filter's activation during gradient ascent?"
+ASCENT_TRENDS = ("it rises", "it stays about the same", "it falls")
+
+
+def _trend(start: float, end: float) -> str:
+    margin = max(RISE_SHARE * abs(start), _RISE_FLOOR)
+    return (ASCENT_TRENDS[0] if end > start + margin else ASCENT_TRENDS[2]
+            if end < start - margin else ASCENT_TRENDS[1])
+
+
+@dataclass(frozen=True)
+class AscentSummary:
+    """What the activation curves of one run say, in numbers."""
+
+    start: float  # the median filter's activation on the start noise
+    end: float  # ... after the last step
+    trend: str  # one of ASCENT_TRENDS, for the median curve
+    rose: tuple[int, ...]  # the filters (their indices) whose own curve rose
+    never_fired: tuple[int, ...]  # filters whose activation stayed <= 0 at every step
+    late_gain: float  # share of the median curve's gain made in the last quarter of steps
+    steps: int
+
+    @property
+    def still_rising(self) -> bool:
+        return self.trend == ASCENT_TRENDS[0] and self.late_gain > STILL_RISING
+
+
+def summarise_ascent(history: np.ndarray, filter_indices) -> AscentSummary:
+    """Summarise ``history`` (steps x filters, :attr:`FilterResult.history`)."""
+    history = np.asarray(history, np.float64)
+    if history.ndim != 2 or len(history) == 0:
+        raise ModelError("No steps were run: there is no activation curve to read.")
+    median = np.median(history, axis=1)
+    steps = len(history)
+    quarter = max(1, steps // 4)
+    gain = median[-1] - median[0]
+    late = (median[-1] - median[-1 - quarter]) / gain if gain > 0 and steps > 1 else 0.0
+    indices = [int(f) for f in filter_indices]
+    return AscentSummary(
+        start=float(median[0]), end=float(median[-1]), trend=_trend(median[0], median[-1]),
+        rose=tuple(f for i, f in enumerate(indices)
+                   if _trend(history[0, i], history[-1, i]) == ASCENT_TRENDS[0]),
+        never_fired=tuple(f for i, f in enumerate(indices) if history[:, i].max() <= 0),
+        late_gain=float(late), steps=steps)
+
+
+def describe_ascent(summary: AscentSummary, count: int) -> str:
+    """Sentences on what the curves measured, each from its own threshold."""
+    text = (f"{len(summary.rose)} of {count} filters responded more and more (each ended "
+            f"at least {RISE_SHARE:.0%} above its start): the median activation went from "
+            f"{summary.start:.3g} on noise to {summary.end:.3g} after {summary.steps} steps.")
+    if summary.trend != ASCENT_TRENDS[0]:
+        text += (" The median did not rise: with a learning rate too small, too few steps, "
+                 "or filters silent on the start noise, gradient ascent has nothing to climb.")
+    elif summary.still_rising:
+        text += (f" It is still rising (the last quarter of the steps added "
+                 f"{summary.late_gain:.0%} of the gain): continue for sharper patterns.")
+    else:
+        text += (f" It has levelled off (the last quarter added {summary.late_gain:.0%} of "
+                 "the gain).")
+    return text
+
+
 def with_regularizers(base: Regularizers = RECOMMENDED, **changes) -> dict:
     """Keyword arguments for visualize(): ``base`` with some fields changed."""
     return asdict(replace(base, **changes))

@@ -191,3 +191,64 @@ def test_keras_code_names_the_layers():
     assert "keras.Model(" in code and "model.inputs" in code
     assert "model.get_layer('block3_conv2').output" in code
     compile(code, "<snippet>", "exec")
+
+
+# ------------------------------------------------- zeros after the non-linearity
+def _bn_model():
+    """conv(ReLU) -> BN -> pool, and a linear conv -> BN -> ReLU -> pool: MobileNet's way."""
+    keras.utils.set_random_seed(5)
+    inputs = keras.Input((16, 16, 3))
+    x = layers.Conv2D(4, 3, padding="same", activation="relu", name="c1")(inputs)
+    x = layers.BatchNormalization(name="bn1")(x)
+    x = layers.MaxPooling2D(name="p1")(x)
+    x = layers.Conv2D(4, 3, padding="same", name="c2")(x)
+    x = layers.BatchNormalization(name="bn2")(x)
+    x = layers.ReLU(name="r2")(x)
+    x = layers.MaxPooling2D(name="p2")(x)
+    model = keras.Model(inputs, layers.Dense(2)(layers.GlobalAveragePooling2D()(x)))
+    bn = model.get_layer("bn1")  # a shift that makes half of BN's outputs negative
+    bn.set_weights([w if i != 1 else np.full_like(w, -0.5) for i, w in
+                    enumerate(bn.get_weights())])
+    return model
+
+
+def test_zeros_are_counted_after_the_nonlinearity():
+    model = _bn_model()
+    names = ["c1", "p1", "c2", "r2", "p2"]
+    at = activations.nonlinearity_layers(model, names)
+    assert at == {"c1": "c1", "p1": None, "c2": "r2", "r2": "r2", "p2": "p2"}
+    x = np.random.default_rng(0).random((2, 16, 16, 3), dtype=np.float32)
+    maps = activations.extract(model, x, names)
+    rows = activations.layer_statistics(maps, zeros_at=at, layers=names)
+    by = {r["layer"]: r for r in rows}
+    assert np.isnan(by["p1"]["fraction zero"]) and by["p1"]["zeros counted at"] == \
+        "no non-linearity"
+    assert by["c2"]["fraction zero"] == pytest.approx(float(np.mean(maps["r2"] <= 0)))
+    # counting the signed pool output as zeros is what made the curve zigzag
+    assert np.mean(maps["p1"] <= 0) > 0.1 and np.mean(maps["c1"] < 0) == 0
+
+
+def _row(layer, zeros, size=16, channels=16):
+    return {"layer": layer, "height": size, "width": size, "channels": channels,
+            "fraction zero": zeros}
+
+
+def test_the_zeros_sentence_follows_the_numbers():
+    grows = activations.describe_zeros([_row("a", 0.4), _row("p", float("nan")),
+                                        _row("b", 0.7)])
+    assert "go from 40% in a to 70% in b: it grows" in grows
+    assert "Over 50% of b's values are zero" in grows
+    shrinks = activations.describe_zeros([_row("a", 0.7), _row("b", 0.3)])
+    assert "it shrinks" in shrinks and "disagrees" in shrinks and "Over 50%" not in shrinks
+    same = activations.describe_zeros([_row("a", 0.33), _row("b", 0.35)])
+    assert "it stays about the same" in same and "is not silent most of the time" in same
+    assert "no trend" in activations.describe_zeros([_row("a", 0.5), _row("p", float("nan"))])
+    assert activations.zeros_trend(0.5, 0.56) == "it grows"
+    assert activations.zeros_trend(0.5, 0.54) == "it stays about the same"
+
+
+def test_the_shapes_sentence_follows_the_numbers():
+    traded = activations.describe_shapes(_row("a", 0, 64, 16), _row("b", 0, 16, 64))
+    assert "the maps shrink from 64×64 to 16×16" in traded and "space is traded" in traded
+    flat = activations.describe_shapes(_row("a", 0, 16, 64), _row("b", 0, 16, 64))
+    assert "keep their size" in flat and "channels stay" in flat and "traded" not in flat

@@ -159,3 +159,20 @@ def test_sub_batches_give_the_same_images_with_one_trace(model, monkeypatch):
     np.testing.assert_allclose(split.params, whole.params, atol=2e-4)
     np.testing.assert_allclose(split.history, whole.history, rtol=1e-3, atol=1e-4)
     assert step.experimental_get_tracing_count() == traces == 1
+
+
+def test_the_ascent_sentences_follow_the_curves():
+    steps = np.arange(40, dtype=float)[:, None]
+    rising = np.hstack([0.1 + steps, 0.2 + 2 * steps, np.zeros_like(steps)])  # 3rd never fires
+    summary = filters.summarise_ascent(rising, [4, 5, 6])
+    assert summary.trend == "it rises" and summary.rose == (4, 5) and summary.never_fired == (6,)
+    assert summary.still_rising
+    text = filters.describe_ascent(summary, 3)
+    assert text.startswith("2 of 3 filters responded more and more") and "still rising" in text
+    levelled = np.minimum(steps, 10) + 1.0
+    summary = filters.summarise_ascent(levelled, [0])
+    assert not summary.still_rising and "levelled off" in filters.describe_ascent(summary, 1)
+    falling = filters.summarise_ascent(5.0 - 0.1 * steps, [0])
+    assert falling.trend == "it falls" and "did not rise" in filters.describe_ascent(falling, 1)
+    flat = filters.summarise_ascent(np.full((10, 2), 2.0), [0, 1])
+    assert flat.trend == "it stays about the same" and flat.rose == ()

@@ -38,12 +38,12 @@ def test_feature_maps_code_and_enlarged_map(page):
                                   "block3_conv2 — 16×16 pixels, 64 channels"]
     subheaders = [s.value for s in at.subheader]
     assert subheaders[0].startswith("Enlarged: block1_conv1, channel ")
-    code = at.code[0].value
+    code = next(c.value for c in at.code if "keras.Model(" in c.value)
     assert "keras.Model(" in code and "model.get_layer('block3_conv2').output" in code
     # the 64-channel layer pages through its channels
     at.selectbox(key="act_all_layer").set_value("block3_conv2").run()
     assert "block3_conv2 — 16×16 pixels, 64 channels" in [s.value for s in at.subheader]
-    assert at.slider(key="act_start_shapes_cnn_block3_conv2").max == 32
+    assert at.slider(key="act_rank").max == 32
 
 
 def test_statistics_table_shows_the_hierarchy(page):
@@ -52,8 +52,25 @@ def test_statistics_table_shows_the_hierarchy(page):
     assert list(table["layer"])[0] == "block1_conv1"
     assert table["height"].iloc[0] == 64 and table["height"].iloc[-1] == 16
     assert table["channels"].iloc[-1] == 64
-    assert ((table["fraction zero"] >= 0) & (table["fraction zero"] <= 1)).all()
+    zeros = table["fraction zero"].dropna()
+    assert ((zeros >= 0) & (zeros <= 1)).all() and len(zeros) == 6
+    # a pooling layer after BatchNormalization has signed outputs: no zeros counted there
+    pools = table[table["layer"].str.endswith("pool")]
+    assert pools["fraction zero"].isna().all()
+    assert (pools["zeros counted at"] == "no non-linearity").all()
     assert any("the maps shrink from" in m.value for m in at.markdown)
+    assert any("counted after each non-linearity" in m.value for m in at.markdown)
+
+
+def test_the_feature_hierarchy_is_measured_and_rises(page):
+    at = page
+    probe = at.dataframe[1].value
+    assert list(probe["layer"]) == list(at.dataframe[0].value["layer"])
+    assert probe["probe accuracy"].iloc[-1] - probe["probe accuracy"].iloc[0] >= 0.15
+    assert (probe["probe accuracy"] <= 1).all() and (probe["± over splits"] >= 0).all()
+    assert "Deeper layers separate the classes better." in [m.value for m in at.markdown]
+    text = "\n".join(m.value for m in at.markdown)
+    assert "a linear probe reads the shape from block1_conv1 at" in text
 
 
 def test_choosing_layers_and_layer_scaling(page):

@@ -28,7 +28,7 @@ prompt = "How wide is the pooled map?"
 
 [[steps]]
 page = "Activations"
-state = { layer = "block2_conv2" }
+state = { layers = "block2_conv2" }
 notice = "Deep maps are mostly zero."
 
 [steps.question]
@@ -145,7 +145,7 @@ def test_next_and_back_carry_the_lesson_and_the_steps_state(two_steps):
     assert not at.exception, at.exception
     assert at.title[0].value == "What does each layer see?"
     assert at.query_params == {"lesson": "two", "step": "2", "class": "TEST",
-                               "layer": "block2_conv2"}
+                               "layers": "block2_conv2"}
     bar = "\n".join(m.value for m in at.markdown)
     assert "step 2 of 2: **Activations**" in bar
     assert at.button(key="lesson_next").disabled

@@ -22,6 +22,14 @@ CONTEXT = {
                 "layers": LAYERS, "default_layer": "block3_conv2",
                 "stages": ("block1_conv2", "block2_conv2", "block3_conv2"), "top_class": 0},
 }
+SHAPES_LAYERS = ["block1_conv1", "block1_conv2", "block1_pool", "block2_conv1", "block2_conv2",
+                 "block2_pool", "block3_conv1", "block3_conv2"]
+SHAPES_FACTS = {"samples": SAMPLES, "models": ["shapes_cnn", "mobilenet_v2"],
+                "model": "shapes_cnn", "layers": SHAPES_LAYERS, "big": False,
+                "channels": dict(zip(SHAPES_LAYERS, [16, 16, 16, 32, 32, 32, 64, 64]))}
+CONTEXT["activations"] = {**SHAPES_FACTS, "default_kinds": ("conv", "pool"),
+                          "kinds": {n: "pool" if "pool" in n else "conv" for n in SHAPES_LAYERS}}
+CONTEXT["filters"] = SHAPES_FACTS
 
 
 def _parse(page, query):
@@ -54,6 +62,17 @@ ROUND_TRIPS = {
         "&lys=block1_conv1,block3_conv2&sm=hirescam&sanity=1&pn=120&pm=gradcam,saliency&pg=1"
         "&dm=layercam",
         "objs=circle,star,cross&sseed=9&cls=1&sn=200&sk=3&sp=gradcam,saliency&sg=1",
+    ],
+    "activations": [
+        "src=sample&sample=astronaut&kinds=conv&layers=block1_conv2,block3_conv1&scale=layer"
+        "&ml=block3_conv1&mc=5&all=block3_conv1&rank=16&pair=block2_conv1&src2=sample"
+        "&sample2=coffee-cup&pn=200&pseed=4",
+        "shape=star&seed=3&layers=block2_pool&shape2=cross&seed2=9",
+    ],
+    "filters": [
+        "layer=block3_conv1&how=top&n=5&steps=25&lr=3&aseed=2&fourier=1&jitter=0&rzoom=0.1"
+        "&rrot=12&blur=0&sigma=0.5&tv=0.3&l2=1&cont=2",
+        "model=mobilenet_v2&src=sample&sample=astronaut&first=7&n=9",
     ],
 }
 
@@ -141,6 +160,21 @@ BAD = {
         ("img=photo", "img", "scene", "image 'photo' is not an image shapes_cnn can explain"),
         ("sseed=-3", "sseed", 0, "scene seed -3 is not between 0 and 10000"),
         ("sk=5", "sk", 3, "shapes per scene 5 is not between 2 and 3"),
+    ],
+    "activations": [
+        ("layers=block1_conv1,block9", "layers", ("block1_conv1",),
+         "'block9' is not a listed layer of shapes_cnn"),
+        ("ml=block2_pool", "ml", "block1_conv1", "is not one of the layers shown"),
+        ("layers=block3_conv2&mc=99", "mc", 63, "channel 99 is not a channel of that layer"),
+        ("rank=100&layers=block3_conv2", "rank", 32, "is not between 0 and 32"),
+        ("pn=240", "pn", 200, "not on the slider's steps"),
+    ],
+    "filters": [
+        ("layer=nope", "layer", "block2_conv2", "layer 'nope' is not a layer of shapes_cnn"),
+        ("n=100&layer=block1_conv1", "n", 16, "how many filters 100 is not between 1 and 16"),
+        ("first=40", "first", 31, "first filter 40 is not a filter of that layer"),
+        ("lr=5", "lr", 10.0, "learning rate '5' is not one of 1, 3, 10, 30"),
+        ("cont=50", "cont", 20, "times continued 50 is not between 0 and 20"),
     ],
 }
 

@@ -43,9 +43,10 @@ def full_view(page: str, query: str | dict) -> views.View:
     first, _ = views.parse(page, query, context)
     if page == "convolution":
         context.update(views.convolution.facts(views.picked_image(first)[0]))
-    elif page == "gradcam":
+    elif page in ("gradcam", "activations", "filters"):
         from cnnviz import models
 
         context["models"] = [first["model"]]
-        context.update(views.gradcam.facts(models.load_model(first["model"]), first["model"]))
+        facts = getattr(views, page).facts
+        context.update(facts(models.load_model(first["model"]), first["model"]))
     return views.parse(page, query, context)[0]

@@ -11,8 +11,9 @@ from cnnviz.figures.maps import tile_grid
 
 
 def statistics_figure(rows: list[dict]):
-    """Size, channels, sparsity and mean activation against depth, one panel each
-    (rows from :func:`cnnviz.activations.layer_statistics`)."""
+    """Size, channels, share of zeros and mean activation against depth, one panel each
+    (rows from :func:`cnnviz.activations.layer_statistics`; a NaN share of zeros, for
+    a layer with no non-linearity to count them at, is left out of its line)."""
     from plotly.subplots import make_subplots
 
     depth = [r["depth"] for r in rows]
@@ -20,21 +21,50 @@ def statistics_figure(rows: list[dict]):
     panels = (
         ("Size (height, px)", "height"),
         ("Channels", "channels"),
-        ("Fraction of zeros", "fraction zero"),
+        ("Zeros after ReLU", "fraction zero"),
         ("Mean activation", "mean activation"),
     )
     fig = make_subplots(rows=1, cols=4, subplot_titles=[p[0] for p in panels],
                         horizontal_spacing=0.07)
     for col, (_, key) in enumerate(panels, start=1):
-        fig.add_scatter(x=depth, y=[r[key] for r in rows], mode="lines+markers", text=names,
+        values = [None if not np.isfinite(r[key]) else r[key] for r in rows]
+        fig.add_scatter(x=depth, y=values, mode="lines+markers", text=names, connectgaps=True,
                         hovertemplate="%{text}<br>%{y:.3g}<extra></extra>", row=1, col=col,
                         showlegend=False, marker={"size": 9, "color": theme.CATEGORICAL[0]},
                         line={"width": 3, "color": theme.CATEGORICAL[0]})
         fig.update_xaxes(title_text="depth (layer #)", row=1, col=col)
     fig.update_yaxes(type="log", row=1, col=1)
     fig.update_yaxes(type="log", row=1, col=2)
-    fig.update_yaxes(range=[0, 1.02], row=1, col=3)
+    fig.update_yaxes(range=[0, 1.02], tickformat=".0%", row=1, col=3)
     return theme.style(fig, height=360)
+
+
+def hierarchy_figure(h):
+    """Probe accuracy against depth (a :class:`cnnviz.hierarchy.Hierarchy`): every
+    layer's own channels with their spread over the splits, the same number of
+    features for every layer, and chance."""
+    import plotly.graph_objects as go
+
+    depth = list(h.depths)
+    names = [f"{n} ({c} channels)" for n, c in zip(h.layers, h.channels)]
+    fig = go.Figure()
+    fig.add_scatter(x=depth, y=h.accuracy, mode="lines+markers", name="all its channels",
+                    error_y={"type": "data", "array": h.spread, "thickness": 2},
+                    text=names, hovertemplate="%{text}<br>%{y:.0%}<extra></extra>",
+                    marker={"size": 10, "color": theme.CATEGORICAL[0]},
+                    line={"width": 3, "color": theme.CATEGORICAL[0]})
+    fig.add_scatter(x=depth, y=h.accuracy_equal, mode="lines+markers",
+                    name=f"{h.equal_features} features per layer", text=names,
+                    hovertemplate="%{text}<br>%{y:.0%}<extra></extra>",
+                    marker={"size": 8, "color": theme.CATEGORICAL[1]},
+                    line={"width": 3, "dash": "dash", "color": theme.CATEGORICAL[1]})
+    fig.add_hline(y=h.chance, line={"color": theme.NEUTRAL, "dash": "dot", "width": 2},
+                  annotation_text=f"chance {h.chance:.0%}", annotation_position="top left")
+    fig.update_layout(xaxis_title="depth (layer #)", yaxis_title="probe test accuracy")
+    fig.update_yaxes(range=[0, 1.05], tickformat=".0%")
+    return theme.style(fig, height=380, title=(
+        f"How well a linear probe reads the shape from each layer ({h.n_images} images, "
+        f"{h.n_test} held out)"))
 
 
 def feature_map_grid_figure(scaled: np.ndarray, labels, *, cols: int, pad: int = 2,

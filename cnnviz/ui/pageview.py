@@ -93,7 +93,7 @@ class PageView:
         self._applied: set[str] = set()
         self._quiet = False  # a view restored after a page switch: no notices
         self._incoming: dict | None = None
-        if encode(page_query) != written.get(page, ""):
+        if page_query != views.core.parse_query(written.get(page, "")):  # in any order
             if page_query or rerun_of_the_same_page():  # a link, or back to a bare address
                 self._incoming = page_query
             else:  # back from another page: this page's last view, with today's image
