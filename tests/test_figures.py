@@ -21,6 +21,8 @@ from cnnviz.figures import (
     colour,
     diagram,
     maps,
+    matching as matching_figures,
+    questions,
     receptive,
     residual,
     theme,
@@ -110,6 +112,24 @@ BUILDERS = {
         {"transfer": {"conv1": 0.01, "conv2": 0.2}}),
     "training.probability_figure": lambda: training.probability_figure(
         ["circle", "square"], [0.7, 0.3], title="Top-2 predictions"),
+    "activations.hierarchy_figure": lambda: activations.hierarchy_figure(SimpleNamespace(
+        layers=("conv1", "conv2", "conv3"), depths=(1, 2, 3), channels=(16, 32, 64),
+        accuracy=np.array([0.4, 0.6, 0.9]), spread=np.array([0.05, 0.04, 0.02]),
+        accuracy_equal=np.array([0.35, 0.55, 0.85]), equal_features=16, chance=0.2,
+        n_images=300, n_test=60)),
+    "matching.matches_figure": lambda: matching_figures.matches_figure(
+        (POSITIVE[..., None] * [255, 128, 0]).astype(np.uint8),
+        [SimpleNamespace(row=1, col=2, score=0.9, centre=(2, 3), on=0),
+         SimpleNamespace(row=4, col=0, score=0.5, centre=(5, 1), on=None)], (3, 3)),
+    "matching.response_figure": lambda: matching_figures.response_figure(
+        SIGNED, title="NCC", marks=[(2, 3, "1", "#E69F00")], pick=(1, 1), colorbar_title="score"),
+    "questions.poll_figure": lambda: questions.poll_figure(["3", "5", "7"], [4, 11, 2]),
+    "questions.poll_figure revealed": lambda: questions.poll_figure(
+        ["3", "5", "7"], [4, 11, 2], measured="5"),
+    "questions.click_figure": lambda: questions.click_figure(
+        (POSITIVE[..., None] * [255, 128, 0]).astype(np.uint8), click=(2, 3)),
+    "questions.click_figure revealed": lambda: questions.click_figure(
+        (POSITIVE[..., None] * [255, 128, 0]).astype(np.uint8), click=(2, 3), heat=POSITIVE),
 }
 
 
