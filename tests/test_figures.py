@@ -21,12 +21,14 @@ from cnnviz.figures import (
     colour,
     diagram,
     maps,
-    matching as matching_figures,
     questions,
     receptive,
     residual,
     theme,
     training,
+)
+from cnnviz.figures import (
+    matching as matching_figures,
 )
 
 RNG = np.random.default_rng(0)
