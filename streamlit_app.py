@@ -8,6 +8,7 @@ import streamlit as st
 
 from cnnviz import conv, ui
 from cnnviz.figures import maps, theme
+from cnnviz.ui import warm
 from cnnviz.ui.home import data_status_rows, model_status_rows
 from cnnviz.ui.navigation import PAGES
 from cnnviz.ui.pageview import lost_link_notice
@@ -83,3 +84,5 @@ with st.expander("Models and data on this server", icon=":material/dns:"):
                 icon = STATUS_ICON.get(row["status"], ":material/cloud_off:")
                 st.markdown(f"{icon} **{row[name_key]}** · {row['status']}  \n"
                             f"{row['details']}")
+    st.subheader("Warm-up")
+    st.markdown(warm.status().sentence())

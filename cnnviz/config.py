@@ -33,3 +33,13 @@ def lessons_dir() -> Path:
     """Where lesson files are read from: :data:`LESSONS_DIR` unless the environment
     variable :data:`LESSONS_DIR_ENV` names another folder."""
     return Path(os.environ.get(LESSONS_DIR_ENV) or LESSONS_DIR)
+
+
+WARM_UP_ENV = "CNNVIZ_WARM_UP"
+
+
+def warm_up_enabled() -> bool:
+    """Whether a server computes every page's default view in the background after its
+    first script run (``cnnviz.ui.warm``): on unless :data:`WARM_UP_ENV` is ``0``
+    (the tests turn it off where they measure nothing warm, to save the CPU)."""
+    return os.environ.get(WARM_UP_ENV, "1").strip() != "0"

@@ -43,18 +43,21 @@ def free_port() -> int:
 @contextlib.contextmanager
 def app_server(port: int | None = None, env: dict | None = None,
                log_path: Path | None = None,
-               script: str = "streamlit_app.py") -> Iterator[tuple[str, subprocess.Popen]]:
+               script: str = "streamlit_app.py",
+               cpus: str | None = None) -> Iterator[tuple[str, subprocess.Popen]]:
     """Start `streamlit run SCRIPT` (the app by default) on a free port; yield
-    (base URL, process)."""
+    (base URL, process). ``cpus`` (e.g. "0") pins the server to those cores (taskset)."""
     port = port or free_port()
     log = open(log_path, "wb") if log_path else subprocess.DEVNULL
+    pinned = ["taskset", "-c", cpus] if cpus else []
     process = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", script,
+        [*pinned, sys.executable, "-m", "streamlit", "run", script,
          "--server.headless", "true", "--server.fileWatcherType", "none",
          "--browser.gatherUsageStats", "false", "--server.port", str(port),
          "--server.address", "127.0.0.1"],
         cwd=ROOT, stdout=log, stderr=subprocess.STDOUT,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})},
+        # no background warm-up unless a test asks for it: it would compete for the CPU
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2", "CNNVIZ_WARM_UP": "0", **(env or {})},
     )
     base = f"http://127.0.0.1:{port}"
     try:

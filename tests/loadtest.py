@@ -33,23 +33,29 @@ class LoadReport:
     errors: list[str] = field(default_factory=list)
     isolation_failures: list[str] = field(default_factory=list)
     latencies: dict[str, list[float]] = field(default_factory=dict)  # page label -> seconds
+    by_round: dict[int, dict[str, list[float]]] = field(default_factory=dict)  # the same, per round
     peak_rss_mb: float = 0.0
     wall_seconds: float = 0.0
 
     def percentile(self, label: str, q: float) -> float:
-        values = sorted(self.latencies.get(label, []))
-        if not values:
-            return float("nan")
-        return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
+        values = self.latencies.get(label, [])
+        return _percentile(values, q) if values else float("nan")
 
-    def rows(self) -> list[dict]:
+    def rows(self, round_: int | None = None) -> list[dict]:
+        """p50/p95/max seconds per page, over every round or over round ``round_``."""
+        latencies = self.latencies if round_ is None else self.by_round.get(round_, {})
         return [
             {"page": label, "visits": len(values),
              "p50_s": round(statistics.median(values), 2),
-             "p95_s": round(self.percentile(label, 0.95), 2),
+             "p95_s": round(_percentile(values, 0.95), 2),
              "max_s": round(max(values), 2)}
-            for label, values in self.latencies.items()
+            for label, values in latencies.items()
         ]
+
+
+def _percentile(values: list[float], q: float) -> float:
+    values = sorted(values)
+    return values[min(len(values) - 1, int(round(q * (len(values) - 1))))]
 
 
 def session_shape(index: int) -> tuple[str, int]:
@@ -137,8 +143,10 @@ async def _session(browser, base: str, index: int, rounds: int, pages: list,
                 await page.wait_for_url(f"**/{page_url_path(target.path)}*", timeout=timeout_ms)
                 await page.wait_for_timeout(200)
                 await _wait_done(page, timeout_ms)
-                report.latencies.setdefault(target.label, []).append(
-                    time.monotonic() - started)
+                seconds = time.monotonic() - started
+                report.latencies.setdefault(target.label, []).append(seconds)
+                report.by_round.setdefault(round_, {}).setdefault(target.label, []).append(
+                    seconds)
                 report.visits += 1
                 if await page.locator(EXCEPTION).count():
                     report.errors.append(f"session {index}: exception on {target.label}")

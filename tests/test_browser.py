@@ -6,6 +6,8 @@
 - An instructor shares a link to a page; every page must open on its own, with the
   shared sidebar, and without an exception. Screenshots land in ``shots/`` (or
   ``$CNNVIZ_SHOTS``) for a person to look at.
+- The warm-up (on here, as in a deployment) computes every page's default view once in
+  the background, logs each page and the end, and the home page says so.
 - Two students press "Train" at once: one trains, the other waits with a visible
   message, both get results, and a third student's probing page stays responsive.
 
@@ -15,6 +17,8 @@ The load test runs first, on a server whose caches are still cold.
 from __future__ import annotations
 
 import os
+import re
+import time
 from pathlib import Path
 
 import pytest
@@ -31,6 +35,7 @@ from loadtest import run_load
 from trainingload import run_training_load
 
 from cnnviz.ui.navigation import PAGES
+from cnnviz.ui.warm import PAGES as WARM_PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -53,7 +58,8 @@ LOAD_PAGES = ("pages/1_Convolution.py", "pages/2_Pooling_and_Receptive_Fields.py
 def server():
     """(base URL, process) of one `streamlit run` server for every test here."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    with app_server(log_path=SHOTS / "server.log") as running:
+    # warmed as a deployment is: the warm-up starts with the load test's first visit
+    with app_server(log_path=SHOTS / "server.log", env={"CNNVIZ_WARM_UP": "1"}) as running:
         yield running
 
 
@@ -103,6 +109,32 @@ class TestEveryPageByItsURL:
             assert apology.count() == 0
         finally:
             page.close()
+
+
+def test_the_warm_up_computes_every_page_once_and_says_so(server, context):
+    """The warm-up (cnnviz/ui/warm.py), started by the first visit, runs each page's
+    default view once in the background: the server log has a line per page and one
+    for the end, and the home page reports it."""
+    base, _ = server
+    log = SHOTS / "server.log"
+    deadline = time.monotonic() + 420
+    while "cnnviz warm-up finished" not in log.read_text(errors="replace"):
+        assert time.monotonic() < deadline, "the warm-up did not finish"
+        time.sleep(2)
+    text = log.read_text(errors="replace")
+    for name in WARM_PAGES:
+        assert re.search(rf"cnnviz warm-up: {re.escape(name)} in [0-9.]+ s", text), name
+    assert f"{len(WARM_PAGES)} pages warm, 0 not" in text
+    page = context.new_page()
+    try:
+        page.goto(base)
+        wait_until_done(page)
+        page.get_by_text("Models and data on this server").click()
+        assert page.get_by_text(re.compile(
+            rf"Warm: the default views of {len(WARM_PAGES)} pages were computed in \d+ s"
+        )).count() == 1
+    finally:
+        page.close()
 
 
 def test_identical_trainings_share_a_run_others_queue_and_probing_stays_responsive(server):

@@ -10,7 +10,7 @@ from contextlib import contextmanager
 import streamlit as st
 
 from cnnviz.errors import CnnvizError
-from cnnviz.ui import layout
+from cnnviz.ui import layout, warm
 from cnnviz.ui.lesson import begin_page
 from cnnviz.ui.navigation import PAGES, page_info
 
@@ -27,6 +27,7 @@ def page_setup(title: str, *, icon: str | None = None) -> None:
     st.set_page_config(page_title=f"{title} · cnnviz", page_icon=icon or "🧠", layout="wide",
                        initial_sidebar_state="collapsed" if layout.presenting() else "auto")
     layout.apply_view()
+    warm.start()  # once per process: every page's default view, in the background
     pages = st.session_state.get(_PAGES, (None, None))
     st.session_state[_PAGES] = (pages[1], title)
     with st.sidebar:
