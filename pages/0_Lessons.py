@@ -11,18 +11,11 @@ from cnnviz.ui.navigation import page_info
 
 ui.page_setup("Lessons")
 
-st.title(":material/school: Lessons: walk the course with a class")
-st.markdown(
-    "A lesson is a list of steps, each a page of this app in a given view with a question "
-    "the page answers by **measuring** it. Students answer before the page shows the "
-    "result; then they see their answer beside the measured one. With a class code their "
-    "answers are counted anonymously and your screen shows the class's histogram live.\n\n"
-    "1. Start a class below and give the students the link (or the code).\n"
-    "2. Open step 1 as the lecturer: **Back** and **Next** walk the steps; "
-    "**Reveal the measured answer** when the class has voted.\n"
-    "3. To write your own lesson, open a page in the view you want and use "
-    "*Save this view as a lesson step* in the sidebar; paste the steps into a file in "
-    "`lessons/`.")
+page = ui.page_layout(
+    "How do I walk the course with a class?",
+    "A lesson is a list of steps: a page of this app in a given view, with a question the "
+    "page answers by **measuring** it. Students answer first, then see their answer beside "
+    "the measured one; with a class code your screen shows the class's answers live.")
 
 found = lessons_ui.all_lessons()
 if not found:
@@ -39,52 +32,58 @@ if not usable:
 
 names = list(usable)
 wanted = st.query_params.get("show")
-picked = st.selectbox("Lesson", names, index=names.index(wanted) if wanted in names else
-                      (names.index("course") if "course" in names else 0),
-                      format_func=lambda n: usable[n].title, key="lessons_pick")
+picked = page.figure.selectbox(
+    "Lesson", names, index=names.index(wanted) if wanted in names else
+    (names.index("course") if "course" in names else 0),
+    format_func=lambda n: usable[n].title, key="lessons_pick")
 chosen = usable[picked]
-if chosen.about:
-    st.markdown(chosen.about)
+with page.controls:
+    st.subheader(f"The steps of “{chosen.title}”")
+    if chosen.about:
+        st.markdown(chosen.about)
+    rows = [{"step": s.number, "page": page_info(lessons_ui.PAGE_PATHS[s.page]).label,
+             "title": s.title, "question": s.question.prompt if s.question else "",
+             "measured on the page": bool(s.question and s.question.id)}
+            for s in chosen.steps]
+    st.table(pd.DataFrame(rows), hide_index=True)  # wraps, never hides a column
 
-st.header("Your class")
 
 
 def _new_class() -> None:
     st.session_state["lessons_class"] = poll.new_class_code()
 
 
-if "lessons_class" not in st.session_state:
-    st.session_state["lessons_class"] = st.query_params.get("class") or ""
-cols = st.columns([2, 1], vertical_alignment="bottom")
-typed = cols[0].text_input("Class code", key="lessons_class",
-                           help="Students' answers are counted under this code.")
-cols[1].button("Start a new class", icon=":material/add:", key="lessons_new",
-               on_click=_new_class)
-code = None
-if typed:
-    try:
-        code = poll.class_code(typed)
-    except PollError as error:
-        st.warning(str(error), icon=":material/edit:")
+with page.figure:
+    if "lessons_class" not in st.session_state:
+        st.session_state["lessons_class"] = st.query_params.get("class") or ""
+    cols = st.columns([2, 1], vertical_alignment="bottom")
+    typed = cols[0].text_input("Class code", key="lessons_class",
+                               help="Students' answers are counted under this code.")
+    cols[1].button("Start a new class", icon=":material/add:", key="lessons_new",
+                   on_click=_new_class)
+    code = None
+    if typed:
+        try:
+            code = poll.class_code(typed)
+        except PollError as error:
+            st.warning(str(error), icon=":material/edit:")
 
-first = chosen.steps[0]
-view = lessons_ui.LessonView(chosen, first, code, teach=True)
-if code:
-    st.markdown(f"Class code **{code}**. Students open:")
-    st.code(lessons_ui.student_link(view, 1), language=None)
-else:
-    st.caption("Without a class code the lesson works, but answers are not counted.")
-st.page_link(lessons_ui.PAGE_PATHS[first.page], label="Open step 1 as the lecturer",
-             icon=":material/co_present:", query_params=view.params(1))
+    first = chosen.steps[0]
+    view = lessons_ui.LessonView(chosen, first, code, teach=True)
+    if code:
+        st.markdown(f"Class code **{code}**. Students open:")
+        st.code(lessons_ui.student_link(view, 1), language=None)
+    else:
+        st.caption("Without a class code the lesson works, but answers are not counted.")
+    st.page_link(lessons_ui.PAGE_PATHS[first.page], label="Open step 1 as the lecturer",
+                 icon=":material/co_present:", query_params=view.params(1))
 
-st.header(f"The steps of “{chosen.title}”")
-rows = [{"step": s.number, "page": page_info(lessons_ui.PAGE_PATHS[s.page]).label,
-         "title": s.title, "question": s.question.prompt if s.question else "",
-         "measured on the page": bool(s.question and s.question.id)}
-        for s in chosen.steps]
-st.table(pd.DataFrame(rows), hide_index=True)  # a small table: wraps, never hides a column
-with st.expander("Open any step as the lecturer"):
+with page.controls.expander("Open any step as the lecturer"):
     for s in chosen.steps:
         st.page_link(lessons_ui.PAGE_PATHS[s.page], label=f"Step {s.number}: "
                      f"{s.title or page_info(lessons_ui.PAGE_PATHS[s.page]).label}",
                      query_params=view.params(s.number))
+with page.controls.expander("Write your own lesson"):
+    st.markdown("Open a page in the view you want and use *Save this view as a lesson step* "
+                "in the sidebar; paste the steps into a `.toml` file in `lessons/` "
+                "(`lessons/course.toml` shows every field).")
