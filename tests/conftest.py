@@ -144,3 +144,16 @@ def job_pool():
     yield pool
     pool.close()
     jobs.set_backend(previous)
+
+
+@pytest.fixture(scope="session")
+def notebook_kernel():
+    """One Jupyter kernel per test worker for every notebook the tests execute (starting
+    TensorFlow in a new kernel costs seconds, so the kernel is shared)."""
+    pytest.importorskip("nbclient")
+    from jupyter_client.manager import KernelManager
+
+    manager = KernelManager(kernel_name="python3")
+    manager.start_kernel(cwd=str(Path(__file__).resolve().parents[1]))
+    yield manager
+    manager.shutdown_kernel(now=True)

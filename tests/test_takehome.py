@@ -3,14 +3,13 @@ student downloads (executed with nbclient in one kernel shared by these tests)."
 
 from __future__ import annotations
 
-import ast
 import json
 import zipfile
 from io import BytesIO
 
 import numpy as np
 import pytest
-from viewpages import ROOT, full_view, numbers, open_app, show
+from viewpages import execute_notebook, full_view, numbers, open_app, show
 
 from cnnviz import notebooks
 
@@ -123,38 +122,15 @@ def test_notebook_and_data_zip_hold_the_view():
 
 
 # ------------------------------------------------------------------ notebooks
-@pytest.fixture(scope="module")
-def kernel():
-    """One Jupyter kernel for every notebook of this module (starting TensorFlow in a new
-    kernel costs ~4 s, so the kernel is shared)."""
-    pytest.importorskip("nbclient")
-    from jupyter_client.manager import KernelManager
-
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(ROOT))
-    yield manager
-    manager.shutdown_kernel(now=True)
-
-
-def _execute(kernel, view) -> dict:
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.reads(notebooks.notebook_bytes(view).decode(), as_version=4)
-    NotebookClient(nb, km=kernel, timeout=300,
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
-    printed = "".join(out.get("text", "") for out in nb.cells[-1].outputs
-                      if out.output_type == "stream")
-    return ast.literal_eval(printed.strip().splitlines()[-1])
-
-
 @pytest.mark.slow  # a Jupyter kernel that imports TensorFlow
 @pytest.mark.parametrize("query", [CONVOLUTION[0], CONVOLUTION[2], CONVOLUTION[4]])
-def test_convolution_notebook_matches_the_page(kernel, conv_pages, query):
-    _same(conv_pages[query], _execute(kernel, full_view("convolution", query)), rel=1e-6)
+def test_convolution_notebook_matches_the_page(notebook_kernel, conv_pages, query):
+    _same(conv_pages[query],
+          execute_notebook(notebook_kernel, full_view("convolution", query)), rel=1e-6)
 
 
 @pytest.mark.slow
 @pytest.mark.parametrize("query", GRADCAM[:2])
-def test_gradcam_notebook_matches_the_page(kernel, gradcam_pages, query):
-    _same(gradcam_pages[query], _execute(kernel, full_view("gradcam", query)), rel=1e-3)
+def test_gradcam_notebook_matches_the_page(notebook_kernel, gradcam_pages, query):
+    _same(gradcam_pages[query],
+          execute_notebook(notebook_kernel, full_view("gradcam", query)), rel=1e-3)

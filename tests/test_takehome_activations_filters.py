@@ -3,10 +3,8 @@ do the notebooks a student downloads (nbclient, one kernel shared by this module
 
 from __future__ import annotations
 
-import ast
-
 import pytest
-from viewpages import ROOT, full_view, numbers, open_app, show
+from viewpages import execute_notebook, full_view, numbers, open_app, show
 
 from cnnviz import notebooks
 
@@ -91,36 +89,15 @@ def test_filters_code_gives_the_pages_numbers(filter_pages, query):
     assert f"\\text{{steps}} = {filter_pages[query]['steps']}" in maths[1]
 
 
-@pytest.fixture(scope="module")
-def kernel():
-    pytest.importorskip("nbclient")
-    from jupyter_client.manager import KernelManager
-
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(ROOT))
-    yield manager
-    manager.shutdown_kernel(now=True)
-
-
-def _execute(kernel, view) -> dict:
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.reads(notebooks.notebook_bytes(view).decode(), as_version=4)
-    NotebookClient(nb, km=kernel, timeout=300,
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
-    printed = "".join(out.get("text", "") for out in nb.cells[-1].outputs
-                      if out.output_type == "stream")
-    return ast.literal_eval(printed.strip().splitlines()[-1])
-
-
 @pytest.mark.slow
-def test_activations_notebook_matches_the_page(kernel, activation_pages):
+def test_activations_notebook_matches_the_page(notebook_kernel, activation_pages):
     query = ACTIVATIONS[1]
-    _same(activation_pages[query], _execute(kernel, full_view("activations", query)), 1e-4)
+    _same(activation_pages[query],
+          execute_notebook(notebook_kernel, full_view("activations", query)), 1e-4)
 
 
 @pytest.mark.slow
-def test_filters_notebook_matches_the_page(kernel, filter_pages):
+def test_filters_notebook_matches_the_page(notebook_kernel, filter_pages):
     query = FILTERS[1]
-    _same(filter_pages[query], _execute(kernel, full_view("filters", query)), 1e-3)
+    _same(filter_pages[query],
+          execute_notebook(notebook_kernel, full_view("filters", query)), 1e-3)

@@ -50,3 +50,18 @@ def full_view(page: str, query: str | dict) -> views.View:
         facts = getattr(views, page).facts
         context.update(facts(models.load_model(first["model"]), first["model"]))
     return views.parse(page, query, context)[0]
+
+
+def execute_notebook(kernel, view) -> dict:
+    """Run the notebook a page offers for ``view`` in ``kernel``; the numbers it prints last."""
+    import nbformat
+    from nbclient import NotebookClient
+
+    from cnnviz import notebooks
+
+    nb = nbformat.reads(notebooks.notebook_bytes(view).decode(), as_version=4)
+    NotebookClient(nb, km=kernel, timeout=300,
+                   resources={"metadata": {"path": str(ROOT)}}).execute()
+    printed = "".join(out.get("text", "") for out in nb.cells[-1].outputs
+                      if out.output_type == "stream")
+    return ast.literal_eval(printed.strip().splitlines()[-1])
