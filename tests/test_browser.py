@@ -3,9 +3,6 @@
 - Eight students at once, each with their own image, walk three pages by the sidebar
   links: no errors, and no session sees another's image. (How much load the
   server takes — every page, more rounds, timings — is ``benchmarks/bench_load.py``.)
-- An instructor shares a link to a page; every page must open on its own, with the
-  shared sidebar, and without an exception. Screenshots land in ``shots/`` (or
-  ``$CNNVIZ_SHOTS``) for a person to look at.
 - The warm-up (on here, as in a deployment) computes every page's default view once in
   the background, logs each page and the end, and the home page says so.
 - Two students press "Train" at once: one trains, the other waits with a visible
@@ -24,17 +21,13 @@ from pathlib import Path
 import pytest
 from appdriver import (
     CHROMIUM,
-    EXCEPTION,
     app_server,
     browser,
-    page_url_path,
-    screenshot_whole_app,
     wait_until_done,
 )
 from loadtest import run_load
 from trainingload import run_training_load
 
-from cnnviz.ui.navigation import PAGES
 from cnnviz.ui.warm import PAGES as WARM_PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -77,41 +70,7 @@ def test_eight_students_at_once_see_no_errors_and_only_their_own_image(server):
     assert report.peak_rss_mb < 2700  # Community Cloud's largest memory limit
 
 
-@pytest.fixture(scope="class")
-def context(server):
-    """A browser context on Playwright's synchronous API, for one class: it is closed
-    before the tests after the class run their own asyncio event loop."""
-    with browser() as chromium:
-        context = chromium.new_context(viewport={"width": 1400, "height": 900})
-        yield context
-        context.close()
-
-
-class TestEveryPageByItsURL:
-    @pytest.mark.parametrize("page_file", [p.path for p in PAGES])
-    def test_page_opens_by_its_url(self, server, context, page_file):
-        base, _ = server
-        page = context.new_page()
-        try:
-            page.goto(f"{base}/{page_url_path(page_file)}")
-            wait_until_done(page, timeout_ms=240_000)
-            name = page_url_path(page_file) or "Home"
-            screenshot_whole_app(page, str(SHOTS / f"{name}.png"))
-            assert page.locator(EXCEPTION).count() == 0
-            # the shared sidebar with the grouped navigation is there on every page
-            sidebar = page.locator("[data-testid='stSidebar']")
-            assert sidebar.get_by_text("cnnviz").count() >= 1
-            links = sidebar.locator("[data-testid='stPageLink']")
-            assert links.count() == len(PAGES)
-            # the legacy page list is hidden
-            assert page.locator("[data-testid='stSidebarNav']").count() == 0
-            apology = page.get_by_text("Something went wrong")
-            assert apology.count() == 0
-        finally:
-            page.close()
-
-
-def test_the_warm_up_computes_every_page_once_and_says_so(server, context):
+def test_the_warm_up_computes_every_page_once_and_says_so(server):
     """The warm-up (cnnviz/ui/warm.py), started by the first visit, runs each page's
     default view once in the background: the server log has a line per page and one
     for the end, and the home page reports it."""
@@ -125,16 +84,14 @@ def test_the_warm_up_computes_every_page_once_and_says_so(server, context):
     for name in WARM_PAGES:
         assert re.search(rf"cnnviz warm-up: {re.escape(name)} in [0-9.]+ s", text), name
     assert f"{len(WARM_PAGES)} pages warm, 0 not" in text
-    page = context.new_page()
-    try:
+    with browser() as chromium:  # closed before the next test runs its own event loop
+        page = chromium.new_page(viewport={"width": 1280, "height": 720})
         page.goto(base)
         wait_until_done(page)
         page.get_by_text("Models and data on this server").click()
         assert page.get_by_text(re.compile(
             rf"Warm: the default views of {len(WARM_PAGES)} pages were computed in \d+ s"
         )).count() == 1
-    finally:
-        page.close()
 
 
 def test_identical_trainings_share_a_run_others_queue_and_probing_stays_responsive(server):

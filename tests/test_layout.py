@@ -20,10 +20,20 @@ from pathlib import Path
 from urllib.parse import urljoin
 
 import pytest
-from appdriver import CHROMIUM, app_server, browser, page_url_path, wait_until_done
+from appdriver import (
+    CHROMIUM,
+    app_server,
+    browser,
+    page_url_path,
+    screenshot_whole_app,
+    wait_until_done,
+)
 from layoutcheck import fold_violations, measure, text_violations, wait_ready
 
 from cnnviz.ui.navigation import PAGES
+
+ROOT = Path(__file__).resolve().parents[1]
+SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
 
 if not Path(CHROMIUM).exists():
     if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
@@ -69,6 +79,13 @@ def measured(app):
                 tab.set_viewport_size({"width": width, "height": height})
                 wait_ready(tab)
                 found[f"{width}x{height}"] = measure(tab)
+            sidebar = tab.locator("[data-testid='stSidebar']")
+            found["page"] = {
+                "nav links": sidebar.locator("[data-testid='stPageLink']").count(),
+                "legacy nav": tab.locator("[data-testid='stSidebarNav']").count(),
+                "apologies": tab.get_by_text("Something went wrong").count()}
+            SHOTS.mkdir(parents=True, exist_ok=True)  # whole pages, for a person to look at
+            screenshot_whole_app(tab, str(SHOTS / f"{page_url_path(page_file) or 'Home'}.png"))
             done[page_file] = found
         return done[page_file]
 
@@ -80,11 +97,19 @@ def _report(violations) -> str:
 
 
 @pytest.mark.parametrize("page_file", [p.path for p in PAGES])
+def test_page_opens_by_its_url_with_the_shared_navigation(measured, page_file):
+    """An instructor's link to any page opens it on its own: no exception, no apology,
+    the grouped navigation of every page in the sidebar, Streamlit's own list hidden."""
+    found = measured(page_file)
+    assert all(found[f"{w}x{h}"]["exceptions"] == 0 for w, h in VIEWPORTS)
+    assert found["page"] == {"nav links": len(PAGES), "legacy nav": 0, "apologies": 0}
+
+
+@pytest.mark.parametrize("page_file", [p.path for p in PAGES])
 def test_text_fits_and_charts_are_readable(measured, page_file):
     found = measured(page_file)
-    assert all(f["exceptions"] == 0 for f in found.values()), "the page shows an exception"
-    violations = [v for viewport, f in found.items()
-                  for v in text_violations(page_file, viewport, f)]
+    violations = [v for w, h in VIEWPORTS
+                  for v in text_violations(page_file, f"{w}x{h}", found[f"{w}x{h}"])]
     assert not violations, _report(violations)
 
 
@@ -93,8 +118,9 @@ def test_text_fits_and_charts_are_readable(measured, page_file):
                                                  strict=True))
     if p.path in NOT_YET_ABOVE_THE_FOLD else p.path for p in PAGES])
 def test_main_figure_starts_on_the_first_screen(measured, page_file):
-    violations = [v for viewport, f in measured(page_file).items()
-                  for v in fold_violations(page_file, viewport, f)]
+    found = measured(page_file)
+    violations = [v for w, h in VIEWPORTS
+                  for v in fold_violations(page_file, f"{w}x{h}", found[f"{w}x{h}"])]
     assert not violations, _report(violations)
 
 
