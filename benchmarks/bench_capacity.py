@@ -5,10 +5,12 @@
 The server runs pinned to core 0 (taskset); this script and the Chromium it drives
 are pinned to core 1, so what is read from the server process is the server's work.
 
-1. **Cost of a visit.** For every page: the server's CPU-seconds (utime + stime from
-   /proc) for a first visit on a cold server (warm-up off) and for a second visit by a
-   new session (same default view: what every later student pays); from the warm cost,
-   the visits per second one core sustains.
+1. **Cost of a visit.** A new student's home page (the app's scripts and styles, which
+   the server compresses for every new browser, and the home script); then for every
+   page, the server's CPU-seconds (utime + stime from /proc) for the first visit by the
+   sidebar on a cold server (warm-up off) and for a second student's (same default
+   view: what every later student pays); from the warm cost, the visits per second one
+   core sustains.
 2. **The warm-up.** A new server with the warm-up on: its wall time and CPU-seconds,
    then each page's first visit, which should now cost what a warm visit costs.
 3. **A class at once.** ``--sessions`` browser sessions (each with its own image)
@@ -42,6 +44,7 @@ from cnnviz.ui.navigation import PAGES  # noqa: E402
 
 SERVER_CORE, CLIENT_CORE = "0", 1
 TICKS = os.sysconf("SC_CLK_TCK")
+BASE = [""]  # the server under test
 PROBING = ("pages/1_Convolution.py", "pages/2_Pooling_and_Receptive_Fields.py",
            "pages/3_Architecture.py", "pages/6_Activations.py", "pages/7_Filters.py",
            "pages/8_Grad-CAM.py")
@@ -66,41 +69,58 @@ def settled_cpu(pid: int, quiet_s: float = 1.0, limit_s: float = 30.0) -> float:
     return last
 
 
-def visit(chromium, url: str) -> float:
-    """Open ``url`` in a new browser context (a new Streamlit session), wait until the
-    page's script is done; the wall seconds."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 720})
-    page = context.new_page()
+def open_home(chromium):
+    """A new student: a new browser context (empty browser cache, a new Streamlit
+    session) on the home page; the page, and the wall seconds until its script is done."""
+    page = chromium.new_context(viewport={"width": 1280, "height": 720}).new_page()
     began = time.monotonic()
-    try:
-        page.goto(url)
-        wait_until_done(page, timeout_ms=600_000)
-        return time.monotonic() - began
-    finally:
-        context.close()
+    page.goto(BASE[0])
+    wait_until_done(page, timeout_ms=600_000)
+    return page, time.monotonic() - began
 
 
-def visit_costs(chromium, base: str, pid: int, pages) -> list[dict]:
-    """Per page: the server CPU-seconds and wall seconds of two visits in a row."""
+def go_to(page, path: str) -> float:
+    """Move to a page by the sidebar link, as a student does (no reload of the app's
+    scripts and styles); the wall seconds until its script is done."""
+    info = next(p for p in PAGES if p.path == path)
+    began = time.monotonic()
+    link = page.locator("[data-testid='stSidebar'] [data-testid='stPageLink']")
+    link.get_by_text(info.label, exact=True).click()
+    page.wait_for_url(f"**/{page_url_path(path)}*", timeout=600_000)
+    page.wait_for_timeout(200)
+    wait_until_done(page, timeout_ms=600_000)
+    return time.monotonic() - began
+
+
+def visit_costs(chromium, pid: int, pages) -> tuple[dict, list[dict]]:
+    """The server CPU-seconds of a new student's home page (the app's scripts and styles,
+    sent compressed, and the home script), and per page, of two students' first visit
+    to it by the sidebar, one after the other."""
+    before = settled_cpu(pid)
+    page, wall = open_home(chromium)
+    home = {"cpu_s": round(settled_cpu(pid) - before, 2), "wall_s": round(wall, 2)}
+    page.context.close()
     rows = []
     for path in pages:
-        url = f"{base}/{page_url_path(path)}"
-        row = {"page": page_url_path(path) or "Home"}
+        row = {"page": page_url_path(path)}
         for which in ("first", "second"):
+            page, _ = open_home(chromium)
             before = settled_cpu(pid)
-            wall = visit(chromium, url)
+            wall = go_to(page, path)
             row[f"{which}_cpu_s"] = round(settled_cpu(pid) - before, 2)
             row[f"{which}_wall_s"] = round(wall, 2)
+            page.context.close()
         row["warm_visits_per_core_s"] = round(1 / max(row["second_cpu_s"], 0.01), 2)
         rows.append(row)
         print(row, flush=True)
-    return rows
+    return home, rows
 
 
-def warm_up(chromium, log: Path, base: str, pid: int) -> dict:
+def warm_up(chromium, log: Path, pid: int) -> dict:
     """Start the warm-up (the home page once) and wait for its end; its figures."""
     before, began = cpu_seconds(pid), time.monotonic()
-    visit(chromium, base)
+    page, _ = open_home(chromium)
+    page.context.close()
     while "cnnviz warm-up finished" not in log.read_text(errors="replace"):
         if time.monotonic() - began > 1200:
             raise RuntimeError("the warm-up did not finish in 20 minutes")
@@ -131,14 +151,14 @@ def main() -> None:
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         with app_server(cpus=SERVER_CORE, env={"CNNVIZ_WARM_UP": "0"},
-                        log_path=logs / "cold.log") as (base, server):
-            visit(chromium, base)  # the session machinery and the home page, once
-            result["rows"] = visit_costs(chromium, base, server.pid, pages)
+                        log_path=logs / "cold.log") as (BASE[0], server):
+            result["new_student_home"], result["rows"] = visit_costs(chromium, server.pid,
+                                                                     pages)
         with app_server(cpus=SERVER_CORE, env={"CNNVIZ_WARM_UP": "1"},
-                        log_path=logs / "warm.log") as (base, server):
-            result["warm_up"] = warm_up(chromium, logs / "warm.log", base, server.pid)
+                        log_path=logs / "warm.log") as (BASE[0], server):
+            result["warm_up"] = warm_up(chromium, logs / "warm.log", server.pid)
             print(result["warm_up"], flush=True)
-            after = visit_costs(chromium, base, server.pid, pages)
+            _, after = visit_costs(chromium, server.pid, pages)
             for row, warmed in zip(result["rows"], after):
                 row["first_after_warm_up_cpu_s"] = warmed["first_cpu_s"]
                 row["first_after_warm_up_wall_s"] = warmed["first_wall_s"]
@@ -156,7 +176,9 @@ def main() -> None:
         for r in range(args.rounds):
             for row in report.rows(r):
                 print(f"round {r + 1}", row)
-    summary = "; ".join(
+    summary = (f"A new student's home page: {result['new_student_home']['cpu_s']} CPU-s. "
+               "Per page by the sidebar: ")
+    summary += "; ".join(
         f"{row['page']}: cold {row['first_cpu_s']} CPU-s, warm {row['second_cpu_s']} CPU-s "
         f"({row['warm_visits_per_core_s']} visits/s per core)" for row in result["rows"])
     summary += (f". Warm-up: {result['warm_up']['cpu_s']} CPU-s in "
