@@ -92,10 +92,13 @@ async def _pick_own_shape(page, index: int, timeout_ms: int) -> bool:
     if not await radio.count():
         return False
     shape, seed = session_shape(index)
-    for _ in range(3):
+    for _ in range(4):
         await radio.first.click()
         combo = sidebar.get_by_role("combobox", name="Shape").first
-        await combo.wait_for(timeout=timeout_ms)
+        try:  # a click that lands while the page reruns can be lost: click again
+            await combo.wait_for(timeout=min(timeout_ms, 90_000))
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError
+            continue
         await combo.click()
         await combo.fill(shape)  # the list narrows to this one shape
         await combo.press("Enter")
