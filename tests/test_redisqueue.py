@@ -179,3 +179,18 @@ def test_the_backend_follows_the_configuration(monkeypatch):
         assert isinstance(jobs.backend(), RedisQueue)
     finally:
         jobs.set_backend(previous)
+
+
+def test_the_container_health_check_follows_the_heartbeat_of_this_hosts_worker(url):
+    import socket
+
+    from cnnviz.jobs.worker import Heartbeat, main
+
+    check = ["--url", url, "--queue", "health", "--check"]
+    assert main(check) == 1  # no worker yet
+    heartbeat = Heartbeat(url, f"{socket.gethostname()}-1-test", "health", ttl=30)
+    heartbeat.beat(heartbeat.ttl)
+    assert main(check) == 0
+    heartbeat.stop()  # a worker that stops withdraws its promise at once
+    assert main(check) == 1
+    assert main(["--url", "redis://127.0.0.1:1/0", "--check"]) == 1  # Redis away

@@ -86,6 +86,14 @@ class Heartbeat(threading.Thread):
             pass
 
 
+def alive_on_this_host(url: str, queue: str = QUEUE_NAME) -> bool:
+    """True when a worker started on this host (by its default name) has a heartbeat
+    in Redis that still holds: the container health check of ``--check``."""
+    client = connect(url)
+    alive = client.zrangebyscore(key("workers", queue), redis_now(client), "+inf")
+    return any(name.decode().startswith(f"{socket.gethostname()}-") for name in alive)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m cnnviz.jobs.worker",
@@ -103,9 +111,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--heartbeat-ttl", type=float, default=WORKER_TTL, metavar="SECONDS",
                         help="a run of this worker reads as lost this long after the worker "
                              f"stopped (default {WORKER_TTL:g})")
+    parser.add_argument("--check", action="store_true",
+                        help="do not work: exit 0 if a worker on this host is alive "
+                             "(its heartbeat holds), else 1 (a container health check)")
     args = parser.parse_args(argv)
     if not args.url:
         parser.error(f"no Redis URL: set {config.REDIS_URL_ENV} or pass --url")
+    if args.check:
+        import redis
+
+        try:
+            return 0 if alive_on_this_host(args.url, args.queue) else 1
+        except redis.RedisError:
+            return 1
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(name)s %(message)s")
 
     for module in args.preload or PRELOAD:
