@@ -23,7 +23,8 @@ How app servers and workers meet in Redis (every key starts with :data:`PREFIX`)
   batches, and a run still queued is cancelled in RQ as well.
 - **Liveness.** Each worker writes, every :data:`HEARTBEAT_SECONDS`, the time until
   which it promises to be alive into the sorted set ``workers:<queue>``
-  (:data:`WORKER_TTL` ahead), and ``busy:<queue>`` names the run it trains. A
+  (:data:`WORKER_TTL` ahead; its heartbeat thread, and the training itself between
+  batches), and ``busy:<queue>`` names the run it trains. A
   running run whose worker's promise ran out was lost (killed, its machine gone):
   it reads as failed, with a retry, and leaves RQ's started registry. A queued run
   with no live worker says so.
@@ -355,13 +356,20 @@ def run_job(run_id: str, target: str, settings):
     client.hset(run, mapping={"worker": worker, "started": redis_now(client)})
     busy = key("busy", job.origin)
     client.hset(busy, worker, run_id)
-    looked = {"at": 0.0, "stop": False}
+    # the training thread renews the worker's heartbeat too: a worker whose heartbeat
+    # thread is starved on a loaded machine is still alive while its batches go on
+    promise = float(client.hget(key("promise", job.origin), worker) or 0)
+    looked = {"at": 0.0, "stop": False, "beat": time.monotonic()}
 
     def should_stop() -> bool:
         now = time.monotonic()
         if now - looked["at"] >= STOP_POLL_SECONDS:
             looked["at"] = now
             try:
+                if promise and now - looked["beat"] >= HEARTBEAT_SECONDS:
+                    looked["beat"] = now
+                    client.zadd(key("workers", job.origin),
+                                {worker: redis_now(client) + promise}, gt=True)
                 looked["stop"] = client.hget(run, "stop") == b"1"
             except redis.RedisError as error:
                 log.warning("run %s: cannot read its stop flag: %s", run_id, error)

@@ -55,7 +55,7 @@ class Heartbeat(threading.Thread):
     def __init__(self, url: str, name: str, queue: str = QUEUE_NAME, ttl: float = WORKER_TTL):
         super().__init__(name=f"heartbeat-{name}", daemon=True)
         self.client, self.worker, self.ttl = connect(url), name, ttl
-        self.key = key("workers", queue)
+        self.key, self.queue = key("workers", queue), queue
         self.every = min(HEARTBEAT_SECONDS, ttl / 4)
         self._stopped = threading.Event()
 
@@ -63,6 +63,7 @@ class Heartbeat(threading.Thread):
         now = redis_now(self.client)
         with self.client.pipeline() as pipe:
             pipe.zadd(self.key, {self.worker: now + ttl})
+            pipe.hset(key("promise", self.queue), self.worker, ttl)  # for run_job's renewals
             pipe.zremrangebyscore(self.key, "-inf", now - FORGET_AFTER)
             pipe.execute()
 
