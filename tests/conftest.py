@@ -123,13 +123,9 @@ def redis_url():
     Skipped with the reason where redis-server (or redis-py) is missing, except
     when CNNVIZ_REQUIRE_BROWSER=1 (CI), where a missing server is a failure.
     """
-    from redisserver import missing, redis_server
+    from redisserver import redis_server, require
 
-    reason = missing()
-    if reason:
-        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-            pytest.fail(f"Redis tests must run here: {reason}")
-        pytest.skip(reason)
+    require()
     with redis_server() as url:
         yield url
 

@@ -22,17 +22,31 @@ def missing() -> str | None:
         return f"{REDIS_SERVER} is not installed (scripts/test.sh installs it)"
     try:
         import redis  # noqa: F401
+        import rq  # noqa: F401
     except ImportError:
-        return "the redis package is not installed (pip install -r requirements.txt)"
+        return "redis or rq (Python) is not installed (pip install -r requirements.txt)"
     return None
 
 
+def require() -> None:
+    """Skip the calling test, with the reason, where Redis cannot run here; in CI
+    (``CNNVIZ_REQUIRE_BROWSER=1``) a missing server is a failure instead."""
+    import pytest
+
+    reason = missing()
+    if reason:
+        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
+            pytest.fail(f"Redis tests must run here: {reason}")
+        pytest.skip(reason)
+
+
 @contextlib.contextmanager
-def redis_server() -> Iterator[str]:
-    """Start redis-server; yield its URL (redis://127.0.0.1:PORT/0)."""
+def redis_server(port: int | None = None) -> Iterator[str]:
+    """Start redis-server (on ``port``, default a free one); yield its URL
+    (redis://127.0.0.1:PORT/0). Started again on the same port, it is the same URL."""
     import redis
 
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [REDIS_SERVER, "--port", str(port), "--bind", "127.0.0.1", "--save", "",
          "--appendonly", "no", "--protected-mode", "yes"],

@@ -17,6 +17,10 @@ Where to look:
   and ``settings_key``, the digest that makes identical settings one job;
 - ``embedded``: ``EmbeddedPool``, worker threads in this process (the default;
   ``CNNVIZ_TRAINING_WORKERS`` sets how many run at once);
+- ``redisqueue``: ``RedisQueue``, the shared backend when a Redis URL is configured
+  (:func:`cnnviz.config.redis_url`): an RQ queue in Redis, results shared by every
+  app server, trainings run by ``python -m cnnviz.jobs.worker`` processes
+  (``worker``) on this or other machines;
 - ``estimates``: expected seconds from the runs measured on this server.
 
 Importing this package imports no TensorFlow, Keras or Streamlit.
@@ -26,25 +30,40 @@ from __future__ import annotations
 
 import threading
 
+from cnnviz import config
 from cnnviz.jobs.embedded import EmbeddedPool
-from cnnviz.jobs.interface import Backend, JobStatus, State, UnknownJob
+from cnnviz.jobs.interface import Backend, JobStatus, QueueUnavailable, State, UnknownJob
 from cnnviz.jobs.kinds import KINDS, Kind, settings_key
 
 __all__ = [
-    "KINDS", "Backend", "EmbeddedPool", "JobStatus", "Kind", "State", "UnknownJob",
-    "backend", "cancel", "estimate", "set_backend", "settings_key", "status", "submit",
+    "KINDS", "Backend", "EmbeddedPool", "JobStatus", "Kind", "QueueUnavailable", "State",
+    "UnknownJob", "backend", "cancel", "estimate", "open_backend", "set_backend",
+    "settings_key", "status", "submit",
 ]
 
 _backend: Backend | None = None
 _backend_lock = threading.Lock()
 
 
-def backend() -> Backend:
-    """This process's backend: the in-process pool unless another was set."""
+def open_backend(redis_url: str | None) -> Backend:
+    """The backend a deployment asks for: the shared queue in the Redis at ``redis_url``,
+    or the in-process pool when there is none. Connects lazily: a Redis that is away
+    shows up as :class:`QueueUnavailable` on the first call, not here."""
+    if redis_url:
+        from cnnviz.jobs.redisqueue import RedisQueue
+
+        return RedisQueue(redis_url)
+    return EmbeddedPool()
+
+
+def backend(redis_url: str | None = None) -> Backend:
+    """This process's backend, chosen on first use: the one ``set_backend`` installed,
+    else :func:`open_backend` for ``redis_url`` or, without one, for the Redis URL of
+    the environment (:func:`cnnviz.config.redis_url`). Later calls return the same."""
     global _backend
     with _backend_lock:
         if _backend is None:
-            _backend = EmbeddedPool()
+            _backend = open_backend(redis_url or config.redis_url())
         return _backend
 
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 
 from cnnviz.errors import CnnvizError
 from cnnviz.jobs.estimates import Estimator
-from cnnviz.jobs.interface import JobStatus, State, UnknownJob
+from cnnviz.jobs.interface import FORGOTTEN, JobStatus, State, UnknownJob
 from cnnviz.jobs.kinds import KINDS, Kind, readable_error, resolve, settings_key
 
 log = logging.getLogger(__name__)
@@ -196,8 +196,7 @@ class EmbeddedPool:
     def _job(self, job_id: str) -> _Job:
         job = self._jobs.get(job_id)
         if job is None:
-            raise UnknownJob("This training is no longer known to the server (it finished "
-                             "long ago or the server restarted): run it again.")
+            raise UnknownJob(FORGOTTEN)
         return job
 
     def _finish(self, job: _Job, state: State) -> None:

@@ -59,6 +59,9 @@ class JobStatus:
     expected: float | None = None
     #: a cancel was accepted: the run ends at its next batch
     stopping: bool = False
+    #: a sentence about the backend the page shows beside the state, e.g. that no
+    #: training worker is running, so the queue does not move ("" when all is well)
+    notice: str = ""
 
     @property
     def finished(self) -> bool:
@@ -82,8 +85,20 @@ class UnknownJob(CnnvizError):
     """A job id this server does not know (never submitted here, or expired)."""
 
 
+#: What :class:`UnknownJob` tells a student.
+FORGOTTEN = ("This training is no longer known to the server (it finished long ago or the "
+             "server restarted): run it again.")
+
+
+class QueueUnavailable(CnnvizError):
+    """The shared job queue cannot be reached: no training can start or be followed now,
+    everything else on the page still works."""
+
+
 class Backend(Protocol):
-    """Runs jobs: the in-process pool (:mod:`cnnviz.jobs.embedded`) or a real queue."""
+    """Runs jobs: the in-process pool (:mod:`cnnviz.jobs.embedded`) or a real queue
+    (:mod:`cnnviz.jobs.redisqueue`), whose every call raises :class:`QueueUnavailable`
+    while its Redis cannot be reached."""
 
     def submit(self, kind: str, settings) -> str:
         """Queue a run of ``kind`` with ``settings``, or join the identical one; its id."""

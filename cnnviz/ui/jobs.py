@@ -16,6 +16,12 @@ button); when it ends, one rerun of the page shows the full result.
 Run pressed again while a run of this session is in flight *queues* the new settings
 behind it (the same settings again are not queued twice); both show, each with its
 own button, and the newest finished run is the one on display.
+
+The backend is chosen once per process from the app's settings (:mod:`cnnviz.ui.settings`:
+a Redis URL in the environment or the secrets means the shared queue). When that
+queue cannot be reached, ``submit`` raises :class:`~cnnviz.jobs.QueueUnavailable`
+(the page's ``ui.guard`` shows it) and a run in flight shows the same sentence until
+the queue answers again.
 """
 
 from __future__ import annotations
@@ -28,13 +34,25 @@ from collections.abc import Callable
 import streamlit as st
 
 from cnnviz import jobs
-from cnnviz.jobs import JobStatus, State, UnknownJob, settings_key
+from cnnviz.jobs import JobStatus, QueueUnavailable, State, UnknownJob, settings_key
+from cnnviz.ui import settings as app_settings
 
 #: Finished runs kept per slot and session (the transfer page tabulates them).
 KEEP_FINISHED = 20
 #: Seconds between two looks at a run in flight: each look is a script run, whose
 #: cost every other session and the training itself share.
 POLL_SECONDS = 2.0
+
+
+_backend_chosen = threading.Event()
+
+
+def _choose_backend() -> None:
+    """Once per process: the shared queue when the app's settings name a Redis (the
+    environment or ``st.secrets``), else the in-process pool."""
+    if not _backend_chosen.is_set():
+        jobs.backend(app_settings.redis_url())
+        _backend_chosen.set()
 
 
 def _slot(slot: str) -> dict:
@@ -51,6 +69,7 @@ def submit(slot: str, kind: str, settings) -> None:
         st.toast("This run is already in progress: its curves are below.",
                  icon=":material/hourglass_top:")
         return
+    _choose_backend()
     job_id = jobs.submit(kind, settings)
     status = jobs.status(job_id)
     state["note"] = ""
@@ -86,6 +105,7 @@ def follow(slot: str, draw: Callable[[JobStatus], None] | None = None) -> None:
     if state["note"]:
         st.info(state["note"], icon=":material/info:")
     if state["pending"]:
+        _choose_backend()
         _freeze_long_lived_objects()
         _live(slot, draw)
     elif state["finished"] and state["finished"][-1].state is State.FAILED:
@@ -104,6 +124,9 @@ def _live(slot: str, draw) -> None:
             state["note"] = str(error)
             ended = True
             continue
+        except QueueUnavailable as error:  # the run may go on: look again next time
+            st.warning(str(error), icon=":material/cloud_off:")
+            continue
         if status.finished:
             state["pending"].remove(entry)
             _keep(state, status)
@@ -121,6 +144,8 @@ def _show(slot: str, entry: dict, status: JobStatus, draw) -> None:
             st.info(f"Waiting for the server: {ahead} run{'s' if ahead != 1 else ''} ahead of "
                     f"yours. It starts by itself; you can use the other pages meanwhile.",
                     icon=":material/hourglass_top:")
+            if status.notice:
+                st.warning(status.notice, icon=":material/engineering:")
         else:
             progress = status.progress
             left = status.remaining
@@ -145,7 +170,11 @@ def _stop(slot: str, job_id: str) -> None:
     entry = next((e for e in state["pending"] if e["id"] == job_id), None)
     if entry is None:
         return
-    status = jobs.cancel(job_id)
+    try:
+        status = jobs.cancel(job_id)
+    except QueueUnavailable as error:
+        state["note"] = str(error)
+        return
     if status.state is State.RUNNING and not status.stopping:
         state["pending"].remove(entry)  # others still wait for it: it goes on without us
         state["note"] = ("You stopped following that run; it goes on for the other "
@@ -214,6 +243,7 @@ def expected(kind: str, *settings) -> str:
     """"about 1 min 25 s on this server" for runs of ``kind`` with each of ``settings``
     one after the other, from the runs measured here ("" if not known)."""
     try:
+        _choose_backend()
         seconds = [jobs.estimate(kind, one) for one in settings]
     except Exception:  # noqa: BLE001 - an estimate must never break a page
         return ""
