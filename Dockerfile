@@ -32,6 +32,6 @@ EXPOSE 8501
 HEALTHCHECK --interval=15s --timeout=5s --start-period=60s --retries=3 \
     CMD ["python", "-c", "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8501/_stcore/health', timeout=4)"]
 
-CMD ["streamlit", "run", "streamlit_app.py", \
-     "--server.headless=true", "--server.address=0.0.0.0", "--server.port=8501", \
-     "--server.fileWatcherType=none", "--browser.gatherUsageStats=false"]
+# the warm-up (cnnviz/ui/warm.py) starts as soon as the server answers: one request to
+# its script health check runs the home page once
+CMD ["sh", "-c", "python -m cnnviz.ui.warm http://127.0.0.1:8501 & exec streamlit run streamlit_app.py --server.headless=true --server.address=0.0.0.0 --server.port=8501 --server.fileWatcherType=none --browser.gatherUsageStats=false"]
