@@ -131,6 +131,23 @@ def receptive_fields_of_specs(specs, input_size: int) -> list[LayerRF]:
     return rows
 
 
+def pyramid(blocks: int, convs: int, kernel: int = 3, down: str = "pool") -> list[LayerSpec]:
+    """A pyramid of ``blocks`` blocks of ``convs`` k×k "same" convolutions, each block
+    ended by ``down``: "pool" (2x2 max pooling), "stride" (its last convolution has
+    stride 2) or "none"."""
+    if down not in ("pool", "stride", "none"):
+        raise ModelError(f"Downsampling is 'pool', 'stride' or 'none', not {down!r}.")
+    specs = []
+    for b in range(1, blocks + 1):
+        for c in range(1, convs + 1):
+            stride = 2 if down == "stride" and c == convs else 1
+            specs.append(LayerSpec(f"b{b} conv{c}" + (" /2" if stride == 2 else ""), kernel,
+                                   stride))
+        if down == "pool":
+            specs.append(LayerSpec(f"b{b} pool", 2, 2, padding="valid", kind="pool"))
+    return specs
+
+
 # ------------------------------------------------------------------- Keras models
 _CONV = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 _POOL = ("MaxPooling2D", "AveragePooling2D")

@@ -80,3 +80,25 @@ def layer_change_figure(layers, change: dict[str, list[float]], *, span: float =
     fig.update_layout(barmode="group", xaxis_title="layer", yaxis_title="relative change")
     return theme.style(fig, height=420, span=span,
                        title="Change per layer after a 1-pixel shift")
+
+
+def pair_costs_figure(costs: dict, *, span: float = 1.0):
+    """Parameters and multiply-adds per weighted layer of the pooled and plain nets
+    (``{"pooled": [LayerCost], "plain": [...]}``), on log axes: the heads differ 64x."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("Parameters per layer", "Multiply-adds per image"))
+    for i, (name, rows) in enumerate(costs.items()):
+        weighted = [c for c in rows if c.params]
+        names = [f"{c.name} (head)" if c.head else c.name for c in weighted]
+        for col, values in ((1, [c.params for c in weighted]), (2, [c.macs for c in weighted])):
+            fig.add_trace(go.Bar(x=names, y=values, name=name, showlegend=col == 1,
+                                 marker_color=theme.CATEGORICAL[i], text=[f"{v:,}" for v in values],
+                                 textposition="outside", cliponaxis=False), row=1, col=col)
+    fig.update_yaxes(type="log", rangemode="tozero")
+    fig.update_yaxes(title_text="parameters", row=1, col=1)
+    fig.update_yaxes(title_text="multiply-adds", row=1, col=2)
+    fig.update_layout(barmode="group")
+    return theme.style(fig, height=380, span=span)
