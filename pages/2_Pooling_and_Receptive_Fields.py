@@ -23,7 +23,7 @@ with page.controls:
     mode = pc[0].radio("Pooling", list(spec.MODES), format_func=spec.MODES.get,
                        horizontal=True, **view.widget("mode"))
     size = pc[1].select_slider("Window", [2, 3, 4], **view.widget("win"))
-    stride = pc[2].select_slider("Stride", [1, 2, 3, 4], **view.widget("stride"))
+    stride = pc[2].select_slider("Stride", [1, 2, 3, 4], **view.widget("pstride"))
 fmap = parts.edge_map(choice.image)
 pooled = None
 with page.figure:

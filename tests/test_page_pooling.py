@@ -45,7 +45,7 @@ def test_pooling_cuts_positions_and_cost(page):
     assert "cutting 3,844 positions to 961" in _info(at)  # 62x62 edge map -> 31x31
     assert "(4.0x fewer)" in _info(at)
     at.select_slider(key="pool_win").set_value(3).run()
-    at.select_slider(key="pool_stride").set_value(3).run()
+    at.select_slider(key="pool_pstride").set_value(3).run()
     assert "cutting 3,844 positions to 400" in _info(at)  # 20x20
     at.radio(key="pool_mode").set_value("average").run()
     assert "keeps the average of each 3x3 window" in _info(at)
