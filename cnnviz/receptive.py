@@ -256,6 +256,12 @@ def receptive_fields(model, *, input_size: int | tuple[int, int] | None = None) 
 
 
 # ------------------------------------------------------------------- measured (TF)
+def window_layers(model) -> list[LayerRF]:
+    """The receptive fields after the layers that change them: convolutions and pooling
+    (BatchNorm, activations and the head leave them as they are)."""
+    return [r for r in receptive_fields(model) if "x" in r.kind]
+
+
 def effective_rf(model, layer_name: str, image, row: int, col: int) -> np.ndarray:
     """|d(unit) / d(input)| for the unit at (row, col) of ``layer_name``, summed over
     colour channels: float32 (H, W). ``image`` is one preprocessed (H, W, 3) image.

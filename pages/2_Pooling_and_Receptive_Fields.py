@@ -2,7 +2,8 @@
 
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import receptive, ui
+from cnnviz.notebooks.pooling import numbers as page_numbers
 from cnnviz.ui import pooling as parts
 from cnnviz.views import pooling as spec
 
@@ -11,7 +12,7 @@ ui.page_setup("Pooling & receptive fields")
 view = ui.page_view("pooling", prefix="pool_")
 choice = ui.image_picker(default_source="Synthetic shape")
 model = ui.get_model(spec.MODEL)
-rfs = parts.rf_layers(model)
+rfs = receptive.window_layers(model)
 view.settle(**spec.facts(rfs))
 page = ui.page_layout(
     "What does pooling do, and how far does a deep unit see?",
@@ -47,7 +48,7 @@ with tc[1]:
     built = parts.pyramid_builder(view)
 
 st.header("Which pixels move one unit most?")
-x = image64 = None
+x = image64 = erf = None
 unit = {}
 with ui.guard("the receptive field of this unit"):
     x, image64, unit, erf = parts.unit_fields(view, choice, rfs)
@@ -72,3 +73,8 @@ runs = parts.pair_training(view)
 pair_numbers = parts.pair_results(runs, max_shift) if runs else {}
 
 view.publish()
+if pooled is not None and probe is not None:
+    view.take_home(
+        page_numbers(fmap, pooled, rfs, unit["layer"], unit["unit"], erf, probe, costs),
+        {"edge_map": fmap, "pooled": pooled, "image": image64, "effective_rf": erf,
+         "shift_change_per_layer": probe.change, "same_prediction": probe.same_prediction})

@@ -26,11 +26,6 @@ SLOT = "pooled_vs_plain"
 ASKED_SHIFT = 2
 
 
-def rf_layers(model) -> list[receptive.LayerRF]:
-    """The model's layers that change the receptive field (convolutions, pooling)."""
-    return [r for r in receptive.receptive_fields(model) if "x" in r.kind]
-
-
 # ------------------------------------------------------------------ 1. pooling
 def edge_map(image) -> np.ndarray:
     """ReLU of Sobel x on the image shrunk to 96 px: the map the demo pools."""
