@@ -153,7 +153,8 @@ def test_the_shipped_course_walks_every_concept_in_order():
     assert all(step.question is not None and step.notice for step in course.steps)
     # the questions the pages measure themselves
     assert {s.question.id for s in course.steps if s.question.id} == {
-        "conv_peak", "conv_size", "rf_size", "erf_peak", "pool_width", "act_best", "flt_rf",
+        "conv_peak", "conv_size", "rf_size", "erf_peak", "pool_width", "pool_shift",
+        "act_best", "flt_rf",
         "gc_where"}
 
 

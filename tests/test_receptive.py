@@ -321,3 +321,16 @@ def test_peak_sentence_follows_the_numbers():
     assert "drops to **0%**" in pooling.peak_sentence(fmap, skipped, "max", 2, 3)
     assert "blur" in pooling.peak_sentence(fmap, pooling.pool2d(fmap, 2, mode="average"),
                                            "average", 2, 2)
+
+
+def test_the_course_offers_the_shift_questions_answers():
+    """The lesson's poll counts the answers the page scores."""
+    import tomllib
+    from pathlib import Path
+
+    from cnnviz import pooling
+
+    course = tomllib.loads((Path(__file__).resolve().parents[1] / "lessons" / "course.toml")
+                           .read_text())
+    step = next(s for s in course["steps"] if s["question"].get("id") == "pool_shift")
+    assert tuple(step["question"]["options"]) == pooling.SHIFT_ANSWERS
