@@ -366,25 +366,27 @@ def compare(pooled, plain, n: int) -> Comparison:
                       tuple(float(d) for d in pooled - plain), noise)
 
 
-def accuracy_sentence(accuracy: Comparison, n_val: int) -> str:
-    """Which net classifies new silhouettes better, measured, with the threshold."""
-    rule = (f"a difference counts above {100 * accuracy.noise:.0f} points (twice its "
-            f"standard error on {n_val} validation images) when every seed agrees")
+def accuracy_sentence(accuracy: Comparison, n_val: int) -> tuple[str, str]:
+    """Which net classifies new silhouettes better, measured: (the verdict with its
+    numbers, the threshold and the reason)."""
+    rule = (f"Measured over {accuracy.spread()}; a difference counts above "
+            f"{100 * accuracy.noise:.0f} points (twice its standard error on {n_val} "
+            "validation images) when every seed agrees.")
     head = (f"Validation accuracy: pooled **{accuracy.pooled:.0%}**, plain "
-            f"**{accuracy.plain:.0%}** ({accuracy.spread()}; {rule}). ")
+            f"**{accuracy.plain:.0%}**. ")
     if accuracy.verdict == "higher":
-        return head + ("**The pooled net generalises better**: its small head cannot "
-                       "memorise each position, and the plain head's 64x more weights "
-                       "fit the training shapes where they happened to be.")
+        return (head + "**The pooled net generalises better.**",
+                rule + " Its small head cannot memorise each position; the plain head's "
+                "64x more weights fit the training shapes where they happened to be.")
     if accuracy.verdict == "lower":
-        return head + ("**Here the plain net generalises better**, against the usual "
-                       "expectation: with few epochs or lucky seeds the large head can "
-                       "still fit; pooling also throws detail away. Try more seeds or "
-                       "images.")
+        return (head + "**Here the plain net generalises better**, against the usual "
+                "expectation.", rule + " With few epochs or lucky seeds the large head can "
+                "still fit, and pooling throws detail away. Try more seeds or images.")
     disagree = not accuracy.agree and max(map(abs, accuracy.differences)) > accuracy.noise
     why = "the seeds disagree" if disagree else "the difference is within noise"
-    return head + (f"**No measurable difference** ({why}): at this budget both learn the "
-                   "silhouettes; more images, epochs or seeds can separate them.")
+    return (head + f"**No measurable difference** ({why}).",
+            rule + " At this budget both learn the silhouettes; more images, epochs or "
+            "seeds can separate them.")
 
 
 def shift_comparison(probes: list[dict[str, ShiftProbe]], shift: int) -> Comparison:
@@ -408,20 +410,24 @@ def shift_answer(kept: Comparison) -> str:
             "lower": SHIFT_ANSWERS[2]}[kept.verdict]
 
 
-def pair_shift_sentence(kept: Comparison, shift: int, head_change: dict[str, float]) -> str:
-    """Whether pooling made the trained net's predictions more robust to a shift."""
-    head = (f"After a {shift}-pixel shift the pooled net keeps **{kept.pooled:.0%}** of "
-            f"its predictions, the plain one **{kept.plain:.0%}** ({kept.spread()}; a "
-            f"difference counts above {100 * kept.noise:.0f} points, twice its standard "
-            f"error, when every seed agrees). The head's input changes by "
-            f"{head_change['pooled']:.0%} (pooled) and {head_change['plain']:.0%} (plain). ")
+def pair_shift_sentence(kept: Comparison, shift: int, head_change: dict[str, float]
+                        ) -> tuple[str, str]:
+    """Whether pooling made the trained net's predictions steadier under a shift: (the
+    verdict with its numbers, the threshold and the reason)."""
+    head = (f"After a {shift}-pixel shift the pooled net keeps **{kept.pooled:.0%}** of its "
+            f"predictions, the plain one **{kept.plain:.0%}**. ")
+    rule = (f"Measured over {kept.spread()}; a difference counts above "
+            f"{100 * kept.noise:.0f} points (twice its standard error) when every seed "
+            f"agrees. The head's input changes by {head_change['pooled']:.0%} (pooled) and "
+            f"{head_change['plain']:.0%} (plain).")
     if kept.verdict == "higher":
-        return head + ("**Pooling made the prediction steadier**: a feature that moves "
-                       "within a pooling window keeps its cell, so the head sees almost "
-                       "the same numbers.")
+        return (head + "**Pooling made the prediction steadier.**",
+                rule + " A feature that moves within a pooling window keeps its cell, so "
+                "the head sees almost the same numbers.")
     if kept.verdict == "lower":
-        return head + ("**Here the plain net was steadier**, against the usual "
-                       "expectation: a shift across a window border moves a pooled "
-                       "maximum to another cell; with more seeds this often reverses.")
-    return head + ("**No measurable difference**: both heads see changed inputs; "
-                   "pooling's invariance is partial, a few pixels at most.")
+        return (head + "**Here the plain net was steadier**, against the usual expectation.",
+                rule + " A shift across a window border moves a pooled maximum to another "
+                "cell; with more seeds this often reverses.")
+    return (head + "**No measurable difference.**",
+            rule + " Both heads see changed inputs: pooling's invariance is partial, a few "
+            "pixels at most.")

@@ -62,7 +62,7 @@ probe = None
 if x is not None:
     with ui.guard("the shift probe"):
         probe = parts.shift_section(view, x, image64)
-max_shift = int(st.session_state["pool_shift"])
+max_shift = int(st.session_state.get("pool_shift", spec.SPEC.param("shift").default))
 
 st.header("What does pooling save, and does it steady the prediction?")
 ui.explain("Two small CNNs, the same three 3x3 convolutions and a Flatten + Dense head, "

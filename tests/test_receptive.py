@@ -262,19 +262,25 @@ def test_pair_comparisons_follow_the_numbers():
         ("higher", "lower", "same", "same")
     assert "2 seeds, differences from +15 to +15 points" in better.spread()
     assert "one seed" in pooling.compare([0.9], [0.5], 300).spread()
-    sentences = {name: pooling.accuracy_sentence(c, 300)
+    sentences = {name: " ".join(pooling.accuracy_sentence(c, 300))
                  for name, c in [("better", better), ("worse", worse), ("close", close),
                                  ("split", split)]}
-    assert "**The pooled net generalises better**" in sentences["better"]
+    assert "**The pooled net generalises better.**" in sentences["better"]
     assert "**Here the plain net generalises better**" in sentences["worse"]
     assert "within noise" in sentences["close"]
     assert "the seeds disagree" in sentences["split"]
     assert f"above {100 * better.noise:.0f} points" in sentences["better"]
     head = {"pooled": 0.2, "plain": 0.6}
-    assert "**Pooling made the prediction steadier**" in \
-        pooling.pair_shift_sentence(better, 2, head)
-    assert "**Here the plain net was steadier**" in pooling.pair_shift_sentence(worse, 2, head)
-    assert "**No measurable difference**" in pooling.pair_shift_sentence(close, 2, head)
+    shifted = {name: pooling.pair_shift_sentence(c, 2, head)
+               for name, c in [("better", better), ("worse", worse), ("close", close)]}
+    assert "**Pooling made the prediction steadier.**" in shifted["better"][0]
+    assert "**Here the plain net was steadier**" in shifted["worse"][0]
+    assert "**No measurable difference.**" in shifted["close"][0]
+    assert "changes by 20% (pooled) and 60% (plain)" in shifted["close"][1]
+    # what a student reads on the projector stays short (cnnviz.ui.layout's rule)
+    for short, _ in [*shifted.values(), *(pooling.accuracy_sentence(c, 300)
+                                          for c in (better, worse, close, split))]:
+        assert len(short.split()) <= 30, short
     assert [pooling.shift_answer(c) for c in (better, close, worse)] == \
         list(pooling.SHIFT_ANSWERS)
 

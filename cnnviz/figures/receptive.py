@@ -97,7 +97,8 @@ def pair_costs_figure(costs: dict, *, span: float = 1.0):
             fig.add_trace(go.Bar(x=names, y=values, name=name, showlegend=col == 1,
                                  marker_color=theme.CATEGORICAL[i], text=[f"{v:,}" for v in values],
                                  textposition="outside", cliponaxis=False), row=1, col=col)
-    fig.update_yaxes(type="log", rangemode="tozero")
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # powers of ten only:
+    # a log axis labels its minor ticks (2, 5) in a smaller font
     fig.update_yaxes(title_text="parameters", row=1, col=1)
     fig.update_yaxes(title_text="multiply-adds", row=1, col=2)
     fig.update_layout(barmode="group")

@@ -283,11 +283,12 @@ def pair_training(view) -> list:
         if took:  # not in the button's label: a label that changes loses the click
             st.caption(f"{n_train} images, {epochs} epochs, {seeds} seed(s): {took}.")
         pressed = st.form_submit_button("Train both")
-    wanted = view.linked("pair", st.session_state.get("pool_pair_on", False)) or pressed
-    st.session_state["pool_pair_on"] = bool(wanted)
-    view.set("pair", bool(wanted))
+    linked = view.linked("pair", None)  # a link asks once; a stopped run is not restarted
+    wanted = bool(pressed or linked or (linked is None and st.session_state.get("pool_pair_on")))
+    st.session_state["pool_pair_on"] = wanted
+    view.set("pair", wanted)
     done = _finished(asked)
-    if wanted and not ui_jobs.in_flight(SLOT):
+    if (pressed or linked) and not ui_jobs.in_flight(SLOT):
         with guard("training"):
             for settings in asked:
                 if settings not in done:
@@ -308,7 +309,7 @@ def pair_results(runs, max_shift: int) -> dict:
     settings = runs[0].settings
     accuracy = pooling.compare([r.result.accuracy["pooled"] for r in runs],
                                [r.result.accuracy["plain"] for r in runs], settings.n_val)
-    explain(pooling.accuracy_sentence(accuracy, settings.n_val))
+    explain(*pooling.accuracy_sentence(accuracy, settings.n_val))
     probes = [_pair_probe(r.id, r.result, max_shift) for r in runs]
     shift = min(ASKED_SHIFT, max_shift)
     kept = pooling.shift_comparison(probes, shift)
@@ -338,8 +339,8 @@ def pair_results(runs, max_shift: int) -> dict:
     pcs[1].plotly_chart(receptive_figures.layer_change_figure(
         depth, {n: list(v) for n, v in change.items()}), width="stretch")
     head_change = {n: float(change[n][-1]) for n in pair.NAMES}
-    explain(pooling.pair_shift_sentence(kept, shift, head_change),
-            "Global average pooling, as at the end of the shapes CNN, removes position "
-            "altogether; the pair's Flatten + Dense head keeps it.")
+    short, more = pooling.pair_shift_sentence(kept, shift, head_change)
+    explain(short, more + " Global average pooling, as at the end of the shapes CNN, removes "
+            "position altogether; the pair's Flatten + Dense head keeps it.")
     numbers["head_change"] = head_change
     return numbers
