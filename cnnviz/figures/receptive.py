@@ -95,8 +95,9 @@ def pair_costs_figure(costs: dict, *, span: float = 1.0):
         names = [f"{c.name} (head)" if c.head else c.name for c in weighted]
         for col, values in ((1, [c.params for c in weighted]), (2, [c.macs for c in weighted])):
             fig.add_trace(go.Bar(x=names, y=values, name=name, showlegend=col == 1,
-                                 marker_color=theme.CATEGORICAL[i], text=[f"{v:,}" for v in values],
-                                 textposition="outside", cliponaxis=False), row=1, col=col)
+                                 marker_color=theme.CATEGORICAL[i],
+                                 hovertemplate=f"{name} %{{x}}: %{{y:,}}<extra></extra>"),
+                          row=1, col=col)  # exact numbers: hover, and the table below
     fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # powers of ten only:
     # a log axis labels its minor ticks (2, 5) in a smaller font
     fig.update_yaxes(title_text="parameters", row=1, col=1)
