@@ -152,6 +152,7 @@ def unit_fields(view, choice, rfs):
                    "so no pixel changes it right now: pick another unit or image.")
         return x, image64, numbers, erf
     peak = questions.peak(erf)
+    above = uc[1].container()  # the answer's figure goes above the question's verdict
     with uc[1]:
         revealed = ask(
             questions.click("erf_peak", f"Unit ({row}, {col}) of {layer} sees a "
@@ -165,7 +166,7 @@ def unit_fields(view, choice, rfs):
             context=(choice.name,), image=image64)
     if not revealed:
         return x, image64, numbers, erf
-    uc[1].plotly_chart(maps.map_figure(overlay(image64, erf, alpha=0.55,
+    above.plotly_chart(maps.map_figure(overlay(image64, erf, alpha=0.55,
                                                colormap=theme.SEQUENTIAL),
                                        title="Box: theoretical RF; colour: effective",
                                        boxes=box, height=340, span=1 / 3), width="stretch")
