@@ -310,6 +310,10 @@ def pair_results(runs, max_shift: int) -> dict:
     settings = runs[0].settings
     accuracy = pooling.compare([r.result.accuracy["pooled"] for r in runs],
                                [r.result.accuracy["plain"] for r in runs], settings.n_val)
+    st.caption(f"Measured with {settings.n_train} training images, {settings.epochs} epochs, "
+               f"batch {settings.batch_size}, Adam at {settings.learning_rate:g}, seed(s) "
+               f"{', '.join(str(r.settings.seed) for r in runs)}; {settings.n_val} validation "
+               "images, the first 60 of them shifted.")
     explain(*pooling.accuracy_sentence(accuracy, settings.n_val))
     probes = [_pair_probe(r.id, r.result, max_shift) for r in runs]
     shift = min(ASKED_SHIFT, max_shift)
