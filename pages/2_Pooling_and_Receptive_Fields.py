@@ -45,7 +45,7 @@ with tc[0]:
     if parts.rf_question(rfs):
         st.table(parts.rf_table(rfs), hide_index=True)  # wraps, never hides a column
 with tc[1]:
-    built = parts.pyramid_builder(view)
+    parts.pyramid_builder(view)
 
 st.header("Which pixels move one unit most?")
 x = image64 = erf = None
@@ -70,7 +70,8 @@ ui.explain("Two small CNNs, the same three 3x3 convolutions and a Flatten + Dens
            "silhouettes (shared by everyone who asks for the same settings).")
 costs = parts.pair_costs_section()
 runs = parts.pair_training(view)
-pair_numbers = parts.pair_results(runs, max_shift) if runs else {}
+if runs:
+    parts.pair_results(runs, max_shift)
 
 view.publish()
 if pooled is not None and probe is not None:

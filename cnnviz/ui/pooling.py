@@ -88,7 +88,7 @@ def rf_question(rfs) -> bool:
             f"{deepest.jump}")))
 
 
-def pyramid_builder(view):
+def pyramid_builder(view) -> None:
     """Blocks of convolutions, each ended by a downsampling: its fields, drawn."""
     st.markdown("**Build a pyramid**")
     bc = st.columns(3)
@@ -100,14 +100,12 @@ def pyramid_builder(view):
     down = dc[0].selectbox("Each block ends with", list(spec.DOWNSAMPLING),
                            format_func=spec.DOWNSAMPLING.get, **view.widget("down"))
     in_size = dc[1].number_input("Input (px)", 8, 1024, **view.widget("insize"))
-    built = []
     with guard("the pyramid"):
         built = receptive.receptive_fields_of_specs(
             receptive.pyramid(int(blocks), int(convs), int(ksize), down), int(in_size))
         st.plotly_chart(receptive_figures.receptive_growth_figure(
             [r.name for r in built], [r.size for r in built], [r.jump for r in built],
             span=0.5), width="stretch")
-    return built
 
 
 # ------------------------------------------------------- 3. one unit's fields
@@ -305,7 +303,7 @@ def pair_training(view) -> list:
     return [done[s] for s in asked] if len(done) == len(asked) and wanted else []
 
 
-def pair_results(runs, max_shift: int) -> dict:
+def pair_results(runs, max_shift: int) -> None:
     """Accuracy, then the shift question, then the measured shift comparison."""
     settings = runs[0].settings
     accuracy = pooling.compare([r.result.accuracy["pooled"] for r in runs],
@@ -327,10 +325,8 @@ def pair_results(runs, max_shift: int) -> dict:
             f"{kept.plain:.0%}; a difference under {100 * kept.noise:.0f} points counts as "
             "the same")),
         context=tuple(str(r.settings) for r in runs))
-    numbers = {"accuracy": {"pooled": accuracy.pooled, "plain": accuracy.plain},
-               "kept": {"pooled": kept.pooled, "plain": kept.plain}, "asked_shift": shift}
     if not revealed:
-        return numbers
+        return
     depth = ["conv1", "conv2", "conv3", "head input"]
     change = {name: np.mean([[p[name].at(1)[p[name].layers.index(c)] for c in depth[:3]]
                              + [p[name].at(1)[-1]] for p in probes], axis=0)
@@ -347,5 +343,3 @@ def pair_results(runs, max_shift: int) -> dict:
     short, more = pooling.pair_shift_sentence(kept, shift, head_change)
     explain(short, more + " Global average pooling, as at the end of the shapes CNN, removes "
             "position altogether; the pair's Flatten + Dense head keeps it.")
-    numbers["head_change"] = head_change
-    return numbers
