@@ -18,6 +18,14 @@ import numpy as np
 from cnnviz import probe
 from cnnviz.errors import ImageError
 
+#: a pooled map whose peak keeps at least this share of the unpooled peak "keeps" it
+KEPT = 0.95
+#: the prediction "stays" when its class holds and its probability moves less than this
+STEADY_PROBABILITY = 0.10
+#: a pooling layer "cuts" the change when it changes by at most this share of the layer
+#: before it, and "adds" to it above the inverse
+CUT = 0.9
+
 
 def pool2d(fmap, size: int = 2, stride: int | None = None, mode: str = "max") -> np.ndarray:
     """Max or average pooling of a (H, W) or (H, W, C) map, "valid" windows.
@@ -78,6 +86,10 @@ class ShiftProbe:
     def same_prediction(self) -> np.ndarray:
         """(n_shifts,) fraction of images whose predicted class did not change."""
         return (self.predicted == self.predicted[:, [self.shifts.index(0)]]).mean(axis=0)
+
+    def at(self, shift: int) -> np.ndarray:
+        """(n_layers,) the change of every layer for one shift."""
+        return self.change[self.shifts.index(shift)]
 
 
 def shift_probe(model, images, shifts, layer_names=None, *, vertical: bool = False
@@ -160,3 +172,262 @@ def build_pair(n_classes: int, *, size: int = PAIR_SIZE, seed: int = 0):
                            kernel_initializer=keras.initializers.GlorotUniform(seed=seed))(x)
         models[name] = keras.Model(inp, out, name=name)
     return models
+
+
+# ------------------------------------------------------- what the measurements say
+def peak_sentence(fmap, pooled, mode: str, size: int, stride: int) -> str:
+    """How much of the strongest response survives pooling, measured (threshold
+    :data:`KEPT`)."""
+    before, after = float(np.max(fmap)), float(np.max(pooled))
+    kept = after / before if before > 0 else 1.0
+    verb = "keeps" if kept >= KEPT else "drops to"
+    if mode == "max" and kept >= KEPT:
+        why = "max pooling passes each window's largest value on unchanged"
+    elif mode == "max":
+        why = (f"a stride of {stride} over {size}x{size} windows skips pixels, and the "
+               "strongest one fell between two windows")
+    elif kept >= KEPT:
+        why = "its whole window is about as strong, so the mean stays close to the peak"
+    else:
+        why = "average pooling mixes it with the weaker pixels of its window: edges blur"
+    return (f"After {mode} pooling the strongest edge {verb} **{kept:.0%}** of its strength "
+            f"({before:.2f} → {after:.2f}; we call ≥ {KEPT:.0%} kept): {why}.")
+
+
+def prediction_sentence(probe: ShiftProbe, class_names) -> str:
+    """Whether the prediction moved less than the feature maps as the image shifted
+    (steady: the same class at every shift and its probability within
+    :data:`STEADY_PROBABILITY`)."""
+    top = probe.predicted[0]
+    start = class_names[top[probe.shifts.index(0)]]
+    largest = max(probe.shifts)
+    maps = probe.at(largest)
+    moved = float(np.max(np.abs(probe.prob_original - probe.prob_original[0])))
+    flips = [(s, class_names[c]) for s, c in zip(probe.shifts, top) if class_names[c] != start]
+    head = (f"Shifted by up to {largest} px, the feature maps change by "
+            f"{maps.min():.0%}–{maps.max():.0%}, position by position, ")
+    if not flips and moved < STEADY_PROBABILITY:
+        return head + (f"while the prediction stays **{start}** (its probability moves by "
+                       f"{100 * moved:.0f} points, under our {100 * STEADY_PROBABILITY:.0f}): "
+                       "global average pooling at the end forgets where the features are.")
+    if not flips:
+        return head + (f"and the prediction stays **{start}**, but its probability moves by "
+                       f"{100 * moved:.0f} points (≥ {100 * STEADY_PROBABILITY:.0f}): the edge "
+                       "strip that opens on the left, or parts leaving the picture, change "
+                       "what the network sees.")
+    shift, other = flips[0]
+    return head + (f"and at {shift} px the prediction **changes** from {start} to {other}: "
+                   "pooling gives only a little invariance; parts of the object leave the "
+                   "picture, and a network trained on centred-ish shapes was never taught to "
+                   "ignore every shift.")
+
+
+def pooling_layers_sentence(probe: ShiftProbe, shift: int = 1) -> str:
+    """Whether each pooling layer changed less than the layer before it after a shift
+    (cut: at most :data:`CUT` of it; added: more than its inverse)."""
+    change = probe.at(shift)
+    pairs = [(probe.layers[i - 1], name, change[i - 1], change[i])
+             for i, name in enumerate(probe.layers) if i > 0 and "pool" in name.lower()]
+    if not pairs:
+        return "This network has no pooling layer to compare."
+    ratios = [after / max(before, 1e-12) for _, _, before, after in pairs]
+    listed = "; ".join(f"{a} {b_:.0%} → {p} {a_:.0%}" for a, p, b_, a_ in pairs)
+    if all(r <= CUT for r in ratios):
+        verdict = "**every pooling layer cut the change**"
+    elif all(r > 1 / CUT for r in ratios):
+        verdict = "**every pooling layer added to the change**"
+    elif all(CUT < r <= 1 / CUT for r in ratios):
+        verdict = "**pooling changed about as much as the layer before it**"
+    else:
+        verdict = "**some pooling layers cut the change, others did not**"
+    why = ("a feature that moves less than a window often keeps its maximum in the same "
+           "cell" if all(r <= CUT for r in ratios) else
+           "a maximum that crosses into the next window changes the pooled map as much as "
+           "the map before it, so the invariance is partial")
+    return (f"After a {shift}-pixel shift {verdict} (compared with the layer before it; a cut "
+            f"is ≤ {CUT:.0%} of it): {listed}. Why: {why}.")
+
+
+# ------------------------------------------------------- what pooling saves
+@dataclass(frozen=True)
+class LayerCost:
+    """One layer's output, weights and multiply-adds per image."""
+
+    name: str
+    kind: str  # the Keras class name
+    output: tuple[int, ...]  # without the batch axis
+    params: int
+    macs: int
+    head: bool  # part of the classifier head (Flatten and Dense after the last conv)
+
+
+def layer_costs(model) -> list[LayerCost]:
+    """Parameters and multiply-adds of every layer of ``model`` (a Keras functional
+    model), read from its layers: a Conv2D costs out_h·out_w·k_h·k_w·c_in·c_out
+    multiply-adds, a Dense in·out; pooling and Flatten have no weights and cost no
+    multiply-adds (pooling only compares or adds)."""
+    rows = []
+    spatial_seen = False
+    for layer in model.layers[::-1]:  # backwards: the head is what follows the last conv
+        kind = type(layer).__name__
+        if kind == "InputLayer":
+            continue
+        out = tuple(int(d) for d in layer.output.shape[1:])
+        params = int(layer.count_params())
+        if kind == "Conv2D":
+            kh, kw = layer.kernel_size
+            c_in = int(layer.input.shape[-1])
+            macs = out[0] * out[1] * kh * kw * c_in * out[2] // layer.groups
+            spatial_seen = True
+        elif kind == "Dense":
+            macs = int(layer.input.shape[-1]) * out[-1]
+        else:
+            macs = 0
+            spatial_seen = spatial_seen or kind.endswith("Pooling2D")
+        rows.append(LayerCost(layer.name, kind, out, params, macs, head=not spatial_seen))
+    return rows[::-1]
+
+
+def head_params(costs: list[LayerCost]) -> int:
+    return sum(c.params for c in costs if c.head)
+
+
+def costs_sentence(costs: dict[str, list[LayerCost]]) -> str:
+    """What pooling did to the pair's size, from their layers' costs
+    (``{"pooled": costs, "plain": costs}``)."""
+    pooled, plain = costs["pooled"], costs["plain"]
+    total = {n: sum(c.params for c in rows) for n, rows in costs.items()}
+    head = {n: head_params(rows) for n, rows in costs.items()}
+    macs = {n: sum(c.macs for c in rows) for n, rows in costs.items()}
+    reads = {n: next(c for c in rows if c.kind == "Flatten").output[0]
+             for n, rows in costs.items()}
+    same_convs = [c.params for c in pooled if c.kind == "Conv2D"] == \
+        [c.params for c in plain if c.kind == "Conv2D"]
+    n_pools = sum(c.kind.endswith("Pooling2D") for c in pooled)
+    return (f"The plain net's Dense head reads {reads['plain']:,} numbers and holds "
+            f"**{head['plain']:,}** of its {total['plain']:,} parameters "
+            f"({head['plain'] / total['plain']:.0%}); after {n_pools} poolings the pooled head "
+            f"reads {reads['pooled']:,} and holds **{head['pooled']:,}** of "
+            f"{total['pooled']:,} ({head['pooled'] / total['pooled']:.0%}): "
+            f"{head['plain'] / head['pooled']:.0f}x fewer. "
+            + ("The convolutions hold the same number of weights in both; " if same_convs
+               else "")
+            + f"per image the pooled net does {macs['pooled'] / 1e6:.2f} M multiply-adds, "
+            f"the plain one {macs['plain'] / 1e6:.2f} M.")
+
+
+# ------------------------------------------------------- the trained pair, compared
+def difference_noise(a: float, b: float, n: int) -> float:
+    """Twice the standard error of the difference of two accuracies (shares) ``a`` and
+    ``b`` measured on ``n`` images each: a smaller difference is within noise."""
+    return 2 * float(np.sqrt((a * (1 - a) + b * (1 - b)) / max(n, 1)))
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """Pooled minus plain for one measure, over seeds, with the verdict."""
+
+    pooled: float  # mean over seeds
+    plain: float
+    differences: tuple[float, ...]  # pooled - plain, per seed
+    noise: float  # the threshold the mean difference must exceed
+
+    @property
+    def difference(self) -> float:
+        return float(np.mean(self.differences))
+
+    @property
+    def agree(self) -> bool:
+        """Every seed's difference has the sign of the mean."""
+        return all(np.sign(d) == np.sign(self.difference) for d in self.differences)
+
+    @property
+    def verdict(self) -> str:
+        """"higher", "lower" (the pooled net's value) or "same" (within noise, or the
+        seeds disagree)."""
+        if abs(self.difference) <= self.noise or not self.agree:
+            return "same"
+        return "higher" if self.difference > 0 else "lower"
+
+    def spread(self) -> str:
+        if len(self.differences) < 2:
+            return "one seed"
+        lo, hi = min(self.differences), max(self.differences)
+        return (f"{len(self.differences)} seeds, differences from {100 * lo:+.0f} to "
+                f"{100 * hi:+.0f} points")
+
+
+def compare(pooled, plain, n: int) -> Comparison:
+    """Pooled vs plain for a share measured per seed on ``n`` images each (lists of
+    equal length, one value per seed)."""
+    pooled, plain = np.asarray(pooled, float), np.asarray(plain, float)
+    noise = max(difference_noise(a, b, n) for a, b in zip(pooled, plain))
+    return Comparison(float(pooled.mean()), float(plain.mean()),
+                      tuple(float(d) for d in pooled - plain), noise)
+
+
+def accuracy_sentence(accuracy: Comparison, n_val: int) -> tuple[str, str]:
+    """Which net classifies new silhouettes better, measured: (the verdict with its
+    numbers, the threshold and the reason)."""
+    rule = (f"Measured over {accuracy.spread()}; a difference counts above "
+            f"{100 * accuracy.noise:.0f} points (twice its standard error on {n_val} "
+            "validation images) when every seed agrees.")
+    head = (f"Validation accuracy: pooled **{accuracy.pooled:.0%}**, plain "
+            f"**{accuracy.plain:.0%}**. ")
+    if accuracy.verdict == "higher":
+        return (head + "**The pooled net generalises better.**",
+                rule + " Its small head cannot memorise each position; the plain head's "
+                "64x more weights fit the training shapes where they happened to be.")
+    if accuracy.verdict == "lower":
+        return (head + "**Here the plain net generalises better**, against the usual "
+                "expectation.", rule + " With few epochs or lucky seeds the large head can "
+                "still fit, and pooling throws detail away. Try more seeds or images.")
+    disagree = not accuracy.agree and max(map(abs, accuracy.differences)) > accuracy.noise
+    why = "the seeds disagree" if disagree else "the difference is within noise"
+    return (head + f"**No measurable difference** ({why}).",
+            rule + " At this budget both learn the silhouettes; more images, epochs or "
+            "seeds can separate them.")
+
+
+def shift_comparison(probes: list[dict[str, ShiftProbe]], shift: int) -> Comparison:
+    """Pooled vs plain: the share of predictions that survive a ``shift``, per seed."""
+    n = probes[0]["pooled"].predicted.shape[0]
+    return compare([p["pooled"].same_prediction[p["pooled"].shifts.index(shift)]
+                    for p in probes],
+                   [p["plain"].same_prediction[p["plain"].shifts.index(shift)]
+                    for p in probes], n)
+
+
+#: the answers of the pair's shift question, from the pooled net's point of view
+SHIFT_ANSWERS = ("the pooled net's changes less", "about the same",
+                 "the pooled net's changes more")
+
+
+def shift_answer(kept: Comparison) -> str:
+    """The answer of the shift question: ``kept`` compares the share of predictions
+    that stay the same (more kept = fewer changes)."""
+    return {"higher": SHIFT_ANSWERS[0], "same": SHIFT_ANSWERS[1],
+            "lower": SHIFT_ANSWERS[2]}[kept.verdict]
+
+
+def pair_shift_sentence(kept: Comparison, shift: int, head_change: dict[str, float]
+                        ) -> tuple[str, str]:
+    """Whether pooling made the trained net's predictions steadier under a shift: (the
+    verdict with its numbers, the threshold and the reason)."""
+    head = (f"After a {shift}-pixel shift the pooled net keeps **{kept.pooled:.0%}** of its "
+            f"predictions, the plain one **{kept.plain:.0%}**. ")
+    rule = (f"Measured over {kept.spread()}; a difference counts above "
+            f"{100 * kept.noise:.0f} points (twice its standard error) when every seed "
+            f"agrees. The head's input changes by {head_change['pooled']:.0%} (pooled) and "
+            f"{head_change['plain']:.0%} (plain).")
+    if kept.verdict == "higher":
+        return (head + "**Pooling made the prediction steadier.**",
+                rule + " A feature that moves within a pooling window keeps its cell, so "
+                "the head sees almost the same numbers.")
+    if kept.verdict == "lower":
+        return (head + "**Here the plain net was steadier**, against the usual expectation.",
+                rule + " A shift across a window border moves a pooled maximum to another "
+                "cell; with more seeds this often reverses.")
+    return (head + "**No measurable difference.**",
+            rule + " Both heads see changed inputs: pooling's invariance is partial, a few "
+            "pixels at most.")

@@ -131,6 +131,23 @@ def receptive_fields_of_specs(specs, input_size: int) -> list[LayerRF]:
     return rows
 
 
+def pyramid(blocks: int, convs: int, kernel: int = 3, down: str = "pool") -> list[LayerSpec]:
+    """A pyramid of ``blocks`` blocks of ``convs`` k×k "same" convolutions, each block
+    ended by ``down``: "pool" (2x2 max pooling), "stride" (its last convolution has
+    stride 2) or "none"."""
+    if down not in ("pool", "stride", "none"):
+        raise ModelError(f"Downsampling is 'pool', 'stride' or 'none', not {down!r}.")
+    specs = []
+    for b in range(1, blocks + 1):
+        for c in range(1, convs + 1):
+            stride = 2 if down == "stride" and c == convs else 1
+            specs.append(LayerSpec(f"b{b} conv{c}" + (" /2" if stride == 2 else ""), kernel,
+                                   stride))
+        if down == "pool":
+            specs.append(LayerSpec(f"b{b} pool", 2, 2, padding="valid", kind="pool"))
+    return specs
+
+
 # ------------------------------------------------------------------- Keras models
 _CONV = ("Conv2D", "DepthwiseConv2D", "SeparableConv2D")
 _POOL = ("MaxPooling2D", "AveragePooling2D")
@@ -239,6 +256,12 @@ def receptive_fields(model, *, input_size: int | tuple[int, int] | None = None) 
 
 
 # ------------------------------------------------------------------- measured (TF)
+def window_layers(model) -> list[LayerRF]:
+    """The receptive fields after the layers that change them: convolutions and pooling
+    (BatchNorm, activations and the head leave them as they are)."""
+    return [r for r in receptive_fields(model) if "x" in r.kind]
+
+
 def effective_rf(model, layer_name: str, image, row: int, col: int) -> np.ndarray:
     """|d(unit) / d(input)| for the unit at (row, col) of ``layer_name``, summed over
     colour channels: float32 (H, W). ``image`` is one preprocessed (H, W, 3) image.

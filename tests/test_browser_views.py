@@ -210,7 +210,47 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
     copy.context.close()
 
 
+def _pooling_numbers(text: str) -> tuple:
+    cut = re.search(r"cutting ([\d,]+) positions to ([\d,]+)", text).groups()
+    unit = re.search(r"Unit \((\d+), (\d+)\) of (\w+) can see a (\d+x\d+) square", text)
+    shift = re.search(r"Shifted by up to (\d+) px, the feature maps change by (\d+%–\d+%)",
+                      text).groups()
+    return cut, unit.groups() if unit else None, shift
+
+
+def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
+    base, chromium = app
+    context = chromium.new_context(viewport=VIEWPORT)
+    page = context.new_page()
+    page.goto(f"{base}/Pooling_and_Receptive_Fields")
+    wait_until_done(page, timeout_ms=240_000)
+    _slider_steps(page, "Window", 1)  # 3x3 windows; the stride stays 2
+    page.locator("[data-testid='stSelectbox']").filter(has_text="Layer of the shapes CNN") \
+        .click()
+    page.get_by_role("option", name="block3_conv1", exact=True).click()
+    wait_until_done(page)
+    _slider_steps(page, "Shift the image right", 2)
+    _show_without_guessing(page)
+    assert page.locator(EXCEPTION).count() == 0
+    numbers = _pooling_numbers(_main_text(page))
+    assert numbers[2][0] == "10" and numbers[1][2] == "block3_conv1"
+    url = _link(page)
+    assert "win=3" in url and "layer=block3_conv1" in url and "shift=10" in url
+    copy, seconds = _open_in_new_browser(chromium, url)
+    print(f"\nPooling link opened in {seconds:.1f} s: {url}")
+    assert copy.locator(EXCEPTION).count() == 0
+    _show_without_guessing(copy)
+    assert _pooling_numbers(_main_text(copy)) == numbers
+    assert "This link:" not in _main_text(copy)
+    copy.screenshot(path=str(SHOTS / "Pooling-link.png"), full_page=True)
+    context.close()
+    copy.context.close()
+
+
 @pytest.mark.parametrize("path,words", [
+    ("Pooling_and_Receptive_Fields?win=9&layer=block9&down=dilate",
+     ["pooling window 9 is not between 2 and 4", "layer 'block9' is not a convolution",
+      "downsampling 'dilate' is not one of"]),
     ("Convolution?dil=99&kernel=sobel&zoom=1",
      ["dilation 99 is not between 1 and 8", "kernel 'sobel' is not one of"]),
     ("Convolution?pair=mirror&target=blob&matches=0",

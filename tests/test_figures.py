@@ -46,6 +46,13 @@ RESULT = {"settings": {"steps": 4, "classes": 5},
 POINTWISE = SimpleNamespace(weights=RNG.normal(size=(8, 5)), vector=RNG.normal(size=8),
                             sums=RNG.normal(size=5))
 
+
+def _cost(name, params, macs, head):
+    from cnnviz.pooling import LayerCost
+
+    return LayerCost(name, "Dense" if head else "Conv2D", (5,), params, macs, head)
+
+
 #: One call of every builder, with small made-up inputs.
 BUILDERS = {
     "maps.map_figure signed": lambda: maps.map_figure(SIGNED, title="Raw response",
@@ -105,6 +112,9 @@ BUILDERS = {
         [0, 1, 2], {"pooled": [1, 0.9, 0.8], "plain": [1, 0.6, 0.5]}, 60),
     "receptive.layer_change_figure": lambda: receptive.layer_change_figure(
         ["conv1", "head"], {"pooled": [0.5, 0.1], "plain": [0.5, 0.4]}),
+    "receptive.pair_costs_figure": lambda: receptive.pair_costs_figure(
+        {"pooled": [_cost("conv1", 224, 221184, False), _cost("logits", 1285, 1280, True)],
+         "plain": [_cost("conv1", 224, 221184, False), _cost("logits", 81925, 81920, True)]}),
     "residual.gradient_figure": lambda: residual.gradient_figure(RESULT),
     "residual.loss_figure": lambda: residual.loss_figure(RESULT),
     "training.history_figure": lambda: training.history_figure(

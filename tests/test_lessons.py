@@ -153,7 +153,8 @@ def test_the_shipped_course_walks_every_concept_in_order():
     assert all(step.question is not None and step.notice for step in course.steps)
     # the questions the pages measure themselves
     assert {s.question.id for s in course.steps if s.question.id} == {
-        "conv_peak", "conv_size", "rf_size", "erf_peak", "pool_width", "act_best", "flt_rf",
+        "conv_peak", "conv_size", "rf_size", "erf_peak", "pool_width", "pool_shift",
+        "act_best", "flt_rf",
         "gc_where"}
 
 
@@ -177,5 +178,7 @@ def test_every_course_question_with_an_id_is_asked_by_its_page_with_the_same_kin
         if step.question.id is None:
             continue
         source = page_files[step.page].read_text()
+        for helper in re.findall(r"^from cnnviz\.ui import (\w+) as \w+$", source, re.M):
+            source += (ROOT / "cnnviz" / "ui" / f"{helper}.py").read_text()  # page's parts
         declared = re.findall(r'questions\.(choice|number|click)\(\s*"([a-z0-9_]+)"', source)
         assert (step.question.kind, step.question.id) in declared, (step.number, declared)

@@ -18,7 +18,7 @@ title = "Pooling, then activations"
 [[steps]]
 page = "Pooling_and_Receptive_Fields"
 title = "Pooling"
-state = { shift_max = "3" }
+state = { shift = "3" }
 notice = "Each 2x2 window keeps one number."
 
 [steps.question]
@@ -90,8 +90,8 @@ def test_a_question_hides_its_result_until_answered_then_shows_both():
             in sentence)
     assert "After max pooling: 31x31" in _titles(at)
     # other settings: the page asks again, with the new numbers
-    at.select_slider(key="pool_size").set_value(3).run()
-    at.select_slider(key="pool_stride").set_value(3).run()
+    at.select_slider(key="pool_win").set_value(3).run()
+    at.select_slider(key="pool_pstride").set_value(3).run()
     assert "with a 3x3 window and stride 3" in question_text(at)
     assert not any(t.startswith("After max pooling") for t in _titles(at))
     at.text_input(key="q_pool_width_0").input("20")
@@ -120,17 +120,17 @@ def test_show_without_guessing_keeps_the_result_open():
     at.radio(key="image_source").set_value("Synthetic shape").run()
     _button(at, SKIP).click().run()
     assert "After max pooling: 31x31" in _titles(at)
-    at.select_slider(key="pool_size").set_value(3).run()
+    at.select_slider(key="pool_win").set_value(3).run()
     assert "After max pooling: 30x30" in _titles(at)  # not asked again (stride stays 2)
     _button(at, "Ask me again").click().run()
     assert not any(t.startswith("After max pooling") for t in _titles(at))
 
 
 def test_save_this_view_prints_a_step_with_the_pages_questions():
-    at = _open(POOLING, shift_max="5")
+    at = _open(POOLING, shift="5")
     code = next(c.value for c in at.sidebar.code)
     assert 'page = "Pooling_and_Receptive_Fields"' in code
-    assert 'state = { shift_max = "5" }' in code
+    assert 'state = { shift = "5" }' in code
     assert 'id = "pool_width"' in code and "#   rf_size (number)" in code
 
 
@@ -156,9 +156,9 @@ def test_next_and_back_carry_the_lesson_and_the_steps_state(two_steps):
     _button(at, CHECK).click().run()
     assert any("Deep maps are mostly zero." in s.value for s in at.success)
     at.button(key="lesson_back").click().run()
-    assert at.title[0].value == "Pooling, pyramids and receptive fields"
+    assert at.title[0].value == "What does pooling do, and how far does a deep unit see?"
     assert at.query_params == {"lesson": "two", "step": "1", "class": "TEST",
-                               "shift_max": "3"}
+                               "shift": "3"}
 
 
 def test_a_bad_lesson_link_gives_a_notice_not_an_exception(two_steps):
@@ -216,7 +216,7 @@ def test_the_lessons_page_lists_the_course_and_starts_a_class():
     assert not at.error
     assert at.selectbox(key="lessons_pick").value == "course"
     steps = at.table[0].value
-    assert len(steps) == 14 and list(steps["page"])[:3] == ["Convolution", "Convolution",
+    assert len(steps) == 15 and list(steps["page"])[:3] == ["Convolution", "Convolution",
                                                             "Pooling & receptive fields"]
     at.button(key="lessons_new").click().run()
     code = at.text_input(key="lessons_class").value

@@ -225,3 +225,118 @@ def test_mass_radius():
     erf[5, 8] = 3.0  # three quarters of the mass 3 pixels away
     assert receptive.mass_radius(erf, (5, 5), 0.5) == 3
     assert receptive.mass_radius(np.zeros((4, 4)), (1, 1)) == 0
+
+
+def test_pair_costs_from_the_models():
+    """The pair's per-layer parameters and multiply-adds, read from the Keras models:
+    pooling leaves the convolutions' weights alone and shrinks the Dense head 64x."""
+    from cnnviz import pooling
+
+    models = pooling.build_pair(5)
+    costs = {name: pooling.layer_costs(model) for name, model in models.items()}
+    for name, model in models.items():
+        assert sum(c.params for c in costs[name]) == model.count_params()
+    assert pooling.head_params(costs["pooled"]) == 4 * 4 * 16 * 5 + 5 == 1285
+    assert pooling.head_params(costs["plain"]) == 32 * 32 * 16 * 5 + 5 == 81925
+    plain = {c.name: c for c in costs["plain"]}
+    assert plain["conv2"].macs == pooling.conv_macs(32, 32, 3, 8, 16)
+    assert plain["logits"].macs == 16384 * 5 and not plain["conv3"].head
+    assert [c.name for c in costs["pooled"] if c.head] == ["flatten", "logits"]
+    sentence = pooling.costs_sentence(costs)
+    assert "**81,925** of its 85,637 parameters (96%)" in sentence
+    assert "**1,285** of 4,997 (26%): 64x fewer" in sentence
+    assert "after 3 poolings" in sentence
+
+
+def test_pair_comparisons_follow_the_numbers():
+    """Each outcome sentence of the pooled-vs-plain pair says what was measured: the
+    opposite result, or one within noise or with disagreeing seeds, changes it."""
+    from cnnviz import pooling
+
+    assert pooling.difference_noise(0.5, 0.5, 100) == pytest.approx(2 * np.sqrt(0.5 / 100))
+    better = pooling.compare([0.95, 0.93], [0.80, 0.78], 300)
+    worse = pooling.compare([0.80, 0.78], [0.95, 0.93], 300)
+    close = pooling.compare([0.90, 0.91], [0.89, 0.90], 300)
+    split = pooling.compare([0.95, 0.70], [0.80, 0.85], 300)  # +15 and -15 points
+    assert (better.verdict, worse.verdict, close.verdict, split.verdict) == \
+        ("higher", "lower", "same", "same")
+    assert "2 seeds, differences from +15 to +15 points" in better.spread()
+    assert "one seed" in pooling.compare([0.9], [0.5], 300).spread()
+    sentences = {name: " ".join(pooling.accuracy_sentence(c, 300))
+                 for name, c in [("better", better), ("worse", worse), ("close", close),
+                                 ("split", split)]}
+    assert "**The pooled net generalises better.**" in sentences["better"]
+    assert "**Here the plain net generalises better**" in sentences["worse"]
+    assert "within noise" in sentences["close"]
+    assert "the seeds disagree" in sentences["split"]
+    assert f"above {100 * better.noise:.0f} points" in sentences["better"]
+    head = {"pooled": 0.2, "plain": 0.6}
+    shifted = {name: pooling.pair_shift_sentence(c, 2, head)
+               for name, c in [("better", better), ("worse", worse), ("close", close)]}
+    assert "**Pooling made the prediction steadier.**" in shifted["better"][0]
+    assert "**Here the plain net was steadier**" in shifted["worse"][0]
+    assert "**No measurable difference.**" in shifted["close"][0]
+    assert "changes by 20% (pooled) and 60% (plain)" in shifted["close"][1]
+    # what a student reads on the projector stays short (cnnviz.ui.layout's rule)
+    for short, _ in [*shifted.values(), *(pooling.accuracy_sentence(c, 300)
+                                          for c in (better, worse, close, split))]:
+        assert len(short.split()) <= 30, short
+    assert [pooling.shift_answer(c) for c in (better, close, worse)] == \
+        list(pooling.SHIFT_ANSWERS)
+
+
+def _probe(predicted, prob, change, layers=("conv1", "pool1", "conv2", "pool2")):
+    from cnnviz import pooling
+
+    predicted = np.asarray(predicted)
+    return pooling.ShiftProbe(list(range(predicted.shape[1])), list(layers),
+                              np.asarray(change, float), predicted, np.asarray(prob, float))
+
+
+def test_shift_probe_sentences_follow_the_numbers():
+    """The built-in model's shift sentences: a steady, a wavering and a flipping
+    prediction; pooling layers that cut the change, and ones that add to it."""
+    from cnnviz import pooling
+
+    names = ["circle", "square", "triangle"]
+    change = [[0, 0, 0, 0], [0.5, 0.3, 0.6, 0.4], [0.8, 0.6, 0.9, 0.7]]
+    steady = _probe([[0, 0, 0]], [0.9, 0.88, 0.86], change)
+    wavers = _probe([[0, 0, 0]], [0.9, 0.7, 0.6], change)
+    flips = _probe([[0, 0, 1]], [0.9, 0.7, 0.3], change)
+    assert "stays **circle**" in pooling.prediction_sentence(steady, names)
+    assert "under our 10" in pooling.prediction_sentence(steady, names)
+    assert "moves by 30 points (≥ 10)" in pooling.prediction_sentence(wavers, names)
+    assert "**changes** from circle to square" in pooling.prediction_sentence(flips, names)
+    assert "**every pooling layer cut the change**" in pooling.pooling_layers_sentence(steady)
+    added = _probe([[0, 0, 0]], [0.9] * 3, [[0] * 4, [0.3, 0.5, 0.4, 0.6], [0] * 4])
+    assert "**every pooling layer added to the change**" in \
+        pooling.pooling_layers_sentence(added)
+    mixed = _probe([[0, 0, 0]], [0.9] * 3, [[0] * 4, [0.5, 0.3, 0.4, 0.6], [0] * 4])
+    assert "**some pooling layers cut the change" in pooling.pooling_layers_sentence(mixed)
+    none = _probe([[0, 0, 0]], [0.9] * 3, [[0] * 2, [0.5, 0.6], [0] * 2], ("conv1", "conv2"))
+    assert "no pooling layer" in pooling.pooling_layers_sentence(none)
+
+
+def test_peak_sentence_follows_the_numbers():
+    from cnnviz import pooling
+
+    fmap = np.zeros((6, 6))
+    fmap[2, 2] = 1.0
+    assert "keeps **100%**" in pooling.peak_sentence(fmap, pooling.pool2d(fmap, 2), "max", 2, 2)
+    skipped = pooling.pool2d(fmap, 2, 3)  # windows at 0 and 3: the peak at 2 falls between
+    assert "drops to **0%**" in pooling.peak_sentence(fmap, skipped, "max", 2, 3)
+    assert "blur" in pooling.peak_sentence(fmap, pooling.pool2d(fmap, 2, mode="average"),
+                                           "average", 2, 2)
+
+
+def test_the_course_offers_the_shift_questions_answers():
+    """The lesson's poll counts the answers the page scores."""
+    import tomllib
+    from pathlib import Path
+
+    from cnnviz import pooling
+
+    course = tomllib.loads((Path(__file__).resolve().parents[1] / "lessons" / "course.toml")
+                           .read_text())
+    step = next(s for s in course["steps"] if s["question"].get("id") == "pool_shift")
+    assert tuple(step["question"]["options"]) == pooling.SHIFT_ANSWERS

@@ -134,3 +134,45 @@ def test_convolution_notebook_matches_the_page(notebook_kernel, conv_pages, quer
 def test_gradcam_notebook_matches_the_page(notebook_kernel, gradcam_pages, query):
     _same(gradcam_pages[query],
           execute_notebook(notebook_kernel, full_view("gradcam", query)), rel=1e-3)
+
+
+
+# ------------------------------------------------------------------ pooling
+POOLING = [
+    "",  # the defaults: a circle, 2x2 max pooling, the centre unit of block2_conv2
+    "src=sample&sample=astronaut&mode=average&win=3&pstride=2&layer=block3_conv1&row=2"
+    "&col=13&shift=3",
+]
+
+
+@pytest.fixture(scope="module")
+def pooling_pages():
+    from cnnviz.models import builtin
+
+    if not builtin.WEIGHTS_PATH.is_file():
+        pytest.skip("the built-in model's trained weights are not there")
+    return _pages("pooling", POOLING)
+
+
+@pytest.mark.slow  # the Pooling page twice, and its code twice: ~40 s
+@pytest.mark.parametrize("query", POOLING)
+def test_pooling_code_gives_the_pages_numbers(pooling_pages, query):
+    view = full_view("pooling", query)
+    namespace = _run(notebooks.code(view))
+    _same(pooling_pages[query], namespace["numbers"], rel=1e-4)
+    np.testing.assert_allclose(np.asarray(namespace["keras_pooled"]), namespace["pooled"],
+                               atol=1e-5)  # Keras's pooling layer gives the page's map
+    shown = pooling_pages[query]
+    assert shown["pair_head_parameters"] == {"pooled": 1285, "plain": 81925}
+    if query:
+        assert shown["unit"] == [2, 13] and shown["pooled_hw"][1] == \
+            (shown["edge_map_hw"][1] - 3) // 2 + 1
+        assert len(shown["shift_same_prediction"]) == 4
+    maths = notebooks.maths(view, shown)
+    assert maths[0].endswith(f"= {shown['pooled_hw'][1]}") and "81,925" in maths[2]
+
+
+@pytest.mark.slow
+def test_pooling_notebook_matches_the_page(notebook_kernel, pooling_pages):
+    _same(pooling_pages[POOLING[1]],
+          execute_notebook(notebook_kernel, full_view("pooling", POOLING[1])), rel=1e-4)

@@ -30,6 +30,9 @@ SHAPES_FACTS = {"samples": SAMPLES, "models": ["shapes_cnn", "mobilenet_v2"],
 CONTEXT["activations"] = {**SHAPES_FACTS, "default_kinds": ("conv", "pool"),
                           "kinds": {n: "pool" if "pool" in n else "conv" for n in SHAPES_LAYERS}}
 CONTEXT["filters"] = SHAPES_FACTS
+CONTEXT["pooling"] = {"samples": SAMPLES, "rf_layers": SHAPES_LAYERS,
+                      "rf_hw": dict(zip(SHAPES_LAYERS, [(64, 64)] * 2 + [(32, 32)] * 3
+                                        + [(16, 16)] * 3))}
 
 
 def _parse(page, query):
@@ -73,6 +76,12 @@ ROUND_TRIPS = {
         "layer=block3_conv1&how=top&n=5&steps=25&lr=3&aseed=2&fourier=1&jitter=0&rzoom=0.1"
         "&rrot=12&blur=0&sigma=0.5&tv=0.3&l2=1&cont=2",
         "model=mobilenet_v2&src=sample&sample=astronaut&first=7&n=9",
+    ],
+    "pooling": [
+        "src=sample&sample=astronaut&layer=block3_conv1&row=3&col=15&mode=average&win=3"
+        "&pstride=1&blocks=5&convs=1&ksize=7&down=stride&insize=64&shift=4&ntrain=500"
+        "&epochs=2&seeds=1&pair=1",
+        "shape=star&seed=3&win=4",
     ],
 }
 
@@ -175,6 +184,14 @@ BAD = {
         ("first=40", "first", 31, "first filter 40 is not a filter of that layer"),
         ("lr=5", "lr", 10.0, "learning rate '5' is not one of 1, 3, 10, 30"),
         ("cont=50", "cont", 20, "times continued 50 is not between 0 and 20"),
+    ],
+    "pooling": [
+        ("layer=block9_conv", "layer", "block2_conv2", "is not a convolution or pooling layer"),
+        ("layer=block3_conv2&row=40", "row", 15, "unit row 40 is not a row of the layer's map"),
+        ("win=9", "win", 4, "pooling window 9 is not between 2 and 4; showing 4"),
+        ("down=dilate", "down", "pool", "downsampling 'dilate' is not one of pool, stride"),
+        ("ntrain=2000", "ntrain", 1500, "training images '2000' is not one of"),
+        ("seeds=5", "seeds", 3, "seeds 5 is not between 1 and 3; showing 3"),
     ],
 }
 

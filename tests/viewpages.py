@@ -49,6 +49,11 @@ def full_view(page: str, query: str | dict) -> views.View:
         context["models"] = [first["model"]]
         facts = getattr(views, page).facts
         context.update(facts(models.load_model(first["model"]), first["model"]))
+    elif page == "pooling":
+        from cnnviz import models, receptive
+
+        context.update(views.pooling.facts(receptive.window_layers(
+            models.load_model(views.pooling.MODEL))))
     return views.parse(page, query, context)[0]
 
 

@@ -80,3 +80,27 @@ def layer_change_figure(layers, change: dict[str, list[float]], *, span: float =
     fig.update_layout(barmode="group", xaxis_title="layer", yaxis_title="relative change")
     return theme.style(fig, height=420, span=span,
                        title="Change per layer after a 1-pixel shift")
+
+
+def pair_costs_figure(costs: dict, *, span: float = 1.0):
+    """Parameters and multiply-adds per weighted layer of the pooled and plain nets
+    (``{"pooled": [LayerCost], "plain": [...]}``), on log axes: the heads differ 64x."""
+    import plotly.graph_objects as go
+    from plotly.subplots import make_subplots
+
+    fig = make_subplots(rows=1, cols=2, horizontal_spacing=0.12,
+                        subplot_titles=("Parameters per layer", "Multiply-adds per image"))
+    for i, (name, rows) in enumerate(costs.items()):
+        weighted = [c for c in rows if c.params]
+        names = [f"{c.name} (head)" if c.head else c.name for c in weighted]
+        for col, values in ((1, [c.params for c in weighted]), (2, [c.macs for c in weighted])):
+            fig.add_trace(go.Bar(x=names, y=values, name=name, showlegend=col == 1,
+                                 marker_color=theme.CATEGORICAL[i],
+                                 hovertemplate=f"{name} %{{x}}: %{{y:,}}<extra></extra>"),
+                          row=1, col=col)  # exact numbers: hover, and the table below
+    fig.update_yaxes(type="log", dtick=1, exponentformat="power")  # powers of ten only:
+    # a log axis labels its minor ticks (2, 5) in a smaller font
+    fig.update_yaxes(title_text="parameters", row=1, col=1)
+    fig.update_yaxes(title_text="multiply-adds", row=1, col=2)
+    fig.update_layout(barmode="group")
+    return theme.style(fig, height=380, span=span)
