@@ -73,14 +73,13 @@ def small_cnn(input_shape, n_classes: int, *, augmentation_spec=None, seed: int 
     import keras
     from keras import layers
 
-    from cnnviz.augment import build_pipeline
+    from cnnviz.augment import pipeline_layers
 
     init = keras.initializers.HeNormal(seed=seed)
     inputs = keras.Input(shape=tuple(input_shape), name="image")
     x = inputs
-    if normalize_spec(augmentation_spec):
-        for layer in build_pipeline(augmentation_spec, seed=seed).layers:
-            x = layer(x)
+    for layer in pipeline_layers(augmentation_spec, tuple(input_shape)[:2], seed=seed):
+        x = layer(x)
     for block, filters in enumerate((16, 32, 64), start=1):
         x = layers.Conv2D(filters, 3, padding="same", activation="relu",
                           kernel_initializer=init, name=f"block{block}_conv")(x)
