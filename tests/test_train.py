@@ -137,3 +137,45 @@ def test_default_augmentation_shrinks_the_gap():
     assert with_aug.gap < without.gap - 0.2
     assert with_aug.last("val_loss") < without.last("val_loss")
     assert with_aug.last("val_accuracy") >= without.last("val_accuracy")
+
+
+def _made_up(val_without, val_with, train=(1.0, 0.95), n_val=150):
+    """An augmentation result with these last-epoch accuracies, one pair per seed."""
+    settings = augmentation.AugmentSettings(seeds=len(val_with))
+    runs = {}
+    for seed, (o, w) in enumerate(zip(val_without, val_with)):
+        for arm, val, acc in zip(augmentation.LABELS, (o, w), train):
+            label = augmentation.run_label(arm, seed, settings.seeds)
+            runs[label] = loop.Run(label, {"accuracy": [acc], "val_accuracy": [val]})
+    return augmentation.AugmentResult(settings, "made up", runs, n_val_images=n_val)
+
+
+def test_conclusions_follow_the_numbers_and_name_their_threshold():
+    helped = augmentation.conclusions(augmentation.compare(_made_up((0.4, 0.42), (0.6, 0.58))))
+    assert "**helped**" in helped["verdict"] and "40% → 59%" not in helped["verdict"]
+    assert "41% → 59%" in helped["verdict"] and "+20 points, +16 points" in helped["verdict"]
+    assert "shrank" in helped["gap"] and "disagrees" not in helped
+    assert "8 points" in helped["noise"]  # 1.96·√(0.5/300)
+    hurt = augmentation.conclusions(augmentation.compare(_made_up((0.6, 0.6), (0.4, 0.42))))
+    assert "**hurt**" in hurt["verdict"] and "textbook" in hurt["disagrees"]
+    same = augmentation.conclusions(augmentation.compare(
+        _made_up((0.5, 0.5), (0.53, 0.52), train=(0.55, 0.5))))
+    assert "**Within noise**" in same["verdict"]
+    assert "no change larger" in same["gap"]
+    assert "only 50% training accuracy" in same["disagrees"]
+    assert "barely overfits" in same["disagrees"]
+
+
+def test_a_large_spread_over_seeds_makes_a_large_mean_gain_noise():
+    c = augmentation.compare(_made_up((0.4, 0.4), (0.75, 0.35)))
+    assert c.gain == pytest.approx(0.15) and c.spread == pytest.approx(0.4)
+    assert c.threshold == pytest.approx(0.4)
+    assert "**Within noise**" in augmentation.conclusions(c)["verdict"]
+
+
+def test_one_seed_says_it_shows_no_spread():
+    c = augmentation.compare(_made_up((0.4,), (0.6,)))
+    assert c.seeds == 1 and c.spread == 0
+    text = augmentation.conclusions(c)
+    assert "one seed" in text["verdict"] and "one seed shows no spread" in text["noise"]
+    assert c.threshold == pytest.approx(1.96 * np.sqrt(0.5 / 150))
