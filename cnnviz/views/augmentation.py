@@ -2,7 +2,7 @@
 knobs), the preview's image and random draw, and the experiment's settings.
 
 The student's own zip of images cannot travel in a link: a link to a zip experiment
-opens on the default dataset. No run-time facts: every value is checked against
+opens with "zip" chosen and asks for the upload. No run-time facts: every value is checked against
 fixed ranges.
 """
 
@@ -25,7 +25,7 @@ def _datasets():
 
 
 def _dataset_keys(context, values):
-    return tuple(_datasets())
+    return (*_datasets(), "zip")
 
 
 def _default_settings():
@@ -74,7 +74,8 @@ SPEC = PageSpec("augmentation", "pages/4_Augmentation.py", "Augmentation", (
     Param("draw", "preview draw", "int", default=0, valid=SEED_RANGE,
           doc="the seed of the preview's random versions"),
     Param("ds", "dataset", "choice", default=_setting("dataset"), valid=_dataset_keys,
-          where="a dataset a link can carry", doc="a zip of your own images cannot travel"),
+          where="a dataset of the page",
+          doc="zip: the images themselves stay with the student; the link asks for them"),
     Param("n", "training images per class", "int", default=_setting("n_train"),
           valid=(5, 200, 5)),
     Param("ep", "epochs", "int", default=_setting("epochs"), valid=(5, 100, 5)),
