@@ -121,7 +121,8 @@ AUGMENTATIONS: dict[str, Augmentation] = {a.key: a for a in (
          "Slant the image sideways and up-down."),
     _aug("crop", "Crop & resize", "RandomCrop + Resizing",
          [Param("fraction", "Crop side (fraction kept)", 0.8, 0.5, 1.0, 0.05)],
-         "Cut a random window and scale it back to full size."),
+         "Cut a random window and scale it back to full size. Keras' RandomCrop draws one "
+         "window per call, shared by every image of the batch; each batch gets a new one."),
     _aug("brightness", "Brightness", "RandomBrightness",
          [Param("factor", "Max brightness change", 0.2, 0.0, 0.8, 0.05)],
          "Add up to ±factor to every pixel."),
@@ -288,7 +289,7 @@ def inference_sentence(effects: list[LayerEffect]) -> str:
     if not changing:
         largest = max(e.at_inference for e in effects)
         return (f"Measured: with `training=False` each of the {len(effects)} layers hands the "
-                f"image back unchanged (largest pixel change {largest:.1e}), so validation "
+                f"image back unchanged (largest pixel change {largest:.3f}), so validation "
                 "images and your photos are seen as they are.")
     parts = [f"{e.name} (changes the size)" if e.shape_at_inference != e.shape_in
              else f"{e.name} (pixels change by up to {e.at_inference:.3f})" for e in changing]

@@ -53,6 +53,9 @@ with page.figure, ui.guard("the preview"):
                 "sees in 11 epochs.")
     st.image(list(grid), caption=["original"] + [f"#{i}" for i in range(1, len(grid))],
              width=THUMBNAIL)
+    if any(key == "crop" for key, _ in spec):
+        st.caption("The 11 versions form one batch, and Keras' RandomCrop cuts the same window "
+                   "from every image of a batch: each training batch gets a new window.")
 
 # ------------------------------------------------------------------ inference
 st.header("Which layers change an image at inference?")
