@@ -1,6 +1,7 @@
-"""Links of the Activations and Filters pages in a real browser: set a non-default view
-through the widgets, copy "Link to this view", open it in a new browser context and find
-the same numbers; a link with bad settings opens with a notice, never an exception."""
+"""Links of the Activations, Filters and Augmentation pages in a real browser: set a
+non-default view through the widgets, copy "Link to this view", open it in a new browser
+context and find the same numbers; a link with bad settings opens with a notice, never an
+exception."""
 
 from __future__ import annotations
 
@@ -144,7 +145,39 @@ def test_filters_link_opens_the_same_view_in_a_new_browser(app):
     copy.context.close()
 
 
+def _augmentation_numbers(page) -> tuple:
+    """The per-layer check's table and the preview's draw, as the page shows them."""
+    table = page.locator("[data-testid='stTable']").first.inner_text()
+    return re.search(r"\(draw (\d+)\)", _main_text(page)).group(1), table
+
+
+def test_augmentation_link_opens_the_same_view_in_a_new_browser(app):
+    base, chromium = app
+    page, _ = _open(chromium, f"{base}/Augmentation")
+    _pick(page, "Flip: Direction", "horizontal")
+    draw = page.locator("[data-testid='stNumberInput']").filter(has_text="Random draw") \
+        .locator("input")
+    draw.fill("3")
+    draw.press("Enter")
+    _settle(page)
+    _skip_questions(page)
+    numbers = _augmentation_numbers(page)
+    assert numbers[0] == "3" and "RandomFlip" in numbers[1]
+    url = _link(page)
+    assert "flip_mode=horizontal" in url and "draw=3" in url
+    copy, seconds = _open(chromium, url)
+    print(f"\nAugmentation link opened in {seconds:.1f} s: {url}")
+    _skip_questions(copy)
+    assert _augmentation_numbers(copy) == numbers
+    copy.screenshot(path=str(SHOTS / "Augmentation-link.png"))
+    page.context.close()
+    copy.context.close()
+
+
 @pytest.mark.parametrize("path,words", [
+    ("Augmentation?layers=flip,warp&ep=999&lr=5&flip_mode=diagonal",
+     ["'warp' is not", "epochs 999 is not between", "learning rate '5' is not one of",
+      "'diagonal' is not one of"]),
     ("Activations?layers=block1_conv1,block9&mc=999&pn=7",
      ["'block9' is not a listed layer of shapes_cnn", "probe images 7 is not between"]),
     ("Filters?layer=nope&lr=5&cont=99",

@@ -54,7 +54,7 @@ def test_page_renders_pipeline_preview_and_identity(app):
     assert app.multiselect(key="aug_layers").value == [k for k, _ in augment.DEFAULT_SPEC]
     assert "identity at inference" not in _texts(app)  # asked before it is shown
     skip_questions(app)
-    table = app.dataframe[0].value
+    table = app.table[0].value
     assert list(table["identity at inference"]) == ["yes"] * len(augment.DEFAULT_SPEC)
     assert "hands the image back unchanged" in _texts(app)
     assert "keras.layers.RandomRotation(" in app.code[0].value
@@ -73,8 +73,7 @@ def test_the_shown_code_runs_and_crop_is_two_layers(app):
     namespace = {"images": images}
     exec(code, namespace)  # noqa: S102 - the code a student copies
     assert np.asarray(namespace["train_batch"]).shape == images.shape
-    assert list(app.dataframe[0].value["Keras layer"]) == ["RandomCrop", "Resizing",
-                                                           "RandomFlip"]
+    assert list(app.table[0].value.index) == ["RandomCrop", "Resizing", "RandomFlip"]
 
 
 def test_new_draw_and_empty_pipeline(app):

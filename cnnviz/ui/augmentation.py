@@ -57,13 +57,14 @@ def effects_table(effects: list[augment.LayerEffect]) -> None:
     def change(value: float) -> str:
         return "size changes" if not np.isfinite(value) else f"{value:.3f}"
 
-    st.dataframe({
+    import pandas as pd
+
+    st.table(pd.DataFrame({
         "Keras layer": [e.name for e in effects],
         "mean change, training=True": [change(e.in_training) for e in effects],
         "largest change, training=False": [change(e.at_inference) for e in effects],
         "identity at inference": ["yes" if e.identity_at_inference else "no"
-                                  for e in effects]},
-        hide_index=True, width="stretch")
+                                  for e in effects]}).set_index("Keras layer"))
 
 
 def verdict_answer(sentences: dict[str, str]) -> str:
