@@ -83,7 +83,10 @@ with ui.guard("the check at inference"):
 # ------------------------------------------------------------------ the experiment
 st.header("Does it raise validation accuracy?")
 ui.explain("The **same** small CNN, seeds and images train twice: on the images as they are, "
-           "then through the pipeline above. A gain counts only above the noise threshold.")
+           "then through the pipeline above. A gain counts only above the noise threshold.",
+           "A shape keeps its class when turned by any angle, mirrored or moved, so the "
+           "default pipeline turns and flips freely. An upright photo or a digit does not: "
+           "the page warns when a layer can change what such an image shows.")
 names = {**training_data.DATASETS, "zip": "Your own zip of class folders"}
 with st.form("aug_experiment"):
     c1, c2, c3 = st.columns([2, 1, 1])  # room for the longest dataset name
@@ -111,6 +114,9 @@ with st.form("aug_experiment"):
                    + "Change the pipeline or visit other pages meanwhile; **Stop** keeps "
                    "the epochs done so far.")
     submitted = st.form_submit_button("Train both", type="primary", icon=":material/play_arrow:")
+
+for risk in augment.label_risks(spec, dataset):
+    st.warning(risk, icon=":material/warning:")
 
 if submitted and planned is not None:
     with ui.guard("the experiment"):

@@ -69,11 +69,23 @@ def test_the_shown_code_runs_and_crop_is_two_layers(app):
     skip_questions(app)
     code = app.code[0].value
     assert "keras.layers.RandomCrop(" in code and "keras.layers.Resizing(" in code
-    images = np.random.default_rng(0).random((2, 64, 64, 3)).astype("float32")
+    from cnnviz.training.augmentation import AugmentSettings
+
+    side = AugmentSettings().size  # the code is written for the experiment's images
+    images = np.random.default_rng(0).random((2, side, side, 3)).astype("float32")
     namespace = {"images": images}
     exec(code, namespace)  # noqa: S102 - the code a student copies
     assert np.asarray(namespace["train_batch"]).shape == images.shape
     assert list(app.table[0].value.index) == ["RandomCrop", "Resizing", "RandomFlip"]
+
+
+def test_a_link_to_photos_warns_about_the_flips_and_turns_that_change_them(app):
+    assert not any("upright photo" in w.value for w in app.warning)  # shapes turn freely
+    app.query_params = {"ds": "faces"}
+    app.switch_page(PAGE).run()
+    assert app.selectbox(key="aug_dataset").value == "faces"
+    risks = [w.value for w in app.warning if "upright photo" in w.value]
+    assert len(risks) == 2 and "Flip (horizontal_and_vertical)" in risks[0]
 
 
 def test_new_draw_and_empty_pipeline(app):
