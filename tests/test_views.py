@@ -30,6 +30,7 @@ SHAPES_FACTS = {"samples": SAMPLES, "models": ["shapes_cnn", "mobilenet_v2"],
 CONTEXT["activations"] = {**SHAPES_FACTS, "default_kinds": ("conv", "pool"),
                           "kinds": {n: "pool" if "pool" in n else "conv" for n in SHAPES_LAYERS}}
 CONTEXT["filters"] = SHAPES_FACTS
+CONTEXT["augmentation"] = {"samples": SAMPLES}
 
 
 def _parse(page, query):
@@ -73,6 +74,12 @@ ROUND_TRIPS = {
         "layer=block3_conv1&how=top&n=5&steps=25&lr=3&aseed=2&fourier=1&jitter=0&rzoom=0.1"
         "&rrot=12&blur=0&sigma=0.5&tv=0.3&l2=1&cont=2",
         "model=mobilenet_v2&src=sample&sample=astronaut&first=7&n=9",
+    ],
+    "augmentation": [
+        "layers=crop,rotation,erasing&crop_fraction=0.6&rotation_factor=0.25"
+        "&erasing_probability=0.8&erasing_scale=0.3&draw=4&ds=textures&n=20&ep=30&eseed=5"
+        "&seeds=1&bs=32&lr=0.0003",
+        "src=sample&sample=coffee-cup&layers=flip&flip_mode=horizontal&ds=zip",
     ],
 }
 
@@ -175,6 +182,15 @@ BAD = {
         ("first=40", "first", 31, "first filter 40 is not a filter of that layer"),
         ("lr=5", "lr", 10.0, "learning rate '5' is not one of 1, 3, 10, 30"),
         ("cont=50", "cont", 20, "times continued 50 is not between 0 and 20"),
+    ],
+    "augmentation": [
+        ("layers=flip,warp", "layers", ("flip",), "'warp' is not one of"),
+        ("flip_mode=diagonal", "flip_mode", "horizontal_and_vertical",
+         "'diagonal' is not one of"),
+        ("rotation_factor=0.9", "rotation_factor", 0.5, "is not between 0 and 0.5"),
+        ("ds=imagenet", "ds", "shapes", "dataset 'imagenet' is not a dataset of the page"),
+        ("ep=17", "ep", 15, "not on the slider's steps"),
+        ("seeds=9", "seeds", 2, "seeds per arm '9' is not one of 1, 2, 3"),
     ],
 }
 
