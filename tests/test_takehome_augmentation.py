@@ -24,15 +24,19 @@ def _run(code: str) -> dict:
 
 
 @pytest.fixture(scope="module")
-def pages():
+def app():
+    return open_app()
+
+
+@pytest.fixture(scope="module")
+def pages(app):
     """The page's numbers at each query; at the second, after its experiment ran."""
     from cnnviz import jobs
 
+    shown = {QUERIES[0]: numbers(show(app, "augmentation", QUERIES[0]))}
     pool = jobs.EmbeddedPool(1)
     previous = jobs.set_backend(pool)
     try:
-        app = open_app()
-        shown = {QUERIES[0]: numbers(show(app, "augmentation", QUERIES[0]))}
         show(app, "augmentation", QUERIES[1])
         next(b for b in app.button if b.label == "Train both").click()
         app.run()
@@ -45,8 +49,8 @@ def pages():
         jobs.set_backend(previous)
 
 
-def test_default_code_gives_the_pipeline_numbers(pages):
-    page = pages[QUERIES[0]]
+def test_default_code_gives_the_pipeline_numbers(app):
+    page = numbers(show(app, "augmentation", QUERIES[0]))
     assert page["identity_at_inference"] == [True] * len(page["layers"])
     assert "gain" not in page  # no experiment ran: the page shows no verdict numbers
     code = notebooks.code(full_view("augmentation", QUERIES[0]))
