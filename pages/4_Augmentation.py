@@ -1,22 +1,33 @@
-"""Data augmentation: compose Keras preprocessing layers, preview them, and measure
-what they do to overfitting on a small dataset (concept C13)."""
+"""Data augmentation: compose Keras preprocessing layers, look at what the network sees,
+check each layer at inference, and measure what the pipeline does on a small dataset."""
+
+import dataclasses
 
 import streamlit as st
 
-from cnnviz import augment, ui
+from cnnviz import augment, questions, ui
 from cnnviz.data import load_image_zip
 from cnnviz.errors import DatasetError
-from cnnviz.figures import training as training_figures
+from cnnviz.notebooks.augmentation import numbers as page_numbers
+from cnnviz.training import augmentation as experiment
 from cnnviz.training import data as training_data
-from cnnviz.training.augmentation import AugmentSettings
+from cnnviz.ui import augmentation as helpers
 from cnnviz.ui import jobs as ui_jobs
+from cnnviz.views import augmentation as spec_view
 
 ui.page_setup("Augmentation")
 
+THUMBNAIL = 112  # px: one random version in the main figure
+BATCH = 8  # training images in the batch preview and the per-layer check
+
+view = ui.page_view("augmentation", prefix="aug_")
+choice = ui.image_picker(default_source="Synthetic shape")
+view.settle()
+
 
 @st.cache_data(show_spinner="Preparing the images…", max_entries=2)
-def _preview_batch() -> training_data.Split:
-    return training_data.load_split("shapes", n_train=4, n_val=1, size=64, seed=0)
+def _preview_batch(size: int) -> training_data.Split:
+    return training_data.load_split("shapes", n_train=4, n_val=1, size=size, seed=0)
 
 
 @st.cache_data(show_spinner="Reading your zip…", max_entries=4)
@@ -24,156 +35,116 @@ def _zip_images(zip_bytes: bytes):
     return load_image_zip(zip_bytes).data
 
 
-st.title(":material/auto_awesome_mosaic: Data augmentation")
-st.markdown(
-    "With few training images a CNN **memorises** them: training accuracy climbs to 100 % "
-    "while accuracy on new images stalls. Augmentation shows the network a slightly "
-    "different version of every image in every epoch — flipped, turned, shifted — so it "
-    "has to learn what stays the same. Build a pipeline, look at it, then **measure** it.")
+page = ui.page_layout(
+    "Does augmentation help a small network generalise?",
+    "With few training images a CNN **memorises** them. Augmentation shows it a new random "
+    "version of every image in every epoch (turned, flipped, shifted), so it must learn "
+    "what stays the same. Build a pipeline, look at it, then **measure** it.")
 
-# ------------------------------------------------------------------ 1. the pipeline
-st.header("1 · Build the pipeline")
-defaults = dict(augment.DEFAULT_SPEC)
-keys = st.multiselect("Augmentation layers, applied in this order",
-                      list(augment.AUGMENTATIONS), default=list(defaults),
-                      format_func=lambda k: augment.AUGMENTATIONS[k].title, key="aug_layers")
-spec = []
-columns = st.columns(3)
-for i, key in enumerate(keys):
-    aug = augment.AUGMENTATIONS[key]
-    with columns[i % 3].container(border=True):
-        st.markdown(f"**{aug.title}** · `{aug.keras_name}`")
-        st.caption(aug.help)
-        params = {}
-        for p in aug.params:
-            value = defaults.get(key, {}).get(p.name, p.default)
-            if p.options:
-                params[p.name] = st.selectbox(p.label, p.options, key=f"aug_{key}_{p.name}",
-                                              index=p.options.index(value))
-            else:
-                params[p.name] = st.slider(p.label, p.low, p.high, float(value), p.step,
-                                           key=f"aug_{key}_{p.name}")
-        spec.append([key, params])
+with page.controls:
+    spec = helpers.pipeline_controls(view.widget)
+    draw = st.number_input("Random draw (seed of the versions above)", 0, 10_000,
+                           **view.widget("draw"))
 
-with st.expander("The Keras code for this pipeline"):
-    st.code(augment.keras_code(spec), language="python")
-
-# ------------------------------------------------------------------ 2. preview
-st.header("2 · What the network sees while training")
-seed = st.session_state.setdefault("aug_preview_seed", 0)
-if st.button("New random draw", icon=":material/casino:"):
-    st.session_state["aug_preview_seed"] = seed = seed + 1
-choice = ui.image_picker()
-with ui.guard("the preview"):
+with page.figure, ui.guard("the preview"):
     thumb = augment.thumbnail(choice.image, 128)
-    grid = augment.augment_grid(spec, thumb, 12, seed=seed)
-    st.markdown(f"**One image, 11 random versions** (seed {seed}); the first is the original.")
+    grid = augment.augment_grid(spec, thumb, 12, seed=int(draw))
+    st.markdown(f"**“{choice.name}” and 11 random versions** (draw {draw}): what the network "
+                "sees in 11 epochs.")
     st.image(list(grid), caption=["original"] + [f"#{i}" for i in range(1, len(grid))],
-             width=128)
-    batch = _preview_batch()
-    originals = batch.x_train[:8]
-    st.markdown("**A training batch**: the originals (top) and what one epoch feeds the "
-                "network (bottom). Every epoch draws new versions.")
-    st.image(list(augment.augment(spec, originals, training=False)), width=96)
-    st.image(list(augment.augment(spec, originals, seed=seed)), width=96)
-    at_inference, in_training = augment.inference_difference(spec, originals, seed=seed)
-    left, right = st.columns(2)
-    left.metric("Pixel change in training (mean)", f"{in_training:.3f}",
-                help="augmentation(images, training=True): random every call")
-    right.metric("Pixel change at inference (largest)", f"{at_inference:.3f}",
-                 help="augmentation(images, training=False): validation images and your "
-                      "photos pass through untouched")
-    st.caption("The same layers are the identity at inference, so validation and "
-               "prediction always see the real image.")
+             width=THUMBNAIL)
+    if any(key == "crop" for key, _ in spec):
+        st.caption("The 11 versions form one batch, and Keras' RandomCrop cuts the same window "
+                   "from every image of a batch: each training batch gets a new window.")
 
-# ------------------------------------------------------------------ 3. the experiment
-st.header("3 · Train with and without it")
-st.markdown("The **same** small CNN, the same seed and the same few images are trained "
-            "twice: once on the images as they are, once through the pipeline above. "
-            "Then we compare training and validation accuracy.")
+# ------------------------------------------------------------------ inference
+st.header("Which layers change an image at inference?")
+settings_size = experiment.AugmentSettings().size
+effects = []
+with ui.guard("the check at inference"):
+    originals = _preview_batch(settings_size).x_train[:BATCH]
+    effects = augment.inference_effects(spec, originals, seed=int(draw))
+    st.markdown("A training batch (top) and what one epoch feeds the network (bottom):")
+    st.image(list(augment.augment(spec, originals, training=False)), width=80)
+    st.image(list(augment.augment(spec, originals, seed=int(draw))), width=80)
+    if effects and ui.ask(
+            questions.choice("aug_inference", "When the model validates or predicts "
+                             "(`training=False`), how many of these layers change the image?",
+                             helpers.INFERENCE_ANSWERS),
+            questions.Measured(helpers.inference_answer(effects), why=(
+                "each layer was run on the batch with training=False and compared with its "
+                "input")), context=augment.describe(spec)):
+        ui.explain(augment.inference_sentence(effects))
+        helpers.effects_table(effects)
+    with st.expander("The Keras code for this pipeline (it runs as shown)"):
+        st.code(augment.keras_code(spec, (settings_size, settings_size), seed=int(draw)),
+                language="python")
+
+# ------------------------------------------------------------------ the experiment
+st.header("Does it raise validation accuracy?")
+ui.explain("The **same** small CNN, seeds and images train twice: on the images as they are, "
+           "then through the pipeline above. A gain counts only above the noise threshold.",
+           "A shape keeps its class when turned by any angle, mirrored or moved, so the "
+           "default pipeline turns and flips freely. An upright photo or a digit does not: "
+           "the page warns when a layer can change what such an image shows.")
 names = {**training_data.DATASETS, "zip": "Your own zip of class folders"}
-shown = ui_jobs.latest("augmentation")
-# the form starts from the settings of the result on display, so the two always agree
-base = shown.settings if shown is not None else AugmentSettings()
 with st.form("aug_experiment"):
     c1, c2, c3 = st.columns([2, 1, 1])  # room for the longest dataset name
-    dataset = c1.selectbox("Dataset", list(names), index=list(names).index(base.dataset),
-                           format_func=names.get, key="aug_dataset")
-    n_train = c2.slider("Training images per class", 5, 200, base.n_train, 5,
-                        key="aug_n_train")
-    epochs = c3.slider("Epochs", 5, 100, base.epochs, 5, key="aug_epochs")
-    c4, c5, c6 = st.columns(3)
-    exp_seed = c4.number_input("Seed", 0, 10_000, base.seed, key="aug_seed")
-    batch_size = c5.select_slider("Batch size", [8, 16, 32, 64], base.batch_size,
-                                  key="aug_batch_size")
-    lr = c6.select_slider("Learning rate", [1e-4, 3e-4, 1e-3, 3e-3], base.learning_rate,
-                          key="aug_lr")
+    dataset = c1.selectbox("Dataset", list(names), format_func=names.get,
+                           **view.widget("ds", key="aug_dataset"))
+    n_train = c2.slider("Training images per class", 5, 200, step=5,
+                        **view.widget("n", key="aug_n_train"))
+    epochs = c3.slider("Epochs", 5, 100, step=5, **view.widget("ep", key="aug_epochs"))
+    c4, c5, c6, c7 = st.columns(4)
+    exp_seed = c4.number_input("First seed", 0, 10_000, **view.widget("eseed", key="aug_seed"))
+    seeds = c5.selectbox("Seeds per arm", spec_view.SEED_COUNTS,
+                         **view.widget("seeds", key="aug_seeds"))
+    batch_size = c6.select_slider("Batch size", spec_view.BATCH_SIZES,
+                                  **view.widget("bs", key="aug_batch_size"))
+    lr = c7.select_slider("Learning rate", spec_view.LEARNING_RATES,
+                          **view.widget("lr", key="aug_lr"))
     zip_file = st.file_uploader("Your zip (one folder per class), if you chose it", type="zip")
+    planned = None
     with ui.guard("the time estimate"):
-        planned = AugmentSettings(dataset=dataset, n_train=n_train, epochs=epochs,
-                                  seed=int(exp_seed), batch_size=batch_size, learning_rate=lr,
-                                  spec=spec)
+        planned = experiment.AugmentSettings(
+            dataset=dataset, n_train=n_train, epochs=epochs, seed=int(exp_seed),
+            seeds=int(seeds), batch_size=batch_size, learning_rate=lr, spec=spec)
         took = ui_jobs.expected("augmentation", planned) if dataset != "zip" else ""
-        st.caption((f"With {n_train} images per class and {epochs} epochs: {took}. "
-                    if took else "") + "The run trains on the server: change the pipeline or "
-                   "visit other pages meanwhile; **Stop** keeps the epochs done so far.")
+        st.caption((f"{2 * seeds} runs of {epochs} epochs: {took}. " if took else "")
+                   + "Change the pipeline or visit other pages meanwhile; **Stop** keeps "
+                   "the epochs done so far.")
     submitted = st.form_submit_button("Train both", type="primary", icon=":material/play_arrow:")
 
-if submitted:
+for risk in augment.label_risks(spec, dataset):
+    st.warning(risk, icon=":material/warning:")
+
+if submitted and planned is not None:
     with ui.guard("the experiment"):
         if dataset == "zip" and zip_file is None:
             raise DatasetError("Upload a zip of class folders first.")
         own = _zip_images(zip_file.getvalue()) if dataset == "zip" else None
-        ui_jobs.submit("augmentation", "augmentation", AugmentSettings(
-            dataset=dataset, n_train=n_train, epochs=epochs, seed=int(exp_seed),
-            batch_size=batch_size, learning_rate=lr, spec=spec, data=own))
+        ui_jobs.submit("augmentation", "augmentation",
+                       dataclasses.replace(planned, data=own))
 ui_jobs.follow("augmentation", draw=ui_jobs.draw_curves)
 shown = ui_jobs.latest("augmentation")
 
-# ------------------------------------------------------------------ results
+view.publish()
 if shown is None:
     if not ui_jobs.in_flight("augmentation"):
-        took = ui_jobs.expected("augmentation", AugmentSettings())
+        took = ui_jobs.expected("augmentation", experiment.AugmentSettings())
         st.info("Press **Train both** to run the experiment"
                 + (f" ({took} with the defaults)." if took else "."))
 else:
-    result = shown.result
-    runs = result.runs
-    s = result.settings
-    if not result.complete:
-        st.warning("Training was stopped; showing the epochs that finished.",
-                   icon=":material/pause_circle:")
-    cols = st.columns(len(runs) or 1)
-    for col, run in zip(cols, runs.values(), strict=False):
-        with col.container(border=True):
-            st.markdown(f"**{run.label}** ({run.epochs} epochs"
-                        + (f", {run.seconds:.0f} s)" if run.seconds else ")"))
-            a, b, c = st.columns(3)
-            a.metric("train acc", f"{run.last('accuracy'):.0%}")
-            b.metric("val acc", f"{run.last('val_accuracy'):.0%}")
-            c.metric("gap", f"{run.gap:+.0%}", help="training minus validation accuracy")
-    if len(runs) == 2:
-        without, with_aug = runs.values()
-        st.success(
-            f"Augmentation changed the train–validation gap from **{without.gap:+.0%}** to "
-            f"**{with_aug.gap:+.0%}** and the validation accuracy from "
-            f"**{without.last('val_accuracy'):.0%}** to **{with_aug.last('val_accuracy'):.0%}** "
-            f"(validation loss {without.last('val_loss'):.2f} → "
-            f"{with_aug.last('val_loss'):.2f}).", icon=":material/insights:")
-    histories = {run.label: run.history for run in runs.values()}
-    left, right = st.columns(2)
-    left.plotly_chart(training_figures.history_figure(histories, "accuracy"), width="stretch")
-    right.plotly_chart(training_figures.history_figure(histories, "loss"), width="stretch")
-    st.caption(
-        f"Data: {result.description}. {s.n_train} training and up to {s.n_val} validation "
-        f"images per class at {s.size}×{s.size}; {s.epochs} epochs, batch {s.batch_size}, "
-        f"Adam lr {s.learning_rate:g}, seed {s.seed} (the same for both runs)"
-        + (f"; {result.seconds:.0f} s in total." if result.seconds else "."))
-    with st.expander("What to look for"):
-        st.markdown(
-            "- **Without** augmentation the training curve (solid) races to 100 % while "
-            "validation (dashed) stays low and its loss *rises*: memorising.\n"
-            "- **With** augmentation training accuracy rises more slowly — the task is "
-            "harder — but the gap to validation is much smaller.\n"
-            "- Too strong a pipeline (large rotations, heavy erasing) can make the task too "
-            "hard for the epochs you have; too weak changes nothing. Try it.")
+    comparison = experiment.compare(shown.result)
+    if comparison is None:
+        helpers.show_result(shown.result)
+    else:
+        sentences = experiment.conclusions(comparison)
+        if ui.ask(questions.choice(
+                "aug_gain", "With these settings, will augmentation raise validation accuracy, "
+                "lower it, or leave it within noise?", ("raise it", "lower it", "within noise")),
+                questions.Measured(helpers.verdict_answer(sentences), why=(
+                    f"a change counts above {100 * comparison.threshold:.0f} points")),
+                context=repr(shown.result.settings)):
+            helpers.show_result(shown.result)
+view.take_home(page_numbers(spec, effects, shown.result if shown else None), {})

@@ -1,4 +1,5 @@
-"""Augmentation pipelines: identity at inference, random in training, specs checked."""
+"""Augmentation pipelines: measured per layer at inference, random in training, specs
+checked, and the Keras code the page shows runs and gives the same images."""
 
 from __future__ import annotations
 
@@ -27,13 +28,53 @@ def _strong(key):
 
 @pytest.mark.parametrize("key", list(augment.AUGMENTATIONS))
 def test_every_layer_is_identity_at_inference_and_random_in_training(key, images):
+    """Measured in Keras 3.15, RandomCrop included: with training=False it returns its
+    input whole (transform_images does nothing then), and Resizing to the same size too."""
     at_inference, in_training = augment.inference_difference(_strong(key), images, seed=1)
     assert at_inference == 0.0
     assert in_training > 1e-3  # the layer really does something while training
+    effects = augment.inference_effects(_strong(key), images, seed=1)
+    assert all(e.identity_at_inference for e in effects)
+    assert len(effects) == (2 if key == "crop" else 1)
+
+
+def test_crop_is_two_keras_layers_that_change_the_size_while_training(images):
+    effects = augment.inference_effects(_strong("crop"), images, seed=0)
+    assert [e.name for e in effects] == ["RandomCrop", "Resizing"]
+    assert effects[0].in_training == float("inf")  # 32 -> 19 pixels while training
+    assert effects[0].shape_at_inference == images.shape
+
+
+def test_inference_sentence_names_the_layers_that_are_not_the_identity(images):
+    import keras
+
+    same = augment.inference_sentence(augment.inference_effects(_strong("crop"), images))
+    assert "unchanged" in same and "not" not in same
+    changing = augment.layer_effects([keras.layers.RandomFlip("horizontal", seed=0),
+                                      keras.layers.Rescaling(0.5),
+                                      keras.layers.Resizing(16, 16)], images)
+    sentence = augment.inference_sentence(changing)
+    assert "2 of 3 layers are **not** the identity" in sentence
+    assert "Rescaling (pixels change" in sentence and "Resizing (changes the size)" in sentence
+    assert "RandomFlip" not in sentence
+    assert "No augmentation" in augment.inference_sentence([])
+
+
+@pytest.mark.parametrize("spec", [augment.DEFAULT_SPEC,
+                                  [["crop", {"fraction": 0.6}], ["erasing", {}], ["noise", {}]],
+                                  [["shear", {}], ["hue", {}], ["contrast", {}]], []])
+def test_the_code_shown_runs_and_gives_the_pipelines_images(spec, images):
+    namespace = {"images": images}
+    exec(augment.keras_code(spec, images.shape[1:3], seed=4), namespace)  # noqa: S102
+    pipeline = augment.build_pipeline(spec, images.shape[1:3], seed=4)
+    np.testing.assert_allclose(namespace["train_batch"], pipeline(images, training=True),
+                               atol=1e-5)
+    np.testing.assert_allclose(namespace["val_batch"], images, atol=1e-6)
 
 
 def test_whole_default_pipeline_identity_at_inference_keeps_shape(images):
-    pipeline = augment.build_pipeline(augment.DEFAULT_SPEC + _strong("crop"), seed=0)
+    pipeline = augment.build_pipeline(augment.DEFAULT_SPEC + _strong("crop"),
+                                      images.shape[1:3], seed=0)
     out_train = np.asarray(pipeline(images, training=True))
     out_test = np.asarray(pipeline(images, training=False))
     assert out_train.shape == images.shape == out_test.shape
@@ -71,9 +112,13 @@ def test_describe_and_code_name_the_keras_layers():
     assert augment.describe([]) == "no augmentation"
     text = augment.describe(augment.DEFAULT_SPEC)
     assert "RandomFlip(mode=horizontal_and_vertical)" in text and "RandomRotation" in text
-    code = augment.keras_code(augment.DEFAULT_SPEC + [["erasing", {}]])
-    assert "keras.layers.RandomTranslation(0.1, 0.1)" in code
-    assert "RandomErasing(0.5, scale=(0.02, 0.2), value_range=(0, 1))" in code
+    code = augment.keras_code([["translation", {"factor": 0.1}], ["erasing", {}]])
+    assert 'keras.layers.RandomTranslation(0.1, 0.1, fill_mode="reflect", seed=0)' in code
+    assert "RandomErasing(0.5, scale=(0.02, 0.2), value_range=(0, 1), seed=1)" in code
+    crop = augment.keras_code([["crop", {"fraction": 0.8}]], (64, 64)).splitlines()
+    assert any(line.strip().startswith("keras.layers.RandomCrop(51, 51, seed=0),")
+               for line in crop)
+    assert any(line.strip().startswith("keras.layers.Resizing(64, 64),") for line in crop)
 
 
 def test_thumbnail_square_uint8():

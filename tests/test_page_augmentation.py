@@ -1,5 +1,6 @@
-"""The augmentation page renders, previews, and runs a (tiny) experiment as a job in
-AppTest: live curves while it trains, the result, the same result for the same settings."""
+"""The augmentation page renders, previews, checks each layer at inference, and runs a
+(tiny) experiment as a job in AppTest: live curves while it trains, the result with its
+computed verdict, the same result for the same settings."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import threading
 from pathlib import Path
 
 import pytest
+from apppredict import SKIP, skip_questions
 from pagejobs import chart_specs, finish_jobs, job_slot
 from streamlit.testing.v1 import AppTest
 
@@ -17,9 +19,27 @@ PAGE = "pages/4_Augmentation.py"
 @pytest.fixture
 def app(job_pool):
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=120).run()
+    at.query_params = {}
     at.switch_page(PAGE).run()
     assert not at.exception, at.exception
     return at
+
+
+def _texts(at) -> str:
+    return " ".join([m.value for m in at.markdown] + [s.value for s in at.success]
+                    + [w.value for w in at.warning] + [i.value for i in at.info])
+
+
+def _finished_result(at, runs: dict, **settings):
+    """A made-up finished experiment, put where the page reads its result."""
+    from cnnviz.jobs import JobStatus, State
+    from cnnviz.training import augmentation
+
+    result = augmentation.AugmentResult(augmentation.AugmentSettings(**settings), "made up",
+                                        runs, n_val_images=150)
+    status = JobStatus(id="made-up", kind="augmentation", state=State.DONE, result=result)
+    job_slot(at, "augmentation")["finished"].append(status)
+    return result
 
 
 def _submit(at):
@@ -28,24 +48,54 @@ def _submit(at):
 
 
 def test_page_renders_pipeline_preview_and_identity(app):
-    assert app.title[0].value.endswith("Data augmentation")
-    assert app.multiselect(key="aug_layers").value == ["flip", "rotation", "translation"]
-    metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Pixel change at inference (largest)"] == "0.000"
-    assert float(metrics["Pixel change in training (mean)"]) > 0.01
-    assert "RandomRotation(0.1)" in app.code[0].value
+    from cnnviz import augment
+
+    assert app.title[0].value == "Does augmentation help a small network generalise?"
+    assert app.multiselect(key="aug_layers").value == [k for k, _ in augment.DEFAULT_SPEC]
+    assert "identity at inference" not in _texts(app)  # asked before it is shown
+    skip_questions(app)
+    table = app.table[0].value
+    assert list(table["identity at inference"]) == ["yes"] * len(augment.DEFAULT_SPEC)
+    assert "hands the image back unchanged" in _texts(app)
+    assert "keras.layers.RandomRotation(" in app.code[0].value
     assert app.info  # no result yet: the page says how to start
 
 
-def test_new_draw_and_empty_pipeline(app):
-    next(b for b in app.button if b.label == "New random draw").click()
+def test_the_shown_code_runs_and_crop_is_two_layers(app):
+    import numpy as np
+
+    app.multiselect(key="aug_layers").set_value(["crop", "flip"])
     app.run()
-    assert app.session_state["aug_preview_seed"] == 1
+    skip_questions(app)
+    code = app.code[0].value
+    assert "keras.layers.RandomCrop(" in code and "keras.layers.Resizing(" in code
+    from cnnviz.training.augmentation import AugmentSettings
+
+    side = AugmentSettings().size  # the code is written for the experiment's images
+    images = np.random.default_rng(0).random((2, side, side, 3)).astype("float32")
+    namespace = {"images": images}
+    exec(code, namespace)  # noqa: S102 - the code a student copies
+    assert np.asarray(namespace["train_batch"]).shape == images.shape
+    assert list(app.table[0].value.index) == ["RandomCrop", "Resizing", "RandomFlip"]
+
+
+def test_a_link_to_photos_warns_about_the_flips_and_turns_that_change_them(app):
+    assert not any("upright photo" in w.value for w in app.warning)  # shapes turn freely
+    app.query_params = {"ds": "faces"}
+    app.switch_page(PAGE).run()
+    assert app.selectbox(key="aug_dataset").value == "faces"
+    risks = [w.value for w in app.warning if "upright photo" in w.value]
+    assert len(risks) == 2 and "Flip (horizontal_and_vertical)" in risks[0]
+
+
+def test_new_draw_and_empty_pipeline(app):
+    app.number_input(key="aug_draw").set_value(1)
+    app.run()
+    assert not app.exception
     app.multiselect(key="aug_layers").set_value([])
     app.run()
     assert not app.exception
-    metrics = {m.label: m.value for m in app.metric}
-    assert metrics["Pixel change in training (mean)"] == "0.000"
+    assert not any(b.label == SKIP for b in app.button)  # nothing to ask about
 
 
 @pytest.mark.slow  # trains
@@ -60,7 +110,8 @@ def test_tiny_experiment_shows_both_runs_and_is_reused(app, job_pool):
                                                      "with augmentation"]
     assert all(run.epochs == 5 for run in result.runs.values())
     assert result.settings.n_train == 5 and result.settings.seed == 0
-    assert any("gap" in s.value for s in app.success)
+    skip_questions(app)
+    assert "gap" in _texts(app) and "noise threshold" in _texts(app)
     assert len(app.get("plotly_chart")) == 2
     # the form shows the settings that made the result on display
     assert app.slider(key="aug_n_train").value == 5 and app.number_input(key="aug_seed").value == 0
@@ -113,7 +164,8 @@ def test_curves_are_drawn_while_the_run_trains(app, monkeypatch):
     done = finish_jobs(app, "augmentation")
     assert done.result.description == "made up" and not any(
         b.label == "Stop training" for b in app.button)
-    assert any("gap" in s.value for s in app.success)
+    skip_questions(app)
+    assert "gap" in _texts(app)
 
 
 def test_stop_ends_the_run_and_keeps_the_epochs_done(app, monkeypatch):
@@ -221,3 +273,32 @@ def test_run_pressed_again_queues_the_new_settings_behind(app, monkeypatch):
     finish_jobs(app, "augmentation")
     finished = job_slot(app, "augmentation")["finished"]
     assert [s.result.description for s in finished] == ["seed 0", "seed 1"]
+
+
+def test_the_verdict_follows_the_numbers(app):
+    """A result where augmentation helps reads "helped"; one where it hurts reads "hurt",
+    with the textbook's disagreement and its causes; both behind the question."""
+    from cnnviz.training import augmentation
+    from cnnviz.training.loop import Run
+
+    def runs(without, with_aug):
+        out = {}
+        for seed, (o, w) in enumerate(zip(without, with_aug)):
+            for arm, val in zip(augmentation.LABELS, (o, w)):
+                label = augmentation.run_label(arm, seed, 2)
+                out[label] = Run(label, {"loss": [0.1], "accuracy": [1.0],
+                                         "val_loss": [1.0], "val_accuracy": [val]})
+        return out
+
+    _finished_result(app, runs((0.4, 0.42), (0.62, 0.6)), seeds=2)
+    app.button(key="q_aug_inference_0_skip").click()
+    app.run()
+    assert "**helped**" not in _texts(app)  # the question comes first
+    app.radio(key="q_aug_gain_0").set_value("raise it")
+    next(b for b in app.button if b.label == "Check my answer").click()  # the only one left
+    app.run()
+    assert "**helped**" in _texts(app) and "textbook" not in _texts(app)
+    _finished_result(app, runs((0.6, 0.62), (0.4, 0.42)), seeds=2, epochs=10)
+    app.run()
+    skip_questions(app)
+    assert "**hurt**" in _texts(app) and "textbook" in _texts(app)

@@ -14,7 +14,8 @@ from cnnviz.errors import DatasetError
 from cnnviz.training import augmentation, loop
 from cnnviz.training import data as training_data
 
-TINY = augmentation.AugmentSettings(n_train=3, n_val=4, size=32, epochs=2, batch_size=8)
+TINY = augmentation.AugmentSettings(n_train=3, n_val=4, size=32, epochs=2, batch_size=8,
+                                    seeds=1)
 
 
 @pytest.fixture(scope="module")
@@ -128,12 +129,79 @@ def test_seeded_batches_depend_on_seed_and_epoch_only():
     assert not np.array_equal(batches[0][1], batches[3][1])  # a new order every epoch
 
 
-@pytest.mark.slow
-def test_default_augmentation_shrinks_the_gap():
-    settings = augmentation.AugmentSettings()
+@pytest.mark.slow  # the default experiment at its first seed: ~35 CPU s
+def test_default_augmentation_shrinks_the_gap_and_raises_validation_accuracy():
+    settings = dataclasses.replace(augmentation.AugmentSettings(), seeds=1)
     result = augmentation.augmentation_experiment(settings.split(), settings)
-    without, with_aug = result.runs["without augmentation"], result.runs["with augmentation"]
+    (without,), (with_aug,) = result.arm(augmentation.LABELS[0]), result.arm(
+        augmentation.LABELS[1])
     assert without.gap > 0.4  # the plain network memorises
     assert with_aug.gap < without.gap - 0.2
     assert with_aug.last("val_loss") < without.last("val_loss")
-    assert with_aug.last("val_accuracy") >= without.last("val_accuracy")
+    assert with_aug.last("val_accuracy") >= without.last("val_accuracy") + 0.1
+
+
+def _made_up(val_without, val_with, train=(1.0, 0.95), n_val=150):
+    """An augmentation result with these last-epoch accuracies, one pair per seed."""
+    settings = augmentation.AugmentSettings(seeds=len(val_with))
+    runs = {}
+    for seed, (o, w) in enumerate(zip(val_without, val_with)):
+        for arm, val, acc in zip(augmentation.LABELS, (o, w), train):
+            label = augmentation.run_label(arm, seed, settings.seeds)
+            runs[label] = loop.Run(label, {"accuracy": [acc], "val_accuracy": [val]})
+    return augmentation.AugmentResult(settings, "made up", runs, n_val_images=n_val)
+
+
+def test_conclusions_follow_the_numbers_and_name_their_threshold():
+    helped = augmentation.conclusions(augmentation.compare(_made_up((0.4, 0.42), (0.6, 0.58))))
+    assert "**helped**" in helped["verdict"] and "40% → 59%" not in helped["verdict"]
+    assert "41% → 59%" in helped["verdict"] and "+20 points, +16 points" in helped["verdict"]
+    assert "shrank" in helped["gap"] and "disagrees" not in helped
+    assert "8 points" in helped["noise"]  # 1.96·√(0.5/300)
+    hurt = augmentation.conclusions(augmentation.compare(_made_up((0.6, 0.6), (0.4, 0.42))))
+    assert "**hurt**" in hurt["verdict"] and "textbook" in hurt["disagrees"]
+    same = augmentation.conclusions(augmentation.compare(
+        _made_up((0.5, 0.5), (0.53, 0.52), train=(0.55, 0.5))))
+    assert "**Within noise**" in same["verdict"]
+    assert "no change larger" in same["gap"]
+    assert "only 50% training accuracy" in same["disagrees"]
+    assert "barely overfits" in same["disagrees"]
+
+
+def test_a_large_spread_over_seeds_makes_a_large_mean_gain_noise():
+    c = augmentation.compare(_made_up((0.4, 0.4), (0.75, 0.35)))
+    assert c.gain == pytest.approx(0.15) and c.spread == pytest.approx(0.4)
+    assert c.threshold == pytest.approx(0.4)
+    assert "**Within noise**" in augmentation.conclusions(c)["verdict"]
+
+
+def test_one_seed_says_it_shows_no_spread():
+    c = augmentation.compare(_made_up((0.4,), (0.6,)))
+    assert c.seeds == 1 and c.spread == 0
+    text = augmentation.conclusions(c)
+    assert "one seed" in text["verdict"] and "one seed shows no spread" in text["noise"]
+    assert c.threshold == pytest.approx(1.96 * np.sqrt(0.5 / 150))
+
+
+def test_label_risks_name_the_transformations_that_change_the_class():
+    from cnnviz import augment
+
+    assert augment.label_risks(augment.DEFAULT_SPEC, "shapes") == []  # shapes turn freely
+    assert augment.label_risks(augment.DEFAULT_SPEC, "textures") == []
+    photos = augment.label_risks(augment.DEFAULT_SPEC, "faces")
+    assert len(photos) == 2 and "upside-down upright photo" in photos[0]
+    assert "±180°" in photos[1]
+    safe = [["flip", {"mode": "horizontal"}], ["rotation", {"factor": 0.05}]]
+    assert augment.label_risks(safe, "cats_vs_dogs") == []
+    digits = augment.label_risks(safe + [["rotation", {"factor": 0.5}]], "mnist")
+    assert "flipped 2" in digits[0] and "6 becomes a 9" in digits[1]
+
+
+def test_two_seeds_train_both_arms_per_seed_and_compare_them(split):
+    settings = dataclasses.replace(TINY, epochs=1, seeds=2, seed=3)
+    result = augmentation.augmentation_experiment(split, settings)
+    assert list(result.runs) == [f"{arm} · seed {seed}" for seed in (3, 4)
+                                 for arm in augmentation.LABELS]
+    assert result.complete and result.n_val_images == len(split.y_val)
+    comparison = augmentation.compare(result)
+    assert comparison.seeds == 2 and comparison.n_val == len(split.y_val)

@@ -33,6 +33,7 @@ CONTEXT["filters"] = SHAPES_FACTS
 CONTEXT["pooling"] = {"samples": SAMPLES, "rf_layers": SHAPES_LAYERS,
                       "rf_hw": dict(zip(SHAPES_LAYERS, [(64, 64)] * 2 + [(32, 32)] * 3
                                         + [(16, 16)] * 3))}
+CONTEXT["augmentation"] = {"samples": SAMPLES}
 
 
 def _parse(page, query):
@@ -82,6 +83,12 @@ ROUND_TRIPS = {
         "&pstride=1&blocks=5&convs=1&ksize=7&down=stride&insize=64&shift=4&ntrain=500"
         "&epochs=2&seeds=1&pair=1",
         "shape=star&seed=3&win=4",
+    ],
+    "augmentation": [
+        "layers=crop,rotation,erasing&crop_fraction=0.6&rotation_factor=0.25"
+        "&erasing_probability=0.8&erasing_scale=0.3&draw=4&ds=textures&n=20&ep=30&eseed=5"
+        "&seeds=1&bs=32&lr=0.0003",
+        "src=sample&sample=coffee-cup&layers=flip&flip_mode=horizontal&ds=zip",
     ],
 }
 
@@ -192,6 +199,15 @@ BAD = {
         ("down=dilate", "down", "pool", "downsampling 'dilate' is not one of pool, stride"),
         ("ntrain=2000", "ntrain", 1500, "training images '2000' is not one of"),
         ("seeds=5", "seeds", 3, "seeds 5 is not between 1 and 3; showing 3"),
+    ],
+    "augmentation": [
+        ("layers=flip,warp", "layers", ("flip",), "'warp' is not one of"),
+        ("flip_mode=diagonal", "flip_mode", "horizontal_and_vertical",
+         "'diagonal' is not one of"),
+        ("rotation_factor=0.9", "rotation_factor", 0.5, "is not between 0 and 0.5"),
+        ("ds=imagenet", "ds", "shapes", "dataset 'imagenet' is not a dataset of the page"),
+        ("ep=17", "ep", 15, "not on the slider's steps"),
+        ("seeds=9", "seeds", 2, "seeds per arm '9' is not one of 1, 2, 3"),
     ],
 }
 

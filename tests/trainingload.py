@@ -22,7 +22,7 @@ PROBE_PAGE = "pages/1_Convolution.py"
 WAITING = "ahead of yours"
 JOINED = "you share their run"
 LIVE = "Stop training"
-FINISHED = "Augmentation changed the train"
+FINISHED = "will augmentation raise validation accuracy"  # asked once the result is in
 #: the seed each trainer asks for: the first two alike, the third different
 SEEDS = (0, 0, 1)
 
@@ -81,7 +81,7 @@ async def _trainer(browser, base, report: TrainingLoadReport, start: asyncio.Eve
         if minimum_settings:
             for label in ("Training images per class", "Epochs"):
                 await _set_slider_to_minimum(page, label)
-        seed_box = page.locator("[data-testid='stForm']").get_by_label("Seed")
+        seed_box = page.locator("[data-testid='stForm']").get_by_label("First seed")
         await seed_box.fill(str(seed))
         await seed_box.press("Tab")
         await start.wait()

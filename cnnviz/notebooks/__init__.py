@@ -31,10 +31,17 @@ _CELL = re.compile(r"^# %% ?(.*)$", re.MULTILINE)
 
 def module(page: str) -> ModuleType:
     """The code module of page ``page`` (its view id)."""
-    from cnnviz.notebooks import activations, convolution, filters, gradcam, pooling
+    from cnnviz.notebooks import (
+        activations,
+        augmentation,
+        convolution,
+        filters,
+        gradcam,
+        pooling,
+    )
 
     modules = {"convolution": convolution, "gradcam": gradcam, "activations": activations,
-               "filters": filters, "pooling": pooling}
+               "filters": filters, "pooling": pooling, "augmentation": augmentation}
     if page not in modules:
         raise KeyError(f"No code for page {page!r}; pages with code: {', '.join(modules)}")
     return modules[page]

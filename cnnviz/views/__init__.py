@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz.views import activations, convolution, filters, gradcam, pooling
+from cnnviz.views import activations, augmentation, convolution, filters, gradcam, pooling
 from cnnviz.views.core import (
     APP_PARAMS,
     KINDS,
@@ -63,7 +63,7 @@ __all__ = [
 #: every page that has a view, by its id
 SPECS: dict[str, PageSpec] = {s.page: s for s in (convolution.SPEC, gradcam.SPEC,
                                                  activations.SPEC, filters.SPEC,
-                                                 pooling.SPEC)}
+                                                 pooling.SPEC, augmentation.SPEC)}
 
 
 def spec(page: str) -> PageSpec:

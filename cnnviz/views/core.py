@@ -293,7 +293,8 @@ def _check(param: Param, value, default, valid, facts, values) -> tuple[Any, str
         near = min(max(value, lo), hi)
         if step:
             near = lo + round((near - lo) / step) * step
-            near = min(near, hi - (hi - lo) % step)
+            # the last step at or below hi, counted with a float's round-off in mind
+            near = min(near, lo + math.floor((hi - lo) / step + 1e-9) * step)
         near = int(near) if param.kind == "int" else float(near)
         if _same(near, value):
             return value, None
