@@ -3,12 +3,10 @@ experiment's included (at tiny settings); so does the notebook a student downloa
 
 from __future__ import annotations
 
-import ast
-
 import pytest
 from apppredict import skip_questions
 from pagejobs import finish_jobs
-from viewpages import ROOT, full_view, numbers, open_app, show
+from viewpages import execute_notebook, full_view, numbers, open_app, show
 
 from cnnviz import notebooks
 
@@ -71,15 +69,6 @@ def test_experiment_code_gives_the_pages_numbers(pages):
 
 
 @pytest.mark.slow  # a Jupyter kernel that imports TensorFlow, and the tiny experiment
-def test_notebook_matches_the_page(pages):
-    pytest.importorskip("nbclient")
-    import nbformat
-    from nbclient import NotebookClient
-
-    nb = nbformat.reads(notebooks.notebook_bytes(
-        full_view("augmentation", QUERIES[1])).decode(), as_version=4)
-    NotebookClient(nb, timeout=300, kernel_name="python3",
-                   resources={"metadata": {"path": str(ROOT)}}).execute()
-    printed = "".join(out.get("text", "") for out in nb.cells[-1].outputs
-                      if out.output_type == "stream")
-    assert ast.literal_eval(printed.strip().splitlines()[-1]) == pages[QUERIES[1]]
+def test_notebook_matches_the_page(notebook_kernel, pages):
+    got = execute_notebook(notebook_kernel, full_view("augmentation", QUERIES[1]))
+    assert got == pages[QUERIES[1]]
