@@ -197,6 +197,7 @@ def test_label_risks_name_the_transformations_that_change_the_class():
     assert "flipped 2" in digits[0] and "6 becomes a 9" in digits[1]
 
 
+@pytest.mark.slow  # four one-epoch runs: ~10 s on a loaded machine
 def test_two_seeds_train_both_arms_per_seed_and_compare_them(split):
     settings = dataclasses.replace(TINY, epochs=1, seeds=2, seed=3)
     result = augmentation.augmentation_experiment(split, settings)

@@ -250,7 +250,8 @@ def compare(result: AugmentResult) -> Comparison | None:
 
 
 def _points(x: float) -> str:
-    return f"{100 * x:+.0f} points"
+    """A difference of accuracies in points: +20 points; -0.4 reads +0, not -0."""
+    return f"{round(100 * x) + 0:+d} points"
 
 
 #: training accuracy (with augmentation) under which the run is still learning the task
