@@ -260,6 +260,9 @@ def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
      ["target layer 'block9_conv' is not a layer of shapes_cnn",
       "class 42 is not a class number of shapes_cnn", "model 'vgg99' is not a model",
       "'ring' is not a shape class shapes_cnn knows"]),
+    ("Augmentation?layers=flip,warp&ep=999&lr=5&flip_mode=diagonal",
+     ["'warp' is not", "epochs 999 is not between", "learning rate '5' is not one of",
+      "'diagonal' is not one of"]),
     ("Activations?layers=block1_conv1,block9&mc=999&pn=7",
      ["'block9' is not a listed layer of shapes_cnn", "probe images 7 is not between"]),
     ("Filters?layer=nope&lr=5&cont=99",
@@ -402,5 +405,35 @@ def test_filters_link_opens_the_same_view_in_a_new_browser(app):
     print(f"\nFilters link opened in {seconds:.1f} s: {url}")
     assert _filter_numbers(_main_text(copy)) == numbers
     copy.screenshot(path=str(SHOTS / "Filters-link.png"))
+    page.context.close()
+    copy.context.close()
+
+
+# ------------------------------------------------- Augmentation
+def _augmentation_numbers(page) -> tuple:
+    """The per-layer check's table and the preview's draw, as the page shows them."""
+    table = page.locator("[data-testid='stTable']").first.inner_text()
+    return re.search(r"\(draw (\d+)\)", _main_text(page)).group(1), table
+
+
+def test_augmentation_link_opens_the_same_view_in_a_new_browser(app):
+    base, chromium = app
+    page, _ = _open(chromium, f"{base}/Augmentation")
+    _pick(page, "Flip: Direction", "horizontal")
+    draw = page.locator("[data-testid='stNumberInput']").filter(has_text="Random draw") \
+        .locator("input")
+    draw.fill("3")
+    draw.press("Enter")
+    _settle(page)
+    _skip_questions(page)
+    numbers = _augmentation_numbers(page)
+    assert numbers[0] == "3" and "RandomFlip" in numbers[1]
+    url = _link(page)
+    assert "flip_mode=horizontal" in url and "draw=3" in url
+    copy, seconds = _open(chromium, url)
+    print(f"\nAugmentation link opened in {seconds:.1f} s: {url}")
+    _skip_questions(copy)
+    assert _augmentation_numbers(copy) == numbers
+    copy.screenshot(path=str(SHOTS / "Augmentation-link.png"))
     page.context.close()
     copy.context.close()
