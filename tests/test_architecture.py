@@ -136,7 +136,8 @@ def test_residual_projection_only_when_shapes_change():
 def test_plain_gradients_vanish_residual_stay_flat():
     from cnnviz import residual as R
 
-    result = R.compare(R.Settings(depth=12, steps=8, train_images=64, batch=32))
+    result = R.compare(R.Settings(depth=12, steps=8, train_images=64, batch=32,
+                                  activation="sigmoid", batchnorm=False))
     s = R.summary(result)
     # plain sigmoid stack: the first layer gets a tiny fraction of the last layer's gradient
     assert s["plain_init"]["first_over_last"] < 1e-4
@@ -155,13 +156,23 @@ def test_tf_stack_is_the_keras_stack():
     from cnnviz import residual as R
     from cnnviz.data import make_shapes
 
-    settings = R.Settings(depth=4, activation="tanh")
-    images = make_shapes(4, size=settings.size, seed=3).images
-    for residual in (False, True):
-        model = R.keras_stack(settings, residual=residual)
-        expected = np.asarray(model(images))
-        np.testing.assert_allclose(R.forward(settings, images, residual=residual), expected,
-                                   rtol=1e-4, atol=1e-5)
+    images = make_shapes(4, size=16, seed=3).images
+    for settings in (R.Settings(depth=4, activation="tanh", batchnorm=False),
+                     R.Settings(depth=4, activation="relu", batchnorm=True)):
+        for residual in (False, True):
+            model = R.keras_stack(settings, residual=residual)
+            expected = np.asarray(model(images, training=True))  # BN on the batch's stats
+            np.testing.assert_allclose(R.forward(settings, images, residual=residual),
+                                       expected, rtol=1e-4, atol=1e-4)
+
+
+def test_settings_are_checked():
+    from cnnviz import residual as R
+
+    for bad in (R.Settings(activation="elu"), R.Settings(depth=0),
+                R.Settings(depth=R.MAX_DEPTH + 1), R.Settings(batch=1)):
+        with pytest.raises(CnnvizError):
+            R.check(bad)
 
 
 # ---------------------------------------------------------------- 1x1 and inception demos
