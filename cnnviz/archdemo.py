@@ -123,3 +123,17 @@ def inception_outputs(fmap: np.ndarray, filters: int, *, seed: int = 0) -> dict:
     *parts, concat = (maps[0] for maps in extract(block, fmap[None], [*ends, name]).values())
     assert np.allclose(np.concatenate(parts, axis=-1), concat)
     return {"branches": dict(zip(BRANCHES, parts)), "concat": concat, "model": block}
+
+
+def inception_cost_records(blocks) -> list[dict]:
+    """Naive vs bottleneck cost of each (label, h, w, c, filters) block, for a table."""
+    records = []
+    for label, h, w, c, f in blocks:
+        cost = inception_cost(h, w, c, f)
+        records.append({"block": label, "input": f"{h}x{w}x{c}", "F": f,
+                        "naive MACs": f"{cost['naive_macs']:,}",
+                        "naive out ch": cost["naive_channels"],
+                        "bottleneck MACs": f"{cost['bottleneck_macs']:,}",
+                        "bottleneck out ch": cost["bottleneck_channels"],
+                        "saving": f"{cost['saving']:.1f}x"})
+    return records

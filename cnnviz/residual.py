@@ -292,6 +292,17 @@ def cost(settings: Settings) -> tuple[str, float]:
     return "residual", 2 * settings.depth * (settings.steps * settings.batch + 100)
 
 
+#: wall seconds of one run with the default Settings on two busy cores (CPU seconds
+#: 17): benchmarks/bench_residual.py, rerun it when the defaults change
+DEFAULT_SECONDS = 20.0
+
+
+def benchmark_seconds(settings: Settings) -> float:
+    """The benchmark's time for the defaults, scaled by :func:`cost`: what to expect
+    before this server has measured a run of its own."""
+    return DEFAULT_SECONDS * cost(settings)[1] / cost(Settings())[1]
+
+
 def summary(result: dict) -> dict:
     """First- and last-layer gradient norms and their ratio, per network and phase;
     the loss at the start and the end of training (means of the first and last fifth

@@ -262,3 +262,20 @@ def test_imagenet_model_diagram_draws_its_shortcuts():
     arcs = [t for t in fig.data if t.line is not None and t.line.dash == "dot"]
     adds = [lay for lay in model.layers if type(lay).__name__ == "Add"]
     assert len(arcs) == len(adds) == 10  # one arc per residual connection
+
+
+def test_impossible_inputs_and_layers_are_flagged():
+    from cnnviz import buildercheck as B
+
+    shape, spec = A.preset("Tiny VGG")
+    assert B.input_problem(shape) is None and B.row_warnings(spec, A.analyze(spec, shape),
+                                                               shape) == {}
+    tiny = (1, 1, 3)
+    assert "1x1 input is too small" in B.input_problem(tiny)
+    notes = B.row_warnings(spec, A.analyze(spec, tiny), tiny)
+    assert notes[1].startswith("Receptive field 3 px is wider than the 1 px input")
+    assert notes[3] == "Downsamples a 1x1 map: nothing left to shrink."  # 2x2 pool, stride 2
+    assert 10 not in notes  # Flatten: no spatial window
+    # a window larger than its input with 'valid' padding stays a hard error
+    rows = A.analyze([A.LayerSpec("conv", kernel=5, padding="valid")], (3, 3, 3))
+    assert not rows[0].ok and "no pixels" in rows[0].error
