@@ -8,8 +8,10 @@ from cnnviz import archdemo, architecture, buildercheck, questions, ui
 from cnnviz.figures import architecture as arch_figures
 from cnnviz.figures import diagram
 from cnnviz.models import available_models, prepare
+from cnnviz.notebooks.architecture import numbers as page_numbers
 from cnnviz.ui.builder import layer_builder
 from cnnviz.ui.residual import GRADIENT_OPTIONS, residual_tab
+from cnnviz.views import architecture as arch_view
 
 ui.page_setup("Architecture lab")
 
@@ -24,13 +26,17 @@ def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
     return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
 
 
+view = ui.page_view("architecture", prefix="arch_")
 choice = ui.image_picker()
+view.settle(**arch_view.facts(ui.get_model(arch_view.DEMO_MODEL)))
+layers = view.context["layers"]
 page = ui.page_layout(
     "What does each layer cost, and what does it buy?",
     "Build a CNN layer by layer and see its parameters, multiply-adds and receptive "
     "fields (pure arithmetic, checked against real Keras models); then the three ideas "
     "that made deep networks cheap and trainable.")
 with page.figure:
+    view.bar()
     tab_build, tab_1x1, tab_inc, tab_res, tab_models = st.tabs(TABS)
 
 # ---------------------------------------------------------------- builder
@@ -100,18 +106,16 @@ with tab_1x1, ui.guard("the 1x1 demo"):
     ui.explain("A **1x1 convolution** looks at one pixel at a time: it takes the pixel's "
                "vector of C channel values and makes K weighted sums of it, one per output "
                "channel. The image size stays; only the channel depth changes.")
-    shapes_model = ui.get_model("shapes_cnn")
-    layers = archdemo.feature_layers(shapes_model)
     figure, controls = st.container(), st.container()
     with controls:
         p1, p2, p3, p4 = st.columns(4)
         layer = p1.selectbox("Feature map of the built-in model", layers,
-                             index=layers.index("block3_conv1"), key="pw_layer")
-        fmap = _feature_map("shapes_cnn", layer, choice.image)
+                             **view.widget("pwl", key="pw_layer"))
+        fmap = _feature_map(arch_view.DEMO_MODEL, layer, choice.image)
         fh, fw, fc = fmap.shape
-        k_out = p2.slider("Output channels K", 1, 64, 15, key="pw_k")
-        row = p3.slider("Pixel row", 0, fh - 1, fh // 2, key="pw_row")
-        colm = p4.slider("Pixel column", 0, fw - 1, fw // 2, key="pw_col")
+        k_out = p2.slider("Output channels K", 1, 64, **view.widget("k", key="pw_k"))
+        row = p3.slider("Pixel row", 0, fh - 1, **view.widget("row", key="pw_row"))
+        colm = p4.slider("Pixel column", 0, fw - 1, **view.widget("col", key="pw_col"))
     pw = archdemo.pointwise(fmap, k_out, row, colm, seed=0)
     with figure:
         st.markdown(f"`{layer}` gives a **{fh}x{fw}x{fc}** map for *{choice.name}*; a 1x1 "
@@ -139,12 +143,12 @@ with tab_1x1, ui.guard("the 1x1 demo"):
     st.markdown("A k x k conv from C_in to C_out costs H·W·C_out·k²·C_in multiply-adds. "
                 "A 1x1 conv down to a few channels first makes the big conv cheap.")
     b = st.columns(6)
-    hh = b[0].number_input("H", 1, 512, 28, key="bn_h")
-    ww = b[1].number_input("W", 1, 512, 28, key="bn_w")
-    ci = b[2].number_input("C_in", 1, 4096, 192, key="bn_cin")
-    co = b[3].number_input("C_out", 1, 4096, 32, key="bn_cout")
-    kk = b[4].selectbox("kernel", [3, 5, 7], index=1, key="bn_k")
-    kb = b[5].number_input("bottleneck channels", 1, 4096, 16, key="bn_b")
+    hh = b[0].number_input("H", 1, 512, **view.widget("bh", key="bn_h"))
+    ww = b[1].number_input("W", 1, 512, **view.widget("bw", key="bn_w"))
+    ci = b[2].number_input("C_in", 1, 4096, **view.widget("bcin", key="bn_cin"))
+    co = b[3].number_input("C_out", 1, 4096, **view.widget("bcout", key="bn_cout"))
+    kk = b[4].selectbox("kernel", arch_view.KERNELS, **view.widget("bk", key="bn_k"))
+    kb = b[5].number_input("bottleneck channels", 1, 4096, **view.widget("bb", key="bn_b"))
     cost = archdemo.bottleneck_cost(hh, ww, ci, co, kk, kb)
     r1, r2, r3 = st.columns(3)
     r1.metric(f"{kk}x{kk} conv directly", architecture.human(cost["direct_macs"]) + " MACs")
@@ -164,11 +168,11 @@ with tab_inc, ui.guard("the inception demo"):
                "(1x1, 3x3, 5x5 and pooling) and stacks the results along the channels. "
                "The 1x1 convs before the 3x3 and 5x5 (and after the pool) keep it cheap.")
     q1, q2 = st.columns(2)
-    layers = archdemo.feature_layers(ui.get_model("shapes_cnn"))
     in_layer = q1.selectbox("Input: a real feature map of the built-in model", layers,
-                            index=layers.index("block2_pool"), key="inc_layer")
-    filters = q2.slider("Block width F (1x1 branch filters)", 2, 64, 8, key="inc_f")
-    fmap = _feature_map("shapes_cnn", in_layer, choice.image)
+                            **view.widget("incl", key="inc_layer"))
+    filters = q2.slider("Block width F (1x1 branch filters)", 2, 64,
+                        **view.widget("incf", key="inc_f"))
+    fmap = _feature_map(arch_view.DEMO_MODEL, in_layer, choice.image)
     out = archdemo.inception_outputs(fmap, filters, seed=0)
     st.markdown(f"Input `{in_layer}`: **{' x '.join(map(str, fmap.shape))}** for "
                 f"*{choice.name}*.")
@@ -183,7 +187,8 @@ with tab_inc, ui.guard("the inception demo"):
                "pixels, the branches' channels side by side (checked against the real "
                "Keras `Concatenate` output).")
     fh, fw, fc = fmap.shape
-    saving = archdemo.inception_cost(fh, fw, fc, filters)["saving"]
+    inc_cost = archdemo.inception_cost(fh, fw, fc, filters)
+    saving = inc_cost["saving"]
     if ui.ask(questions.number(
             "inc_saving", f"This block gets a {fh}x{fw}x{fc} input and F = {filters}. How many "
             "times fewer multiply-adds does the block with 1x1 bottlenecks need than the naive "
@@ -199,14 +204,15 @@ with tab_inc, ui.guard("the inception demo"):
 
 # ---------------------------------------------------------------- residual vs plain
 with tab_res:
-    residual_tab(questions.choice(
+    residual_tab(view, questions.choice(
         "res_plain_gradient", "In a deep plain net, how does the gradient reaching the first "
         "layer compare with the last layer's?", GRADIENT_OPTIONS.values()))
 
 # ---------------------------------------------------------------- real models' diagrams
 with tab_models:
     usable = {i.name: i.title for i in available_models(check_online=False) if i.usable}
-    name = st.selectbox("Model", list(usable), format_func=usable.get, key="arch_model")
+    name = st.selectbox("Model", list(usable), format_func=usable.get,
+                        **view.widget("model", key="arch_model"))
     if len(usable) == 1:
         st.caption("ImageNet models (MobileNetV2) appear here once their weights are cached.")
     with ui.guard("drawing the model"):
@@ -217,3 +223,9 @@ with tab_models:
         st.metric("Parameters", f"{model.count_params():,}")
         st.dataframe(pd.DataFrame(diagram.model_summary(model)), hide_index=True,
                      width="stretch", height=420)
+
+view.publish()
+with ui.guard("the code of this view"):
+    view.take_home(page_numbers(pw, cost, out["branches"], inc_cost), {
+        "feature_map_1x1_input": pw.inputs, "feature_map_1x1_output": pw.outputs,
+        "weights_1x1": pw.weights, "inception_input": fmap, "inception_concat": out["concat"]})

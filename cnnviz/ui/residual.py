@@ -19,21 +19,21 @@ GRADIENT_OPTIONS = {"vanishes": "much smaller", "stays": "about the same",
                     "explodes": "much larger"}
 
 
-def _form() -> None:
-    run = ui_jobs.latest(SLOT)
-    asked = run.settings if run is not None else residual.Settings()
+def _form(view) -> None:
     with st.form("res_form"):
         f1, f2, f3, f4 = st.columns([3, 2, 2, 3], vertical_alignment="bottom")
-        depth = f1.slider("Depth (conv layers)", 10, residual.MAX_DEPTH, asked.depth,
-                          key="res_depth")
-        act = f2.selectbox("Activation", residual.ACTIVATIONS, key="res_act",
-                           index=residual.ACTIVATIONS.index(asked.activation))
-        bn = f3.checkbox("Batch norm", asked.batchnorm, key="res_bn",
-                         help="BN before each activation, as in ResNets (pre-activation).")
-        steps = f4.slider("Training steps", 10, 120, asked.steps, step=10, key="res_steps")
+        depth = f1.slider("Depth (conv layers)", 10, residual.MAX_DEPTH,
+                          **view.widget("depth", key="res_depth"))
+        act = f2.selectbox("Activation", residual.ACTIVATIONS,
+                           **view.widget("act", key="res_act"))
+        bn = f3.checkbox("Batch norm", help="BN before each activation, as in ResNets "
+                         "(pre-activation).", **view.widget("bn", key="res_bn"))
+        steps = f4.slider("Training steps", 10, 120, step=10,
+                          **view.widget("steps", key="res_steps"))
         chosen = residual.Settings(depth=depth, activation=act, batchnorm=bn, steps=steps)
         took = ui_jobs.expected(SLOT, chosen) or (
-            f"about {ui_jobs.duration(residual.benchmark_seconds(chosen))} in the benchmark")
+            f"about {ui_jobs.duration(residual.benchmark_seconds(chosen))} of CPU in the "
+            "benchmark, longer on a busy server")
         # a fixed label: a label that changed with the settings would lose the click
         b1, b2 = st.columns([1, 2], vertical_alignment="center")
         run_it = b1.form_submit_button("Measure both networks", type="primary")
@@ -60,13 +60,13 @@ def gradient_question(question: questions.Question, result: dict
     return question, measured
 
 
-def residual_tab(question: questions.Question) -> None:
+def residual_tab(view, question: questions.Question) -> None:
     """The form, the job in flight, then the newest result (after ``question``, see
     :func:`gradient_question`)."""
     explain("Two networks with **the same layers and the same initial weights**; one adds "
             "each layer's input to its output (an identity shortcut). We measure the "
             "gradient that reaches each layer, and train both.")
-    _form()
+    _form(view)
     ui_jobs.follow(SLOT, draw=lambda status: ui_jobs.draw_curves(status, ("loss",)))
     run = ui_jobs.latest(SLOT)
     if run is None:

@@ -19,12 +19,14 @@ KERNELS = (3, 5, 7)
 
 
 def facts(model) -> dict:
-    """The feature-map layers of the demo model and their (height, width)."""
-    from cnnviz import probe
+    """The demo model's layers with a feature map (``archdemo.feature_layers``) and
+    their (height, width)."""
+    from cnnviz import archdemo, probe
 
-    infos = probe.feature_layers(model)
-    return {"layers": [i.name for i in infos],
-            "sizes": {i.name: tuple(i.shape[:2]) for i in infos}}
+    names = archdemo.feature_layers(model)
+    return {"layers": names,
+            "sizes": {n: tuple(int(v) for v in probe.find_layer(model, n)[0].output.shape[1:3])
+                      for n in names}}
 
 
 def _layers(context, values):
