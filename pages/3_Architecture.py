@@ -15,9 +15,11 @@ from cnnviz.views import architecture as arch_view
 
 ui.page_setup("Architecture lab")
 
-TABS = ("How many parameters does a layer cost?", "What does a 1x1 convolution do?",
-        "Why inception's parallel branches?", "Why do residual connections help deep nets?",
-        "What do real models look like?")
+#: tab label (short enough for four in a row at 1280 px) -> the course question it answers
+TABS = {"What does a layer cost?": "How many parameters does a layer cost?",
+        "What does a 1x1 conv do?": "What does a 1x1 convolution do?",
+        "Why inception's branches?": "Why inception's parallel branches?",
+        "Why residual connections?": "Why do residual connections help deep nets?"}
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -37,10 +39,11 @@ page = ui.page_layout(
     "that made deep networks cheap and trainable.")
 with page.figure:
     view.bar()
-    tab_build, tab_1x1, tab_inc, tab_res, tab_models = st.tabs(TABS)
+    tab_build, tab_1x1, tab_inc, tab_res = st.tabs(list(TABS))
 
 # ---------------------------------------------------------------- builder
 with tab_build:
+    st.subheader(TABS["What does a layer cost?"])
     figure, controls = st.container(), st.container()
     with controls:
         spec, input_shape = layer_builder()
@@ -103,6 +106,7 @@ with tab_build:
 
 # ---------------------------------------------------------------- 1x1 convolution
 with tab_1x1, ui.guard("the 1x1 demo"):
+    st.subheader(TABS["What does a 1x1 conv do?"])
     ui.explain("A **1x1 convolution** looks at one pixel at a time: it takes the pixel's "
                "vector of C channel values and makes K weighted sums of it, one per output "
                "channel. The image size stays; only the channel depth changes.")
@@ -164,6 +168,7 @@ with tab_1x1, ui.guard("the 1x1 demo"):
 
 # ---------------------------------------------------------------- inception
 with tab_inc, ui.guard("the inception demo"):
+    st.subheader(TABS["Why inception's branches?"])
     ui.explain("An **inception block** looks at the same input at several scales at once "
                "(1x1, 3x3, 5x5 and pooling) and stacks the results along the channels. "
                "The 1x1 convs before the 3x3 and 5x5 (and after the pool) keep it cheap.")
@@ -204,12 +209,14 @@ with tab_inc, ui.guard("the inception demo"):
 
 # ---------------------------------------------------------------- residual vs plain
 with tab_res:
+    st.subheader(TABS["Why residual connections?"])
     residual_tab(view, questions.choice(
         "res_plain_gradient", "In a deep plain net, how does the gradient reaching the first "
         "layer compare with the last layer's?", GRADIENT_OPTIONS.values()))
 
 # ---------------------------------------------------------------- real models' diagrams
-with tab_models:
+with tab_build:
+    st.subheader("What do real models look like?")
     usable = {i.name: i.title for i in available_models(check_online=False) if i.usable}
     name = st.selectbox("Model", list(usable), format_func=usable.get,
                         **view.widget("model", key="arch_model"))

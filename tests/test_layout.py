@@ -38,7 +38,6 @@ VIEWPORTS = ((1280, 720), (1440, 900))
 NOT_YET_ABOVE_THE_FOLD = {
     "pages/0_Lessons.py": "the lessons page lists steps; its main view is not built yet",
     "pages/2_Pooling_and_Receptive_Fields.py": "not yet converted to ui.page_layout",
-    "pages/3_Architecture.py": "not yet converted to ui.page_layout",
     "pages/4_Augmentation.py": "the training-jobs work is reshaping this page",
     "pages/5_Transfer_Learning.py": "the training-jobs work is reshaping this page",
 }

@@ -6,7 +6,7 @@ from __future__ import annotations
 import ast
 
 import pytest
-from viewpages import ROOT, full_view, numbers, open_app, show
+from viewpages import ROOT, full_view, notices, numbers, open_app, show
 
 from cnnviz import notebooks
 
@@ -27,9 +27,22 @@ def trained():
 
 
 @pytest.fixture(scope="module")
-def pages():
-    app = open_app(timeout=240)
+def app():
+    return open_app(timeout=240)
+
+
+@pytest.fixture(scope="module")
+def pages(app):
     return {query: numbers(show(app, "architecture", query)) for query in QUERIES}
+
+
+def test_a_stale_link_opens_the_nearest_view_with_notices(app):
+    at = show(app, "architecture", "pwl=no_such_layer&k=999&act=elu&bk=4")
+    said = " ".join(notices(at))
+    assert "no_such_layer" in said and "999" in said and "elu" in said
+    assert not at.exception and not [e.value for e in at.error]
+    assert at.selectbox(key="pw_layer").value == "block3_conv1"
+    assert at.slider(key="pw_k").value == 64
 
 
 def _same(page_numbers: dict, code_numbers: dict):
@@ -50,7 +63,7 @@ def test_architecture_code_gives_the_pages_numbers(pages, query):
     assert namespace["result"]["settings"]["depth"] == 10
     maths = notebooks.maths(view, pages[query])
     assert f"{pages[query]['pointwise_params']:,}" in maths[0]
-    if query:
+    if "pwl" in query:
         assert pages[query]["pointwise_in"] == [32, 32, 32]
         assert pages[query]["pointwise_params"] == 32 * 5 + 5
         assert pages[query]["branch_channels"]["1x1"] == 4
