@@ -102,7 +102,8 @@ with tab_build:
             same, message = architecture.check_with_keras(spec, input_shape)
             (st.success if same else st.error)(message)
     with st.expander("The same network in Keras", icon=":material/code:"):
-        st.code(architecture.keras_code(spec, input_shape), language="python")
+        st.code(architecture.keras_code(spec, input_shape), language="python",
+                wrap_lines=True)
 
 # ---------------------------------------------------------------- 1x1 convolution
 with tab_1x1, ui.guard("the 1x1 demo"):
@@ -164,7 +165,7 @@ with tab_1x1, ui.guard("the 1x1 demo"):
             f"{cost['reduce_macs']:,} + {cost['conv_macs']:,} = {cost['bottleneck_macs']:,}\n"
             f"parameters: {cost['direct_params']:,} directly vs "
             f"{cost['bottleneck_params']:,} with the bottleneck",
-            language=None)
+            language=None, wrap_lines=True)
 
 # ---------------------------------------------------------------- inception
 with tab_inc, ui.guard("the inception demo"):
