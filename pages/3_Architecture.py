@@ -4,7 +4,7 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import archdemo, architecture, buildercheck, questions, ui
+from cnnviz import archdemo, architecture, buildercheck, questions, receptive, ui
 from cnnviz.figures import architecture as arch_figures
 from cnnviz.figures import diagram
 from cnnviz.models import available_models, prepare
@@ -29,6 +29,11 @@ def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
 
 
 view = ui.page_view("architecture", prefix="arch_")
+@st.cache_data(show_spinner=False)
+def _receptive_fields(model_name: str) -> dict:
+    return {r.name: r for r in receptive.receptive_fields(ui.get_model(model_name))}
+
+
 choice = ui.image_picker()
 view.settle(**arch_view.facts(ui.get_model(arch_view.DEMO_MODEL)))
 layers = view.context["layers"]
@@ -182,16 +187,22 @@ with tab_inc, ui.guard("the inception demo"):
     out = archdemo.inception_outputs(fmap, filters, seed=0)
     st.markdown(f"Input `{in_layer}`: **{' x '.join(map(str, fmap.shape))}** for "
                 f"*{choice.name}*.")
+    field = _receptive_fields(arch_view.DEMO_MODEL)[in_layer]
+    seen = archdemo.branch_receptive_fields(field.size_hw[0], field.jump_hw[0])
     cols = st.columns(4)
     for column, (branch, maps) in zip(cols, out["branches"].items()):
-        column.markdown(f"**{branch}** → {maps.shape[0]}x{maps.shape[1]}x**{maps.shape[2]}**")
+        column.markdown(f"**{branch}** → {maps.shape[0]}x{maps.shape[1]}x**{maps.shape[2]}**, "
+                        f"sees **{seen[branch]} px**")
         column.plotly_chart(arch_figures.channel_tiles_figure(
             maps, 4, cols=2, title="first 4 channels", span=0.25), width="stretch")
     st.plotly_chart(arch_figures.concat_figure(
         {k: v.shape[-1] for k, v in out["branches"].items()}), width="stretch")
     st.caption(f"Concatenated: {' x '.join(map(str, out['concat'].shape))} — the same "
                "pixels, the branches' channels side by side (checked against the real "
-               "Keras `Concatenate` output).")
+               f"Keras `Concatenate` output). Each `{in_layer}` unit sees "
+               f"{field.size_hw[0]} px of the image, {field.jump_hw[0]} px apart; a k x k "
+               "window adds (k − 1) x that spacing. The block's weights are random: the "
+               "pictures show shapes of maps, not learned features.")
     fh, fw, fc = fmap.shape
     inc_cost = archdemo.inception_cost(fh, fw, fc, filters)
     saving = inc_cost["saving"]

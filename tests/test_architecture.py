@@ -279,3 +279,10 @@ def test_impossible_inputs_and_layers_are_flagged():
     # a window larger than its input with 'valid' padding stays a hard error
     rows = A.analyze([A.LayerSpec("conv", kernel=5, padding="valid")], (3, 3, 3))
     assert not rows[0].ok and "no pixels" in rows[0].error
+
+
+def test_branch_receptive_fields_grow_with_the_window():
+    from cnnviz import archdemo
+
+    seen = archdemo.branch_receptive_fields(16, 4)
+    assert list(seen.values()) == [16, 24, 32, 24]  # 1x1, 3x3, 5x5, 3x3 pool

@@ -161,6 +161,9 @@ def test_inception_controls(page):
     _ok(at)
     # F=4: 1x1 4 + 3x3 8 + 5x5 2 + pool proj 2 = 16 channels at 32x32
     assert any("32 x 32 x 16" in c.value for c in at.caption)
+    # block1_pool units see 6 px, 2 px apart: the 5x5 branch sees 6 + 4 * 2 = 14 px
+    assert any(m.value.startswith("**1x1 → 5x5**") and "sees **14 px**" in m.value
+               for m in at.markdown)
 
 
 def test_residual_form_runs_and_caches(page):
