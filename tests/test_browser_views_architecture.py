@@ -64,12 +64,8 @@ def _pointwise_numbers(page) -> tuple:
 
 def test_architecture_link_opens_the_same_view_in_a_new_browser(app):
     base, chromium = app
-    page, _ = _open(chromium, f"{base}/Architecture")
+    page, _ = _open(chromium, f"{base}/Architecture?pwl=block2_conv2")  # a lecturer's link
     page.get_by_role("tab", name=TAB).click()
-    page.locator("[data-testid='stSelectbox']").filter(
-        has_text="Feature map of the built-in model").first.click()
-    page.get_by_role("option", name="block2_conv2", exact=True).click()
-    _settle(page)
     thumb = page.locator("[data-testid='stSlider']").filter(has_text="Output channels K") \
         .get_by_role("slider")
     thumb.focus()
