@@ -1,10 +1,10 @@
 """Plain vs residual, as the Architecture page runs it: what it measures and how long.
 
-    .venv/bin/python benchmarks/bench_residual.py [--seeds 0 1] [--depth 30] [--steps 60]
+    .venv/bin/python benchmarks/bench_residual.py [--seeds 0 1] [--depth 50] [--steps 40]
         [--activation relu] [--no-batchnorm]
 
 Runs ``cnnviz.residual.compare`` once per seed with the page's default settings
-(ReLU, batch norm before each activation, 30 layers, 60 Adam steps) unless told
+(ReLU, batch norm before each activation, 50 layers, 40 Adam steps) unless told
 otherwise, and records per seed: the wall and CPU time (the page's button quotes
 the wall time for the defaults, ``residual.DEFAULT_SECONDS``), the first/last ratio
 of the backward signal ‖∂L/∂x_l‖ at initialisation and of the first-layer kernel
@@ -32,8 +32,8 @@ from common import write_result  # noqa: E402
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--depth", type=int, default=30)
-    parser.add_argument("--steps", type=int, default=60)
+    parser.add_argument("--depth", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=40)
     parser.add_argument("--activation", default="relu")
     parser.add_argument("--no-batchnorm", action="store_true")
     args = parser.parse_args()

@@ -41,7 +41,7 @@ def test_default_page_shows_table_diagram_code(page):
     assert any("keras.Model(inputs, x)" in c.value for c in at.code)
     assert len(at.get("plotly_chart")) >= 3  # builder, model diagram, 1x1 figure, ...
     assert any(i.value.startswith("Choose the settings") for i in at.info)
-    assert any(c.value.startswith("Depth 30, 60 steps: about") for c in at.caption)
+    assert any(c.value.startswith("Depth 50, 40 steps: about") for c in at.caption)
 
 
 @pytest.mark.parametrize("name", list(A.PRESETS))

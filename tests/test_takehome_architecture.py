@@ -10,7 +10,7 @@ from viewpages import ROOT, full_view, notices, numbers, open_app, show
 
 from cnnviz import notebooks
 
-# a short residual run in both (the page's default, 30 layers x 60 steps, is benchmarked)
+# a short residual run in both (the page's default, 50 layers x 40 steps, is benchmarked)
 QUERIES = [
     "depth=10&steps=10",
     "src=shape&shape=star&seed=3&pwl=block2_conv2&k=5&row=3&col=30&bh=14&bcin=64&bk=3&bb=8"

@@ -80,9 +80,9 @@ SPEC = PageSpec("architecture", "pages/3_Architecture.py", "Architecture", (
     Param("incl", "inception: input layer", "choice", default=_default("block2_pool"),
           valid=_layers, where="a layer of shapes_cnn with feature maps"),
     Param("incf", "inception: block width F", "int", default=8, valid=(2, 64)),
-    Param("depth", "residual: depth", "int", default=30, valid=(10, 60)),
+    Param("depth", "residual: depth", "int", default=50, valid=(10, 60)),
     Param("act", "residual: activation", "choice", default="relu", valid=_activations()),
     Param("bn", "residual: batch norm", "bool", default=True),
-    Param("steps", "residual: training steps", "int", default=60, valid=(10, 120, 10)),
+    Param("steps", "residual: training steps", "int", default=40, valid=(10, 120, 10)),
     model_param(),
 ))
