@@ -61,7 +61,9 @@ def per_layer(ratio: float, depth: int) -> float:
     return ratio ** (1 / max(depth - 1, 1)) if ratio > 0 else 0.0
 
 
-def _signal(result: dict, name: str) -> dict:
+def signal_summary(result: dict, name: str) -> dict:
+    """First, last and first/last of network ``name``'s backward signal ‖∂L/∂x_l‖ at
+    initialisation (its kernel gradients for a result measured before the signal was)."""
     s = summary(result)
     return s.get(f"{name}_signal", s[f"{name}_init"])
 
@@ -69,8 +71,8 @@ def _signal(result: dict, name: str) -> dict:
 def formula(result: dict) -> str:
     """LaTeX: the identity path, and the product over layers with this run's numbers."""
     depth = result["settings"]["depth"]
-    plain = _signal(result, "plain")["first_over_last"]
-    res = _signal(result, "residual")["first_over_last"]
+    plain = signal_summary(result, "plain")["first_over_last"]
+    res = signal_summary(result, "residual")["first_over_last"]
     return (
         r"\frac{\partial x_l}{\partial x_{l-1}} = I + \frac{\partial F_l}{\partial x_{l-1}}"
         r"\qquad \frac{\partial L}{\partial x_1} = \frac{\partial L}{\partial x_L}"
@@ -97,15 +99,15 @@ def conclusions(result: dict) -> list[str]:
     s = summary(result)
     out = []
     for name in ("plain", "residual"):
-        ratio = _signal(result, name)["first_over_last"]
+        ratio = signal_summary(result, name)["first_over_last"]
         word = profile(ratio)
         how = {"vanishes": f"shrinks more than {GRADIENT_FACTOR:g}x",
                "explodes": f"grows more than {GRADIENT_FACTOR:g}x",
                "stays": f"stays within {GRADIENT_FACTOR:g}x"}[word]
         out.append(f"{name.capitalize()}: the backward signal {how} from the last layer to "
                    f"the first ({ratio:.2g}x, about {per_layer(ratio, depth):.2f} per layer).")
-    plain_r = abs(math.log(max(_signal(result, "plain")["first_over_last"], 1e-38)))
-    res_r = abs(math.log(max(_signal(result, "residual")["first_over_last"], 1e-38)))
+    plain_r = abs(math.log(max(signal_summary(result, "plain")["first_over_last"], 1e-38)))
+    res_r = abs(math.log(max(signal_summary(result, "residual")["first_over_last"], 1e-38)))
     bn = "with batch norm" if c.get("batchnorm") else "without batch norm"
     if res_r <= plain_r:
         out.append(f"{SLOPES[c['activation']]}; {bn}, each plain layer's factor compounds "

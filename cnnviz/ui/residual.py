@@ -48,7 +48,7 @@ def gradient_question(question: questions.Question, result: dict
     """``question`` (options: GRADIENT_OPTIONS' values) asked of this run's plain net:
     how does the first layer's gradient compare with the last's?"""
     c = result["settings"]
-    ratio = residual_text._signal(result, "plain")["first_over_last"]
+    ratio = residual_text.signal_summary(result, "plain")["first_over_last"]
     question = question.adapted(prompt=(
         f"A plain {c['depth']}-layer net ({c['activation']}, "
         f"{'with' if c['batchnorm'] else 'no'} batch norm), at initialisation: how does the "
@@ -78,8 +78,8 @@ def residual_tab(view, question: questions.Question) -> None:
     if not ask(question, measured, context=tuple(sorted(result["settings"].items()))):
         return
     s = residual.summary(result)
-    plain = s.get("plain_signal", s["plain_init"])
-    res = s.get("residual_signal", s["residual_init"])
+    plain = residual_text.signal_summary(result, "plain")
+    res = residual_text.signal_summary(result, "residual")
     g = st.columns(4)
     g[0].metric("Plain: first / last layer gradient", f"{plain['first_over_last']:.2g}")
     g[1].metric("Residual: first / last", f"{res['first_over_last']:.2g}")
