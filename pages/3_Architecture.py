@@ -7,10 +7,11 @@ import streamlit as st
 from cnnviz import archdemo, architecture, buildercheck, questions, receptive, ui
 from cnnviz.figures import architecture as arch_figures
 from cnnviz.figures import diagram
-from cnnviz.models import available_models, prepare
+from cnnviz.models import prepare
 from cnnviz.notebooks.architecture import numbers as page_numbers
 from cnnviz.ui.builder import layer_builder
 from cnnviz.ui.residual import GRADIENT_OPTIONS, residual_tab
+from cnnviz.ui.resources import model_infos
 from cnnviz.views import architecture as arch_view
 
 ui.page_setup("Architecture lab")
@@ -229,7 +230,8 @@ with tab_res:
 # ---------------------------------------------------------------- real models' diagrams
 with tab_build:
     st.subheader("What do real models look like?")
-    usable = {i.name: i.title for i in available_models(check_online=False) if i.usable}
+    titles = {i.name: i.title for i in model_infos()}
+    usable = {name: titles[name] for name in view.context["models"]}  # the view's models
     name = st.selectbox("Model", list(usable), format_func=usable.get,
                         **view.widget("model", key="arch_model"))
     if len(usable) == 1:

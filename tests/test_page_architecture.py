@@ -194,6 +194,9 @@ def test_residual_form_runs_and_caches(page):
 
 
 def test_imagenet_model_diagram_when_cached(fake_imagenet_home):
+    from cnnviz.ui.resources import model_infos
+
+    model_infos.clear()  # listed a minute ago, before the weights were "cached"
     at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=240).run()
     at.switch_page(PAGE)
     at.run()
