@@ -54,6 +54,7 @@ def _same(page_numbers: dict, code_numbers: dict):
             assert code_numbers[key] == value, key
 
 
+@pytest.mark.slow  # the page twice, then its code, which trains both 10-layer nets (~10 s)
 @pytest.mark.parametrize("query", QUERIES)
 def test_architecture_code_gives_the_pages_numbers(pages, query):
     view = full_view("architecture", query)
