@@ -1,16 +1,17 @@
-"""Plain vs residual demo: how long it takes and what it measures, per depth.
+"""Plain vs residual, as the Architecture page runs it: what it measures and how long.
 
-    .venv/bin/python benchmarks/bench_residual.py [--depths 10 20 50] [--steps 60]
+    .venv/bin/python benchmarks/bench_residual.py [--seeds 0 1] [--depth 50] [--steps 40]
+        [--activation relu] [--no-batchnorm]
 
-For each depth, runs ``cnnviz.residual.compare`` with the page's default
-settings (sigmoid, He-normal init, no batch norm, 16x16 make_shapes, Adam
-3e-3, 128 training images) and prints the wall time, the first/last-layer
-gradient norms of both networks at initialisation and after training, and the
-final training losses. The reference for the time ratio is the smallest depth
-measured in the same run. Also notes the load average: on a shared machine the
-wall times are upper bounds; "cpu seconds" (all threads of this process) does
-not grow with other processes' load, and on two idle cores the wall time is
-about half to all of it.
+Runs ``cnnviz.residual.compare`` once per seed with the page's default settings
+(ReLU, batch norm before each activation, 50 layers, 40 Adam steps) unless told
+otherwise, and records per seed: the wall and CPU time (the page's button quotes
+the wall time for the defaults, ``residual.DEFAULT_SECONDS``), the first/last ratio
+of the backward signal ‖∂L/∂x_l‖ at initialisation and of the first-layer kernel
+gradient, the training loss at the start and the end (means of the first and last
+fifth of the steps), and the page's conclusion sentences (``residual_text``), so the
+spread over seeds shows whether the conclusions hold. The load average is noted: on
+a shared machine wall times are upper bounds; CPU seconds do not grow with load.
 """
 
 from __future__ import annotations
@@ -30,58 +31,58 @@ from common import write_result  # noqa: E402
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--depths", type=int, nargs="+", default=[10, 20, 50])
-    parser.add_argument("--steps", type=int, default=60)
-    parser.add_argument("--activation", default="sigmoid")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
+    parser.add_argument("--depth", type=int, default=50)
+    parser.add_argument("--steps", type=int, default=40)
+    parser.add_argument("--activation", default="relu")
+    parser.add_argument("--no-batchnorm", action="store_true")
     args = parser.parse_args()
 
     from cnnviz import residual as R
+    from cnnviz import residual_text as T
 
     R.compare(R.Settings(depth=2, steps=2))  # warm-up: TensorFlow start-up, first trace
     rows = []
-    for depth in args.depths:
-        settings = R.Settings(depth=depth, steps=args.steps, activation=args.activation)
+    for seed in args.seeds:
+        settings = R.Settings(depth=args.depth, steps=args.steps, activation=args.activation,
+                              batchnorm=not args.no_batchnorm, seed=seed)
         started, cpu_started = time.perf_counter(), time.process_time()
         result = R.compare(settings)
         seconds = time.perf_counter() - started
         cpu = time.process_time() - cpu_started
         s = R.summary(result)
         rows.append({
-            "depth": depth, "seconds": round(seconds, 2), "cpu seconds": round(cpu, 2),
-            "plain first (init)": f"{s['plain_init']['first']:.2e}",
-            "plain last (init)": f"{s['plain_init']['last']:.2e}",
-            "plain first/last (init)": f"{s['plain_init']['first_over_last']:.1e}",
-            "residual first (init)": f"{s['residual_init']['first']:.2e}",
-            "residual last (init)": f"{s['residual_init']['last']:.2e}",
-            "residual first/last (init)": f"{s['residual_init']['first_over_last']:.2f}",
-            "plain first/last (trained)": f"{s['plain_trained']['first_over_last']:.1e}",
-            "residual first/last (trained)":
-                f"{s['residual_trained']['first_over_last']:.2f}",
-            "loss plain": f"{s['plain_loss']['start']:.2f} -> {s['plain_loss']['end']:.2f}",
+            "seed": seed, "seconds": round(seconds, 1), "cpu seconds": round(cpu, 1),
+            "plain signal first/last": f"{s['plain_signal']['first_over_last']:.3g}",
+            "residual signal first/last": f"{s['residual_signal']['first_over_last']:.3g}",
+            "plain first-layer kernel gradient": f"{s['plain_init']['first']:.3g}",
+            "residual first-layer kernel gradient": f"{s['residual_init']['first']:.3g}",
+            "first-layer gradient ratio plain/residual":
+                f"{s['plain_init']['first'] / s['residual_init']['first']:.3g}",
+            "loss plain": f"{s['plain_loss']['start']:.3f} -> {s['plain_loss']['end']:.3f}",
             "loss residual":
-                f"{s['residual_loss']['start']:.2f} -> {s['residual_loss']['end']:.2f}",
+                f"{s['residual_loss']['start']:.3f} -> {s['residual_loss']['end']:.3f}",
+            "conclusions": " ".join(T.conclusions(result)),
         })
-    reference = rows[0]["seconds"]
-    for row in rows:
-        row["time vs first depth"] = f"{row['seconds'] / reference:.2f}x"
     load = os.getloadavg()[0]
-    keys = list(rows[0])
-    print(f"load average {load:.1f}; steps {args.steps}; activation {args.activation}")
     for row in rows:
-        print("  ".join(f"{k}={row[k]}" for k in keys))
+        print("  ".join(f"{k}={v}" for k, v in row.items()))
+    name = f"{args.activation}{'' if args.no_batchnorm else '+BN'}"
     path = write_result("residual", {
-        "title": "Plain vs residual: gradient norms and time of the demo",
-        "command": "python benchmarks/bench_residual.py",
-        "settings": {"steps": args.steps, "activation": args.activation,
+        "title": f"Plain vs residual ({name}, depth {args.depth}): gradients, losses, time",
+        "command": "python benchmarks/bench_residual.py " + " ".join(sys.argv[1:]),
+        "settings": {"depth": args.depth, "steps": args.steps, "activation": args.activation,
+                     "batchnorm": not args.no_batchnorm, "seeds": args.seeds,
                      "load_average_1min": round(load, 1),
-                     "other": "16x16 make_shapes, width 8, He-normal seed 0, no BN, "
-                              "Adam 3e-3, batch 64, 128 training images; includes data "
-                              "generation and both networks"},
+                     "other": "16x16 make_shapes, width 8, He-normal, Adam 3e-3, batch 64, "
+                              "128 training images; includes data generation and both "
+                              "networks"},
         "rows": rows,
-        "summary": (f"depth {rows[-1]['depth']}: plain first/last gradient "
-                    f"{rows[-1]['plain first/last (init)']}, residual "
-                    f"{rows[-1]['residual first/last (init)']}; "
-                    f"{rows[-1]['seconds']} s at load {load:.1f}"),
+        "summary": "; ".join(
+            f"seed {r['seed']}: plain signal {r['plain signal first/last']}, residual "
+            f"{r['residual signal first/last']}, loss plain {r['loss plain']}, residual "
+            f"{r['loss residual']}, {r['seconds']} s ({r['cpu seconds']} CPU s)"
+            for r in rows) + f" at load {load:.1f}",
     })
     print(f"wrote {path}")
 

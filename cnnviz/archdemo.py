@@ -106,6 +106,15 @@ def inception_cost(h: int, w: int, c_in: int, filters: int) -> dict:
 
 
 BRANCHES = ("1x1", "1x1 → 3x3", "1x1 → 5x5", "3x3 max-pool → 1x1")
+#: the widest window of each branch (stride 1): what it adds to its input's view
+BRANCH_WINDOWS = dict(zip(BRANCHES, (1, 3, 5, 3)))
+
+
+def branch_receptive_fields(rf: int, jump: int) -> dict[str, int]:
+    """Side in image pixels of what one output pixel of each branch sees, for a block
+    whose input units see ``rf`` pixels and sit ``jump`` pixels apart: a k x k window
+    adds (k - 1) * jump pixels (1x1 convs add none)."""
+    return {branch: rf + (k - 1) * jump for branch, k in BRANCH_WINDOWS.items()}
 
 
 def inception_outputs(fmap: np.ndarray, filters: int, *, seed: int = 0) -> dict:
@@ -123,3 +132,17 @@ def inception_outputs(fmap: np.ndarray, filters: int, *, seed: int = 0) -> dict:
     *parts, concat = (maps[0] for maps in extract(block, fmap[None], [*ends, name]).values())
     assert np.allclose(np.concatenate(parts, axis=-1), concat)
     return {"branches": dict(zip(BRANCHES, parts)), "concat": concat, "model": block}
+
+
+def inception_cost_records(blocks) -> list[dict]:
+    """Naive vs bottleneck cost of each (label, h, w, c, filters) block, for a table."""
+    records = []
+    for label, h, w, c, f in blocks:
+        cost = inception_cost(h, w, c, f)
+        records.append({"block": label, "input": f"{h}x{w}x{c}", "F": f,
+                        "naive MACs": f"{cost['naive_macs']:,}",
+                        "naive out ch": cost["naive_channels"],
+                        "bottleneck MACs": f"{cost['bottleneck_macs']:,}",
+                        "bottleneck out ch": cost["bottleneck_channels"],
+                        "saving": f"{cost['saving']:.1f}x"})
+    return records

@@ -1,29 +1,34 @@
 """Plain vs residual: do gradients reach the first layers of a deep network?
 
-Two networks with the SAME layers and the SAME initial weights (fixed seeds):
+Two networks with the SAME layers and the SAME initial weights (fixed seeds),
+in the pre-activation order of He et al. (2016, "Identity mappings in deep
+residual networks")::
 
-    plain:     x_l = conv_l(act(x_{l-1}))
-    residual:  x_l = x_{l-1} + conv_l(act(x_{l-1}))      (identity shortcut)
+    plain:     x_l = F_l(x_{l-1})
+    residual:  x_l = x_{l-1} + F_l(x_{l-1})          (identity shortcut)
+    with       F_l(x) = conv_l(act(BN_l(x)))          (BN_l only with ``batchnorm``)
 
-a 3x3 stem conv with stride 2, ``depth`` 3x3 convs of ``width`` channels,
-then act, flatten and a dense logits layer; He-normal initialisation, no
-batch norm (so nothing but the shortcut differs). We measure the norm of the
-gradient of the cross-entropy loss with respect to each conv's kernel, on a
-fixed batch of ``make_shapes`` images, at initialisation and after a few Adam
-steps on a small fixed training set (128 images, cycled: can the network fit
-it at all?), the training loss of both, and how far each layer's kernel moved
-from its initial value.
+a 3x3 stem conv with stride 2, ``depth`` 3x3 convs of ``width`` channels, then
+(BN,) act, flatten and a dense logits layer; He-normal initialisation. Nothing but
+the shortcut differs. Batch norm always uses the batch's own statistics (training
+mode): the experiment only measures training.
 
-With a saturating activation (sigmoid: derivative <= 1/4) every plain layer
-multiplies the backward signal by a small factor, so the first layers get
-almost nothing: the gradient vanishes geometrically with depth. With the
-shortcut, d x_l / d x_{l-1} = I + (...), so the gradient has a path that skips
-every layer and reaches the first one at full strength.
+Measured, on a fixed batch of ``make_shapes`` images: the norm of the gradient of
+the cross-entropy loss with respect to each conv's kernel (at initialisation and
+after training), and with respect to each layer's output x_l (at initialisation:
+how the backward signal grows or shrinks from layer to layer); then a few Adam
+steps on a small fixed training set (can the network fit it at all?): the
+training loss of both, and how far each layer's kernel moved.
+
+Why the shortcut matters: ∂x_l/∂x_{l-1} = I + ∂F_l/∂x_{l-1}, so the backward
+signal is multiplied by (I + ...) at every layer instead of by ∂F_l/∂x_{l-1}
+alone; a product of many small (or many large) factors is avoided. What the
+run actually shows is put into words by :mod:`cnnviz.residual_text` from the
+measured numbers, whichever activation was chosen.
 
 For speed the stack runs as plain TensorFlow ops on the same weights (a Keras
-model of the same network, ``keras_stack``, is built from the same seeds; a
-test checks both give the same outputs). A Keras-layer model is slow to trace
-at depth 50 on two cores; these ops are not.
+model of the same network, ``keras_stack``, is built from the same seeds; a test
+checks both give the same outputs).
 """
 
 from __future__ import annotations
@@ -33,33 +38,24 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
+from cnnviz.errors import CnnvizError
 from cnnviz.training.loop import Progress, Report, ShouldStop
 
-ACTIVATIONS = ("sigmoid", "tanh", "relu")
-
-#: what to expect per activation (measured with the default settings, depth 50)
-NOTES = {
-    "sigmoid": "Sigmoid is the textbook case: its slope is at most 1/4, so the plain net's "
-               "gradient shrinks geometrically towards the input, while the shortcuts keep "
-               "it flat.",
-    "tanh": "With tanh and He initialisation the plain net's gradient does NOT vanish at "
-            "initialisation (good initialisation was invented to keep it stable). Without "
-            "normalisation the shortcuts add up activations layer after layer, so the "
-            "residual net's gradient grows towards the input instead: real ResNets add "
-            "batch norm.",
-    "relu": "With ReLU and He initialisation the plain net keeps its gradient scale at "
-            "initialisation (that is what He init is for) but barely trains. Without "
-            "normalisation each shortcut adds the variance of its branch, so the residual "
-            "net's activations and loss explode with depth: this is why ResNets use batch "
-            "norm (or a scaled-down initialisation of each branch).",
-}
+ACTIVATIONS = ("relu", "tanh", "sigmoid")
+#: Keras' BatchNormalization epsilon, used by the TensorFlow ops too
+BN_EPSILON = 1e-3
+MAX_DEPTH = 60
 
 
 @dataclass(frozen=True)
 class Settings:
-    depth: int = 20
-    activation: str = "sigmoid"
-    steps: int = 60
+    """One plain-vs-residual comparison. The defaults take about 25 CPU seconds
+    (``benchmarks/bench_residual.py``)."""
+
+    depth: int = 50  # deep enough that the plain net stalls (benchmarks/bench_residual.py)
+    activation: str = "relu"
+    batchnorm: bool = True
+    steps: int = 40
     learning_rate: float = 0.003
     batch: int = 64
     width: int = 8
@@ -69,69 +65,129 @@ class Settings:
     train_images: int = 128  # a small fixed training set, cycled through
 
 
-def _weights(s: Settings) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(kernel, bias) per conv and for the dense head; He-normal kernels, zero biases."""
+def check(s: Settings) -> None:
+    """Refuse settings the experiment cannot run, in words a student reads."""
+    if s.activation not in ACTIVATIONS:
+        raise CnnvizError(f"Activation must be one of {', '.join(ACTIVATIONS)}.")
+    if not 1 <= s.depth <= MAX_DEPTH:
+        raise CnnvizError(f"Depth must be between 1 and {MAX_DEPTH} conv layers.")
+    if s.steps < 1 or s.batch < 2 or s.train_images < s.batch:
+        raise CnnvizError("Train for at least one step, on batches of at least 2 images, "
+                          "with at least one batch of training images.")
+
+
+@dataclass
+class Weights:
+    """Every weight of one network: stem and head (kernel, bias), one (kernel, bias)
+    per stacked conv, one (gamma, beta) per batch norm (none without batch norm)."""
+
+    stem: tuple
+    convs: list
+    norms: list
+    head: tuple
+
+    def flat(self) -> list:
+        pairs = [self.stem, *self.convs, *self.norms, self.head]
+        return [v for pair in pairs for v in pair]
+
+    def map(self, fn) -> Weights:
+        def pair(p):
+            return tuple(fn(v) for v in p)
+
+        return Weights(pair(self.stem), [pair(p) for p in self.convs],
+                       [pair(p) for p in self.norms], pair(self.head))
+
+
+def initial_weights(s: Settings) -> Weights:
+    """He-normal kernels (seeded per layer), zero biases, BN gamma 1 and beta 0."""
     import keras
 
-    shapes = [(3, 3, 3, s.width)] + [(3, 3, s.width, s.width)] * s.depth
+    def kernel(shape, seed):
+        return np.asarray(keras.initializers.HeNormal(seed=seed)(shape), np.float32)
+
+    zeros = np.zeros(s.width, np.float32)
+    stem = (kernel((3, 3, 3, s.width), s.seed), zeros)
+    convs = [(kernel((3, 3, s.width, s.width), s.seed + i), zeros)
+             for i in range(1, s.depth + 1)]
+    norms = ([(np.ones(s.width, np.float32), zeros) for _ in range(s.depth + 1)]
+             if s.batchnorm else [])
     flat = (s.size // 2) ** 2 * s.width
-    out = []
-    for i, shape in enumerate(shapes):
-        kernel = keras.initializers.HeNormal(seed=s.seed + i)(shape)
-        out.append((np.asarray(kernel, np.float32), np.zeros(shape[-1], np.float32)))
-    head = keras.initializers.GlorotUniform(seed=s.seed)((flat, s.classes))
-    out.append((np.asarray(head, np.float32), np.zeros(s.classes, np.float32)))
-    return out
+    head = (np.asarray(keras.initializers.GlorotUniform(seed=s.seed)((flat, s.classes)),
+                       np.float32), np.zeros(s.classes, np.float32))
+    return Weights(stem, convs, norms, head)
 
 
 def keras_stack(s: Settings, *, residual: bool):
-    """The same network as a Keras functional model (for code, summary and tests)."""
+    """The same network as a Keras functional model (for code, summary and tests).
+
+    Call it with ``training=True`` to compare: the batch norms then use the batch's
+    statistics, as the experiment does."""
     import keras
     from keras import layers
 
-    weights = _weights(s)
+    w = initial_weights(s)
     inputs = keras.Input((s.size, s.size, 3))
     x = layers.Conv2D(s.width, 3, strides=2, padding="same", name="stem")(inputs)
     for i in range(1, s.depth + 1):
-        y = layers.Activation(s.activation)(x)
+        y = layers.BatchNormalization(epsilon=BN_EPSILON, name=f"bn_{i}")(x) \
+            if s.batchnorm else x
+        y = layers.Activation(s.activation)(y)
         y = layers.Conv2D(s.width, 3, padding="same", name=f"conv_{i}")(y)
         x = layers.Add()([x, y]) if residual else y
+    if s.batchnorm:
+        x = layers.BatchNormalization(epsilon=BN_EPSILON, name="bn_out")(x)
     x = layers.Activation(s.activation)(x)
     x = layers.Flatten()(x)
     outputs = layers.Dense(s.classes, name="logits")(x)
     model = keras.Model(inputs, outputs)
-    convs = [model.get_layer("stem")] + [model.get_layer(f"conv_{i}")
-                                         for i in range(1, s.depth + 1)]
-    for layer, (kernel, bias) in zip(convs + [model.get_layer("logits")], weights):
-        layer.set_weights([kernel, bias])
+    model.get_layer("stem").set_weights(list(w.stem))
+    for i, pair in enumerate(w.convs, 1):
+        model.get_layer(f"conv_{i}").set_weights(list(pair))
+    names = [f"bn_{i}" for i in range(1, s.depth + 1)] + ["bn_out"]
+    for name, (gamma, beta) in zip(names, w.norms):
+        bn = model.get_layer(name)
+        bn.set_weights([gamma, beta, *bn.get_weights()[2:]])
+    model.get_layer("logits").set_weights(list(w.head))
     return model
 
 
-def _forward(tf, variables, x, activation, residual):
-    act = getattr(tf.math, activation) if activation != "relu" else tf.nn.relu
-    (k0, b0), *convs, (wd, bd) = variables
-    x = tf.nn.conv2d(x, k0, 2, "SAME") + b0
-    for k, b in convs:
-        y = tf.nn.conv2d(act(x), k, 1, "SAME") + b
+def _activation(tf, name: str):
+    return {"relu": tf.nn.relu, "tanh": tf.math.tanh, "sigmoid": tf.math.sigmoid}[name]
+
+
+def _batchnorm(tf, x, gamma, beta):
+    mean, variance = tf.nn.moments(x, axes=[0, 1, 2])
+    return tf.nn.batch_normalization(x, mean, variance, beta, gamma, BN_EPSILON)
+
+
+def _forward(tf, w: Weights, x, s: Settings, residual: bool, outputs: list | None = None):
+    """Logits; with ``outputs``, each layer's output x_l is appended to it (l = 1..depth)."""
+    act = _activation(tf, s.activation)
+    x = tf.nn.conv2d(x, w.stem[0], 2, "SAME") + w.stem[1]
+    for i, (kernel, bias) in enumerate(w.convs):
+        h = _batchnorm(tf, x, *w.norms[i]) if s.batchnorm else x
+        y = tf.nn.conv2d(act(h), kernel, 1, "SAME") + bias
         x = x + y if residual else y
-    x = tf.reshape(act(x), (tf.shape(x)[0], -1))
-    return tf.matmul(x, wd) + bd
+        if outputs is not None:
+            outputs.append(x)
+    h = _batchnorm(tf, x, *w.norms[-1]) if s.batchnorm else x
+    h = tf.reshape(act(h), (tf.shape(h)[0], -1))
+    return tf.matmul(h, w.head[0]) + w.head[1]
 
 
 def forward(s: Settings, images: np.ndarray, *, residual: bool) -> np.ndarray:
     """Logits of the TF-ops network at initialisation (to compare with keras_stack)."""
     import tensorflow as tf
 
-    variables = [(tf.constant(k), tf.constant(b)) for k, b in _weights(s)]
-    return _forward(tf, variables, tf.constant(images, tf.float32), s.activation,
-                    residual).numpy()
+    w = initial_weights(s).map(tf.constant)
+    return _forward(tf, w, tf.constant(images, tf.float32), s, residual).numpy()
 
 
 def _data(s: Settings):
     from cnnviz.data import SOURCE_CLASSES, make_shapes
 
-    n = max(s.train_images, s.batch)
-    shapes = make_shapes(n, size=s.size, seed=s.seed, classes=list(SOURCE_CLASSES[:s.classes]))
+    shapes = make_shapes(s.train_images, size=s.size, seed=s.seed,
+                         classes=list(SOURCE_CLASSES[:s.classes]))
     return shapes.images, shapes.labels
 
 
@@ -139,24 +195,26 @@ def _run(s: Settings, residual: bool, images, labels, label: str,
          progress: Progress | None = None, should_stop: ShouldStop = None) -> dict | None:
     import tensorflow as tf
 
-    variables = [(tf.Variable(k), tf.Variable(b)) for k, b in _weights(s)]
-    flat = [v for pair in variables for v in pair]
-    kernels = [k for k, _ in variables[1:-1]]  # the depth stacked convs
+    w = initial_weights(s).map(tf.Variable)
+    flat = w.flat()
+    kernels = [k for k, _ in w.convs]  # the depth stacked convs
     probe_x = tf.constant(images[:s.batch])
     probe_y = tf.constant(labels[:s.batch])
 
-    def loss_fn(x, y):
-        logits = _forward(tf, variables, x, s.activation, residual)
+    def loss_fn(x, y, outputs=None):
+        logits = _forward(tf, w, x, s, residual, outputs)
         return tf.reduce_mean(
             tf.nn.sparse_softmax_cross_entropy_with_logits(labels=y, logits=logits))
 
-    def grad_norms() -> list[float]:
+    def grad_norms(with_signal: bool = False):
+        outputs = []
         with tf.GradientTape() as tape:
-            loss = loss_fn(probe_x, probe_y)
-        grads = tape.gradient(loss, kernels)
-        return [float(tf.norm(g)) for g in grads]
+            loss = loss_fn(probe_x, probe_y, outputs)
+        grads = tape.gradient(loss, kernels + (outputs if with_signal else []))
+        norms = [float(tf.norm(g)) for g in grads]
+        return (norms[:s.depth], norms[s.depth:]) if with_signal else norms
 
-    init = grad_norms()
+    init, signal = grad_norms(with_signal=True)
     start_weights = [k.numpy() for k in kernels]
     # Adam (beta1 0.9, beta2 0.999) on every weight, written out in one traced step
     m = [tf.Variable(tf.zeros_like(v)) for v in flat]
@@ -190,7 +248,8 @@ def _run(s: Settings, residual: bool, images, labels, label: str,
             return None
     moved = [float(np.linalg.norm(k.numpy() - w0) / np.linalg.norm(w0))
              for k, w0 in zip(kernels, start_weights)]
-    return {"init": init, "trained": grad_norms(), "loss": losses, "moved": moved}
+    return {"init": init, "signal": signal, "trained": grad_norms(), "loss": losses,
+            "moved": moved}
 
 
 def compare(settings: Settings | None = None, *, progress: Progress | None = None,
@@ -201,10 +260,7 @@ def compare(settings: Settings | None = None, *, progress: Progress | None = Non
     training loss after every step; ``should_stop`` is polled after every step.
     """
     s = settings or Settings()
-    if s.activation not in ACTIVATIONS:
-        from cnnviz.errors import CnnvizError
-
-        raise CnnvizError(f"Activation must be one of {', '.join(ACTIVATIONS)}.")
+    check(s)
     started = time.perf_counter()
     images, labels = _data(s)
     result = {"settings": asdict(s)}
@@ -236,12 +292,28 @@ def cost(settings: Settings) -> tuple[str, float]:
     return "residual", 2 * settings.depth * (settings.steps * settings.batch + 100)
 
 
+#: CPU seconds of one run with the default Settings (benchmarks/bench_residual.py:
+#: 23-26 s over seeds 0 and 1; the wall time is at most that on two idle cores, and
+#: grows with the load). Rerun the benchmark when the defaults change.
+DEFAULT_CPU_SECONDS = 25.0
+
+
+def benchmark_seconds(settings: Settings) -> float:
+    """The benchmark's CPU time for the defaults, scaled by :func:`cost`: what to expect
+    before this server has measured a run of its own."""
+    return DEFAULT_CPU_SECONDS * cost(settings)[1] / cost(Settings())[1]
+
+
 def summary(result: dict) -> dict:
-    """First- and last-layer gradient norms and their ratio, per network and phase."""
+    """First- and last-layer gradient norms and their ratio, per network and phase;
+    the loss at the start and the end of training (means of the first and last fifth
+    of the steps)."""
     out = {}
     for name in ("plain", "residual"):
-        for phase in ("init", "trained"):
-            norms = result[name][phase]
+        for phase in ("init", "signal", "trained"):
+            norms = result[name].get(phase)
+            if norms is None:  # a result measured before the signal was recorded
+                continue
             out[f"{name}_{phase}"] = {"first": norms[0], "last": norms[-1],
                                       "first_over_last": norms[0] / max(norms[-1], 1e-38)}
         losses = result[name]["loss"]
@@ -262,22 +334,3 @@ def table_records(result: dict) -> list[dict]:
         f"last layer, after {steps} steps": result[name]["trained"][-1],
         "first layer's weights moved": f"{100 * result[name]['moved'][0]:.2f}%",
     } for name in ("plain", "residual")]
-
-
-def describe(result: dict) -> str:
-    """The settings of a run, in a sentence or two, for the caption under the plots."""
-    c = result["settings"]
-    return (
-        f"Measured in {result['seconds']:.1f} s. {c['depth']} 3x3 convs of {c['width']} "
-        f"channels after a stride-2 stem, {c['activation']}, He-normal init (seed "
-        f"{c['seed']}), no batch norm, flatten + dense head; {c['size']}x{c['size']} "
-        f"make_shapes images ({c['classes']} classes); Adam lr {c['learning_rate']}, batch "
-        f"{c['batch']}, a fixed set of {c['train_images']} training images; gradient norms "
-        "on one fixed batch. Sigmoid's slope is at most 1/4, so each plain layer shrinks "
-        "the backward signal; the shortcut gives it a path around every layer. Adam "
-        "rescales each weight's step, so tiny gradients still move weights a little, until "
-        "they fall below its epsilon."
-        + (" A norm of exactly 0 (the gradient underflowed float32) is drawn at 1e-30."
-           if any(0.0 in result[n][p] for n in ("plain", "residual")
-                  for p in ("init", "trained")) else "")
-    )

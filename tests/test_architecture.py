@@ -136,7 +136,8 @@ def test_residual_projection_only_when_shapes_change():
 def test_plain_gradients_vanish_residual_stay_flat():
     from cnnviz import residual as R
 
-    result = R.compare(R.Settings(depth=12, steps=8, train_images=64, batch=32))
+    result = R.compare(R.Settings(depth=12, steps=8, train_images=64, batch=32,
+                                  activation="sigmoid", batchnorm=False))
     s = R.summary(result)
     # plain sigmoid stack: the first layer gets a tiny fraction of the last layer's gradient
     assert s["plain_init"]["first_over_last"] < 1e-4
@@ -155,13 +156,23 @@ def test_tf_stack_is_the_keras_stack():
     from cnnviz import residual as R
     from cnnviz.data import make_shapes
 
-    settings = R.Settings(depth=4, activation="tanh")
-    images = make_shapes(4, size=settings.size, seed=3).images
-    for residual in (False, True):
-        model = R.keras_stack(settings, residual=residual)
-        expected = np.asarray(model(images))
-        np.testing.assert_allclose(R.forward(settings, images, residual=residual), expected,
-                                   rtol=1e-4, atol=1e-5)
+    images = make_shapes(4, size=16, seed=3).images
+    for settings in (R.Settings(depth=4, activation="tanh", batchnorm=False),
+                     R.Settings(depth=4, activation="relu", batchnorm=True)):
+        for residual in (False, True):
+            model = R.keras_stack(settings, residual=residual)
+            expected = np.asarray(model(images, training=True))  # BN on the batch's stats
+            np.testing.assert_allclose(R.forward(settings, images, residual=residual),
+                                       expected, rtol=1e-4, atol=1e-4)
+
+
+def test_settings_are_checked():
+    from cnnviz import residual as R
+
+    for bad in (R.Settings(activation="elu"), R.Settings(depth=0),
+                R.Settings(depth=R.MAX_DEPTH + 1), R.Settings(batch=1)):
+        with pytest.raises(CnnvizError):
+            R.check(bad)
 
 
 # ---------------------------------------------------------------- 1x1 and inception demos
@@ -251,3 +262,27 @@ def test_imagenet_model_diagram_draws_its_shortcuts():
     arcs = [t for t in fig.data if t.line is not None and t.line.dash == "dot"]
     adds = [lay for lay in model.layers if type(lay).__name__ == "Add"]
     assert len(arcs) == len(adds) == 10  # one arc per residual connection
+
+
+def test_impossible_inputs_and_layers_are_flagged():
+    from cnnviz import buildercheck as B
+
+    shape, spec = A.preset("Tiny VGG")
+    assert B.input_problem(shape) is None and B.row_warnings(spec, A.analyze(spec, shape),
+                                                               shape) == {}
+    tiny = (1, 1, 3)
+    assert "1x1 input is too small" in B.input_problem(tiny)
+    notes = B.row_warnings(spec, A.analyze(spec, tiny), tiny)
+    assert notes[1].startswith("Receptive field 3 px is wider than the 1 px input")
+    assert notes[3] == "Downsamples a 1x1 map: nothing left to shrink."  # 2x2 pool, stride 2
+    assert 10 not in notes  # Flatten: no spatial window
+    # a window larger than its input with 'valid' padding stays a hard error
+    rows = A.analyze([A.LayerSpec("conv", kernel=5, padding="valid")], (3, 3, 3))
+    assert not rows[0].ok and "no pixels" in rows[0].error
+
+
+def test_branch_receptive_fields_grow_with_the_window():
+    from cnnviz import archdemo
+
+    seen = archdemo.branch_receptive_fields(16, 4)
+    assert list(seen.values()) == [16, 24, 32, 24]  # 1x1, 3x3, 5x5, 3x3 pool

@@ -154,7 +154,8 @@ def test_the_shipped_course_walks_every_concept_in_order():
     # the questions the pages measure themselves
     assert {s.question.id for s in course.steps if s.question.id} == {
         "conv_peak", "conv_size", "rf_size", "erf_peak", "pool_width", "pool_shift",
-        "act_best", "flt_rf", "gc_where", "aug_gain"}
+        "act_best", "flt_rf", "gc_where", "aug_gain", "arch_params", "pw_params",
+        "inc_saving", "res_plain_gradient"}
 
 
 def test_a_saved_view_is_a_step_that_reads_back():

@@ -34,6 +34,8 @@ CONTEXT["pooling"] = {"samples": SAMPLES, "rf_layers": SHAPES_LAYERS,
                       "rf_hw": dict(zip(SHAPES_LAYERS, [(64, 64)] * 2 + [(32, 32)] * 3
                                         + [(16, 16)] * 3))}
 CONTEXT["augmentation"] = {"samples": SAMPLES}
+CONTEXT["architecture"] = {**SHAPES_FACTS, "sizes": dict(zip(SHAPES_LAYERS, [
+    (64, 64), (64, 64), (32, 32), (32, 32), (32, 32), (16, 16), (16, 16), (16, 16)]))}
 
 
 def _parse(page, query):
@@ -89,6 +91,11 @@ ROUND_TRIPS = {
         "&erasing_probability=0.8&erasing_scale=0.3&draw=4&ds=textures&n=20&ep=30&eseed=5"
         "&seeds=1&bs=32&lr=0.0003",
         "src=sample&sample=coffee-cup&layers=flip&flip_mode=horizontal&ds=zip",
+    ],
+    "architecture": [
+        "src=shape&shape=star&seed=3&pwl=block2_conv2&k=5&row=3&col=30&bh=14&bw=14&bcin=64"
+        "&bcout=64&bk=3&bb=8&incl=block1_pool&incf=4&depth=12&act=sigmoid&bn=0&steps=20"
+        "&model=mobilenet_v2",
     ],
 }
 
@@ -279,6 +286,19 @@ def test_specs_match_the_pages_and_their_pickers():
 def test_docs_are_generated_from_the_specs():
     assert (ROOT / "docs" / "views.md").read_text() == views.docs(), \
         "docs/views.md is stale: run python -m cnnviz.views"
+
+
+def test_architecture_view_follows_the_layer_and_the_experiment():
+    from cnnviz import residual
+
+    view, notices = _parse("architecture", "pwl=block3_conv1&row=40&act=elu&depth=99")
+    assert view["row"] == 15 and view["act"] == "relu" and view["depth"] == 60
+    assert len(notices) == 3
+    defaults = residual.Settings()
+    view, _ = _parse("architecture", "")
+    assert (view["depth"], view["act"], view["bn"], view["steps"]) == (
+        defaults.depth, defaults.activation, defaults.batchnorm, defaults.steps)
+    assert view["row"] == view["col"] == 8  # the middle of block3_conv1's 16x16 map
 
 
 def test_importing_views_stays_light():

@@ -43,6 +43,10 @@ def full_view(page: str, query: str | dict) -> views.View:
     first, _ = views.parse(page, query, context)
     if page == "convolution":
         context.update(views.convolution.facts(views.picked_image(first)[0]))
+    elif page == "architecture":
+        from cnnviz import models
+
+        context.update(views.architecture.facts(models.load_model(views.architecture.DEMO_MODEL)))
     elif page in ("gradcam", "activations", "filters"):
         from cnnviz import models
 

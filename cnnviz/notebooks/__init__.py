@@ -33,6 +33,7 @@ def module(page: str) -> ModuleType:
     """The code module of page ``page`` (its view id)."""
     from cnnviz.notebooks import (
         activations,
+        architecture,
         augmentation,
         convolution,
         filters,
@@ -41,7 +42,8 @@ def module(page: str) -> ModuleType:
     )
 
     modules = {"convolution": convolution, "gradcam": gradcam, "activations": activations,
-               "filters": filters, "pooling": pooling, "augmentation": augmentation}
+               "filters": filters, "pooling": pooling, "augmentation": augmentation,
+               "architecture": architecture}
     if page not in modules:
         raise KeyError(f"No code for page {page!r}; pages with code: {', '.join(modules)}")
     return modules[page]

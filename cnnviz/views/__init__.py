@@ -39,7 +39,15 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz.views import activations, augmentation, convolution, filters, gradcam, pooling
+from cnnviz.views import (
+    activations,
+    architecture,
+    augmentation,
+    convolution,
+    filters,
+    gradcam,
+    pooling,
+)
 from cnnviz.views.core import (
     APP_PARAMS,
     KINDS,
@@ -63,7 +71,8 @@ __all__ = [
 #: every page that has a view, by its id
 SPECS: dict[str, PageSpec] = {s.page: s for s in (convolution.SPEC, gradcam.SPEC,
                                                  activations.SPEC, filters.SPEC,
-                                                 pooling.SPEC, augmentation.SPEC)}
+                                                 pooling.SPEC, augmentation.SPEC,
+                                                 architecture.SPEC)}
 
 
 def spec(page: str) -> PageSpec:

@@ -1,0 +1,88 @@
+"""The Architecture lab's view: the image, the 1x1 demo (layer, output channels,
+pixel), the bottleneck calculator, the inception block (input layer, width), the
+residual experiment's settings and the model whose diagram is drawn.
+
+Run-time facts (see :func:`facts`): ``models`` usable now, ``samples``, and for the
+built-in model its ``layers`` with a feature map and their ``sizes`` (height, width)
+for the chosen image. The builder's layer table is not part of the view: it is
+edited cell by cell and stays in the student's session.
+"""
+
+from __future__ import annotations
+
+from cnnviz.views.core import PageSpec, Param
+from cnnviz.views.shared import image_params, model_param
+
+#: the model whose feature maps the 1x1 and inception demos use
+DEMO_MODEL = "shapes_cnn"
+KERNELS = (3, 5, 7)
+
+
+def facts(model) -> dict:
+    """The demo model's layers with a feature map (``archdemo.feature_layers``) and
+    their (height, width)."""
+    from cnnviz import archdemo, probe
+
+    names = archdemo.feature_layers(model)
+    return {"layers": names,
+            "sizes": {n: tuple(int(v) for v in probe.find_layer(model, n)[0].output.shape[1:3])
+                      for n in names}}
+
+
+def _layers(context, values):
+    return context["layers"]
+
+
+def _default(name):
+    def default(context, values):
+        return name if name in context["layers"] else context["layers"][-1]
+    default.__doc__ = f"{name} (else the last layer with a map)"
+    return default
+
+
+def _rows(context, values):
+    return 0, context["sizes"][values["pwl"]][0] - 1
+
+
+def _cols(context, values):
+    return 0, context["sizes"][values["pwl"]][1] - 1
+
+
+def _middle_row(context, values):
+    """the middle of the map"""
+    return context["sizes"][values["pwl"]][0] // 2
+
+
+def _middle_col(context, values):
+    """the middle of the map"""
+    return context["sizes"][values["pwl"]][1] // 2
+
+
+def _activations():
+    from cnnviz.residual import ACTIVATIONS
+
+    return ACTIVATIONS
+
+
+SPEC = PageSpec("architecture", "pages/3_Architecture.py", "Architecture", (
+    *image_params("sample"),
+    Param("pwl", "1x1 demo: feature map", "choice", default=_default("block3_conv1"),
+          valid=_layers, where="a layer of shapes_cnn with feature maps"),
+    Param("k", "1x1 demo: output channels K", "int", default=15, valid=(1, 64)),
+    Param("row", "1x1 demo: pixel row", "int", default=_middle_row, valid=_rows),
+    Param("col", "1x1 demo: pixel column", "int", default=_middle_col, valid=_cols),
+    Param("bh", "bottleneck: H", "int", default=28, valid=(1, 512)),
+    Param("bw", "bottleneck: W", "int", default=28, valid=(1, 512)),
+    Param("bcin", "bottleneck: C_in", "int", default=192, valid=(1, 4096)),
+    Param("bcout", "bottleneck: C_out", "int", default=32, valid=(1, 4096)),
+    Param("bk", "bottleneck: kernel", "choice", default=5, valid=KERNELS),
+    Param("bb", "bottleneck: channels", "int", default=16, valid=(1, 4096)),
+    Param("incl", "inception: input layer", "choice", default=_default("block2_pool"),
+          valid=_layers, where="a layer of shapes_cnn with feature maps"),
+    Param("incf", "inception: block width F", "int", default=8, valid=(2, 64)),
+    Param("depth", "residual: depth", "int", default=50, valid=(10, 60)),
+    Param("act", "residual: activation", "choice", default="relu", valid=_activations()),
+    Param("bn", "residual: batch norm", "bool", default=True),
+    Param("steps", "residual: training steps", "int", default=40, valid=(10, 120, 10)),
+    model_param(),
+))
