@@ -24,6 +24,7 @@ if not Path(CHROMIUM).exists():
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWPORT = {"width": 1280, "height": 720}
 SKIP = "Show without guessing"
+POINTWISE_TAB = "What does a 1x1 conv do?"
 ACTIVATION_TABS = ("Early vs deep layers", "Every channel of a layer", "Two images side by side")
 
 
@@ -260,6 +261,9 @@ def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
      ["target layer 'block9_conv' is not a layer of shapes_cnn",
       "class 42 is not a class number of shapes_cnn", "model 'vgg99' is not a model",
       "'ring' is not a shape class shapes_cnn knows"]),
+    ("Architecture?pwl=nope&k=500&act=elu",
+     ["'nope' is not a layer of shapes_cnn", "500 is not between 1 and 64",
+      "'elu' is not one of"]),
     ("Augmentation?layers=flip,warp&ep=999&lr=5&flip_mode=diagonal",
      ["'warp' is not", "epochs 999 is not between", "learning rate '5' is not one of",
       "'diagonal' is not one of"]),
@@ -435,5 +439,43 @@ def test_augmentation_link_opens_the_same_view_in_a_new_browser(app):
     _skip_questions(copy)
     assert _augmentation_numbers(copy) == numbers
     copy.screenshot(path=str(SHOTS / "Augmentation-link.png"))
+    page.context.close()
+    copy.context.close()
+
+
+# ------------------------------------------------- Architecture
+def _pointwise_numbers(page) -> tuple:
+    """What the 1x1 tab says: the map, K, the output size and the checked pixel."""
+    page.get_by_role("tab", name=POINTWISE_TAB).click()
+    page.wait_for_timeout(300)
+    text = _main_text(page)
+    sizes = re.search(r"(\w+) gives a (\d+x\d+x\d+) map for .*?; a 1x1 conv with (\d+) filters "
+                      r"turns it into (\d+x\d+x\d+)", text).groups()
+    pixel = re.search(r"own output at \((\d+), (\d+)\)", text).groups()
+    return sizes, pixel
+
+
+def test_architecture_link_opens_the_same_view_in_a_new_browser(app):
+    base, chromium = app
+    page, _ = _open(chromium, f"{base}/Architecture?pwl=block2_conv2")  # a lecturer's link
+    page.get_by_role("tab", name=POINTWISE_TAB).click()
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text="Output channels K") \
+        .get_by_role("slider")
+    thumb.focus()
+    for _ in range(10):  # 15 -> 5 output channels
+        page.keyboard.press("ArrowLeft")
+    _settle(page)
+    numbers = _pointwise_numbers(page)
+    assert numbers[0] == ("block2_conv2", "32x32x32", "5", "32x32x5")
+    page.get_by_role("button", name="Link to this view").click()
+    body = page.locator("[data-testid='stPopoverBody']")
+    body.wait_for()
+    url = re.search(r"http\S+", body.inner_text()).group(0)
+    assert "pwl=block2_conv2" in url and "k=5" in url
+    copy, seconds = _open(chromium, url)
+    print(f"\nArchitecture link opened in {seconds:.1f} s: {url}")
+    assert _pointwise_numbers(copy) == numbers
+    assert "This link:" not in _main_text(copy)
+    copy.screenshot(path=str(SHOTS / "Architecture-link.png"))
     page.context.close()
     copy.context.close()

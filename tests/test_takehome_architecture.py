@@ -3,10 +3,8 @@ notebook a student downloads (nbclient)."""
 
 from __future__ import annotations
 
-import ast
-
 import pytest
-from viewpages import ROOT, full_view, notices, numbers, open_app, show
+from viewpages import execute_notebook, full_view, notices, numbers, open_app, show
 
 from cnnviz import notebooks
 
@@ -71,22 +69,6 @@ def test_architecture_code_gives_the_pages_numbers(pages, query):
 
 
 @pytest.mark.slow  # a Jupyter kernel that imports TensorFlow and trains both nets
-def test_architecture_notebook_matches_the_page(pages):
-    pytest.importorskip("nbclient")
-    import nbformat
-    from jupyter_client.manager import KernelManager
-    from nbclient import NotebookClient
-
+def test_architecture_notebook_matches_the_page(notebook_kernel, pages):
     query = QUERIES[1]
-    manager = KernelManager(kernel_name="python3")
-    manager.start_kernel(cwd=str(ROOT))
-    try:
-        nb = nbformat.reads(notebooks.notebook_bytes(full_view("architecture", query))
-                            .decode(), as_version=4)
-        NotebookClient(nb, km=manager, timeout=300,
-                       resources={"metadata": {"path": str(ROOT)}}).execute()
-    finally:
-        manager.shutdown_kernel(now=True)
-    printed = "".join(out.get("text", "") for out in nb.cells[-1].outputs
-                      if out.output_type == "stream")
-    _same(pages[query], ast.literal_eval(printed.strip().splitlines()[-1]))
+    _same(pages[query], execute_notebook(notebook_kernel, full_view("architecture", query)))
