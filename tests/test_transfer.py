@@ -187,3 +187,32 @@ def test_mobilenet_v2_base_three_phases(fake_imagenet_home):
     assert run.phase(2).counts[-1]["block"] == "head"
     for a, b in zip(before, base.get_weights()[:4], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_scratch_trains_every_layer_batchnorm_included(base):
+    model = train.add_head(models.copy_model(base), 3)
+    train.train_everything(model)
+    assert all(layer.trainable for layer in _bn_layers(model))
+    assert all(layer.trainable for layer in model.layers)
+    moving = sum(int(np.prod(w.shape)) for layer in _bn_layers(model)
+                 for w in (layer.moving_mean, layer.moving_variance))
+    # what stays "frozen" is only BatchNorm's moving statistics, which fit updates itself
+    assert sum(row["frozen"] for row in train.parameter_counts(model)) == moving
+
+
+@pytest.mark.slow  # trains twice at tiny settings (~10 s)
+@pytest.mark.parametrize("recipe", ["standard", "no_freeze"])
+def test_the_pages_keras_code_reproduces_the_run(recipe):
+    """The code shown on the page (plain Keras, nested base) gives the app's numbers."""
+    from cnnviz.notebooks import transfer as code
+
+    settings = dataclasses.replace(TINY, scratch=True, recipe=recipe)
+    result = train.run(settings)
+    scope: dict = {}
+    exec(compile(code.code(settings), "<transfer code>", "exec"), scope)
+    np.testing.assert_allclose(scope["history"]["loss"], result.transfer.history["loss"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(scope["scratch_history"]["loss"],
+                               result.scratch.history["loss"], rtol=1e-5)
+    for name, value in code.numbers(result).items():
+        assert scope["numbers"][name] == pytest.approx(value, abs=1e-9)
