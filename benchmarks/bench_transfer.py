@@ -94,20 +94,26 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("part", choices=["grid", "sizes"])
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
-    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 24, 64])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--targets", nargs="+", default=["new_shapes", "textures"])
     args = parser.parse_args()
 
     from cnnviz.training import transfer as train
 
     path = RESULTS / "transfer.json"
-    kept = json.loads(path.read_text()) if path.exists() else {}
     load = os.getloadavg()[0]
+    measured = grid(args.seeds) if args.part == "grid" else \
+        sizes(args.sizes, args.seeds, args.targets)
+    # read what is there only now: two processes may run the sizes of two targets
+    kept = json.loads(path.read_text()) if path.exists() else {}
     if args.part == "grid":
-        kept["learning_rates"] = grid(args.seeds)
+        kept["learning_rates"] = measured
     else:
-        kept["sizes"] = sizes(args.sizes, args.seeds, args.targets)
-    kept[f"{args.part}_load_average_before"] = round(load, 2)
+        new = {(r["target"], r["n_train"], r["seed"]) for r in measured}
+        kept["sizes"] = sorted([r for r in kept.get("sizes", [])
+                                if (r["target"], r["n_train"], r["seed"]) not in new]
+                               + measured, key=lambda r: (r["target"], r["n_train"], r["seed"]))
+    kept.setdefault("load_average_before", {})[args.part] = round(load, 2)
     kept["settings"] = {k: v for k, v in dataclasses.asdict(train.TransferSettings()).items()
                         if k != "data"}
     kept.pop("date", None)

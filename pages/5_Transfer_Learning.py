@@ -5,7 +5,7 @@ import dataclasses
 
 import streamlit as st
 
-from cnnviz import ui
+from cnnviz import questions, ui
 from cnnviz.augment import thumbnail
 from cnnviz.data import load_image_zip
 from cnnviz.errors import DatasetError
@@ -131,7 +131,13 @@ with page.figure:
         if not result.complete:
             st.warning("Training was stopped; showing the epochs that finished.",
                        icon=":material/pause_circle:")
-        helpers.headline(result)
+        gain = helpers.gain_of(result)
+        if gain is None or ui.ask(questions.choice(
+                "tr_gain", f"With {result.settings.n_train} training images per class, will "
+                f"transfer beat scratch by more than {claims.GAIN_THRESHOLD:.0%}?",
+                helpers.GAIN_ANSWERS), helpers.measured_gain(result),
+                context=(result.settings.target, result.settings.seed)):
+            helpers.headline(result)
     elif not ui_jobs.in_flight("transfer"):
         took = ui_jobs.expected("transfer", TransferSettings())
         st.info("Press **Run** below to train" + (f" ({took} with the defaults)" if took
@@ -140,7 +146,10 @@ with page.figure:
 if result is not None:
     s = result.settings
     st.header("Why freeze the base first?")
-    helpers.phase_details(result, BASES.get(s.base, s.base))
+    if ui.ask(questions.number(
+            "tr_params", "In phase 2 (base frozen) how many parameters does the model train?",
+            unit="parameters"), helpers.measured_phase2(result), context=(s.base, s.head)):
+        helpers.phase_details(result, BASES.get(s.base, s.base))
     st.caption(helpers.settings_caption(result))
     with st.expander("The Keras code of this run", icon=":material/code:"):
         st.caption("Runs as is from a clone of cnnviz and prints the numbers above.")

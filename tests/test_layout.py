@@ -40,7 +40,6 @@ NOT_YET_ABOVE_THE_FOLD = {
     "pages/2_Pooling_and_Receptive_Fields.py": "not yet converted to ui.page_layout",
     "pages/3_Architecture.py": "not yet converted to ui.page_layout",
     "pages/4_Augmentation.py": "the training-jobs work is reshaping this page",
-    "pages/5_Transfer_Learning.py": "the training-jobs work is reshaping this page",
 }
 SIDEBAR = "[data-testid='stSidebar']"
 NAV_LINK = "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']"

@@ -154,7 +154,7 @@ def test_the_shipped_course_walks_every_concept_in_order():
     # the questions the pages measure themselves
     assert {s.question.id for s in course.steps if s.question.id} == {
         "conv_peak", "conv_size", "rf_size", "erf_peak", "pool_width", "act_best", "flt_rf",
-        "gc_where"}
+        "gc_where", "tr_gain"}
 
 
 def test_a_saved_view_is_a_step_that_reads_back():

@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from apppredict import question_text, skip_questions
 from pagejobs import finish_jobs, job_slot
 from streamlit.testing.v1 import AppTest
 
@@ -34,7 +35,9 @@ def _click(at, label):
     next(b for b in at.button if b.label.startswith(label)).click()
     at.run()
     assert not at.exception, at.exception
-    return finish_jobs(at, "transfer")
+    done = finish_jobs(at, "transfer")
+    skip_questions(at)
+    return done
 
 
 def _history(at) -> list:
@@ -54,7 +57,12 @@ def test_page_renders_with_the_builtin_base(app):
 @pytest.mark.slow  # trains
 def test_tiny_run_shows_phases_curves_and_is_reused(app):
     _tiny(app)
-    done = _click(app, "Run")
+    next(b for b in app.button if b.label == "Run").click()
+    app.run()
+    done = finish_jobs(app, "transfer")
+    # predict, then reveal: the gain question comes before the numbers that answer it
+    assert not app.metric and "will transfer beat scratch" in question_text(app)
+    skip_questions(app)
     result = done.result
     assert result.complete and list(result.runs) == ["transfer", "from scratch"]
     transfer = result.transfer

@@ -9,6 +9,7 @@ import dataclasses
 import numpy as np
 import streamlit as st
 
+from cnnviz import questions
 from cnnviz.figures import training as training_figures
 from cnnviz.figures import transfer as transfer_figures
 from cnnviz.training import transfer_claims as claims
@@ -31,6 +32,33 @@ SIMILAR, DISSIMILAR = "new_shapes", "textures"
 SEEDS = (0, 1)
 #: training images per class of the data-size sweep
 SIZES = (8, 24, 64)
+
+
+GAIN_ANSWERS = ("yes, by more", "no")
+
+
+def gain_of(result) -> float | None:
+    """Transfer minus scratch final validation accuracy (None without scratch)."""
+    if result.scratch is None or result.transfer is None:
+        return None
+    return result.transfer.final_val_accuracy - result.scratch.final_val_accuracy
+
+
+def measured_gain(result) -> questions.Measured:
+    gain = gain_of(result)
+    return questions.Measured(
+        GAIN_ANSWERS[0] if gain > claims.GAIN_THRESHOLD else GAIN_ANSWERS[1],
+        why=f"transfer {result.transfer.final_val_accuracy:.0%}, scratch "
+            f"{result.scratch.final_val_accuracy:.0%}: a gain of {gain:+.0%} against the "
+            f"{claims.GAIN_THRESHOLD:.0%} threshold")
+
+
+def measured_phase2(result) -> questions.Measured:
+    phase = result.transfer.phase(2)
+    frozen = result.settings.recipe != "no_freeze"
+    return questions.Measured(phase.trainable, why=(
+        f"only the new head trains; the {phase.frozen:,} parameters of the base are frozen"
+        if frozen else "with no freezing every parameter trains, except BatchNorm's"))
 
 
 def head_help() -> str:
