@@ -106,6 +106,7 @@ batch_size={s.batch_size}, seed={s.seed}, label="transfer", history=history)
 keras.utils.set_random_seed({s.seed})  # clone_model draws new weights from this seed
 fresh = keras.models.clone_model(pretrained)
 scratch_base = keras.Model(fresh.inputs, probe.symbolic_outputs(fresh, [last])[0])
+scratch_base.trainable = True  # every layer, BatchNorm too (the clone copied the flags above)
 scratch = with_new_head(scratch_base, training=None)  # BatchNorm learns its statistics
 compile_for(scratch, {s.scratch_lr!r})
 scratch_history = {{}}
