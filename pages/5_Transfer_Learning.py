@@ -24,6 +24,7 @@ from cnnviz.training.transfer import (
 )
 from cnnviz.ui import jobs as ui_jobs
 from cnnviz.ui import transfer as helpers
+from cnnviz.views import transfer as view_spec
 
 ui.page_setup("Transfer learning")
 
@@ -51,58 +52,54 @@ def _user_data(target: str, zip_file):
     return None
 
 
-def _index(options, value) -> int:
-    return list(options).index(value) if value in options else 0
-
-
+BASES = {"shapes_cnn": "Shapes CNN (built-in)"}
+with ui.guard("the model list"):
+    BASES |= {i.name: i.title for i in available_models() if i.name == "mobilenet_v2"
+              and i.usable}
+view = ui.page_view("transfer", prefix="tr_")
+view.settle(bases=list(BASES))
+d = TransferSettings()
 page = ui.page_layout(
     "Does a pretrained network learn a new task from a few images?",
     "Reuse a network trained on shapes: **1** a new head for the new classes, **2** base "
     "frozen, train the head, **3** unfreeze the top layers and fine-tune slowly. Against "
     "it, the same network trained from scratch on the same images.")
 
-BASES = {"shapes_cnn": "Shapes CNN (built-in)"}
-with ui.guard("the model list"):
-    BASES |= {i.name: i.title for i in available_models() if i.name == "mobilenet_v2"
-              and i.usable}
-shown = ui_jobs.latest("transfer")
-# the form starts from the settings of the result on display, so the two always agree
-d = shown.settings if shown is not None else TransferSettings()
 
 with page.controls:
     with st.form("transfer"):
         c1, c2, c3 = st.columns(3)
-        base = c1.selectbox("Pretrained base", list(BASES), index=_index(BASES, d.base),
-                            format_func=BASES.get, key="tr_base")
+        base = c1.selectbox("Pretrained base", list(BASES), format_func=BASES.get,
+                            **view.widget("base"))
         target = c2.selectbox("New task", list(helpers.TARGETS),
-                              index=_index(helpers.TARGETS, d.target),
-                              format_func=helpers.TARGETS.get, key="tr_target",
-                              help=helpers.TARGET_HELP)
-        n_train = c3.slider("Training images per class", 3, 100, d.n_train, key="tr_n_train")
+                              format_func=helpers.TARGETS.get, help=helpers.TARGET_HELP,
+                              **view.widget("task", key="tr_target"))
+        n_train = c3.slider("Training images per class", 3, 100,
+                            **view.widget("n", key="tr_n_train"))
         c4, c5 = st.columns(2)
         head = c4.selectbox("New head", list(helpers.HEAD_NAMES),
-                            index=_index(helpers.HEAD_NAMES, d.head),
-                            format_func=helpers.HEAD_NAMES.get, key="tr_head",
-                            help=helpers.head_help())
-        recipe = c5.selectbox("Recipe", list(RECIPES), index=_index(RECIPES, d.recipe),
-                              format_func=RECIPES.get, key="tr_recipe", help=RECIPE_HELP)
+                            format_func=helpers.HEAD_NAMES.get, help=helpers.head_help(),
+                            **view.widget("head"))
+        recipe = c5.selectbox("Recipe", list(RECIPES), format_func=RECIPES.get,
+                              help=RECIPE_HELP, **view.widget("recipe"))
         c6, c7, c8, c9 = st.columns(4)
-        unfreeze = c6.slider("Phase 3: unfreeze top", 1, 20, d.unfreeze, key="tr_unfreeze",
+        unfreeze = c6.slider("Phase 3: unfreeze top", 1, 20,
                              help="Layers with weights, counted from the top of the base "
-                             "(BatchNorm excluded).")
-        head_epochs = c7.slider("Phase 2 epochs", 1, 40, d.head_epochs, key="tr_head_epochs")
-        ft_epochs = c8.slider("Phase 3 epochs", 0, 40, d.fine_tune_epochs, key="tr_ft_epochs")
-        ft_lr = c9.select_slider("Phase 3 rate", [1e-5, 3e-5, 1e-4, 3e-4, 1e-3],
-                                 d.fine_tune_lr, key="tr_ft_lr",
+                             "(BatchNorm excluded).", **view.widget("top", key="tr_unfreeze"))
+        head_epochs = c7.slider("Phase 2 epochs", 1, 40,
+                                **view.widget("ep2", key="tr_head_epochs"))
+        ft_epochs = c8.slider("Phase 3 epochs", 0, 40, **view.widget("ep3", key="tr_ft_epochs"))
+        ft_lr = c9.select_slider("Phase 3 rate", view_spec.FINE_TUNE_RATES,
+                                 **view.widget("lr3", key="tr_ft_lr"),
                                  help=f"Phase 2 uses {d.head_lr:g}; 'fine-tune fast' uses "
                                  f"{d.high_lr:g} in phase 3; scratch {d.scratch_lr:g}.")
         with st.expander("More settings"):
             e1, e2, e3 = st.columns(3)
-            n_val = e1.slider("Validation images per class", 10, 100, d.n_val,
-                              key="tr_n_val")
-            seed = e2.number_input("Seed", 0, 10_000, d.seed, key="tr_seed")
-            scratch = e3.checkbox("Also train the same network from scratch", d.scratch,
-                                  key="tr_scratch", wrap=True)
+            n_val = e1.slider("Validation images per class", 10, 100,
+                              **view.widget("nval", key="tr_n_val"))
+            seed = e2.number_input("Seed", 0, 10_000, **view.widget("tseed", key="tr_seed"))
+            scratch = e3.checkbox("Also train the same network from scratch", wrap=True,
+                                  **view.widget("scratch"))
             zip_file = st.file_uploader("Your zip (one folder per class)", type="zip")
         settings = TransferSettings(
             base=base, target=target, n_train=n_train, n_val=n_val, head=head, recipe=recipe,
@@ -118,12 +115,13 @@ shown = ui_jobs.latest("transfer")
 result = shown.result if shown is not None else None
 s = result.settings if result is not None else settings
 compare_runs, sweep_runs = helpers.compare_settings(s), helpers.sweep_settings(s)
-if go:
+if go or helpers.link_arrived():  # a link runs its settings (a finished run is reused)
     with ui.guard("the training"):
         ui_jobs.submit("transfer", "transfer",
                        dataclasses.replace(settings, data=_user_data(target, zip_file)))
 
 with page.figure:
+    view.bar()
     ui_jobs.follow("transfer", draw=ui_jobs.draw_curves)
     shown = ui_jobs.latest("transfer")
     result = shown.result if shown is not None else None
@@ -151,9 +149,6 @@ if result is not None:
             unit="parameters"), helpers.measured_phase2(result), context=(s.base, s.head)):
         helpers.phase_details(result, BASES.get(s.base, s.base))
     st.caption(helpers.settings_caption(result))
-    with st.expander("The Keras code of this run", icon=":material/code:"):
-        st.caption("Runs as is from a clone of cnnviz and prints the numbers above.")
-        st.code(transfer_code.code(s), language="python")
 
 history = helpers.complete_results(ui_jobs.finished("transfer"))
 st.header("Does transfer help more when the new task looks like the old one?")
@@ -225,3 +220,7 @@ with st.expander("Collect your own classes with the camera (Teachable-Machine st
         if left.button("Forget all photos", icon=":material/delete:"):
             photos.clear()
             st.rerun()
+
+view.publish()
+if result is not None and result.complete:
+    view.take_home(transfer_code.numbers(result), helpers.curves(result))

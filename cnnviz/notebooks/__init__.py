@@ -31,10 +31,10 @@ _CELL = re.compile(r"^# %% ?(.*)$", re.MULTILINE)
 
 def module(page: str) -> ModuleType:
     """The code module of page ``page`` (its view id)."""
-    from cnnviz.notebooks import activations, convolution, filters, gradcam
+    from cnnviz.notebooks import activations, convolution, filters, gradcam, transfer
 
     modules = {"convolution": convolution, "gradcam": gradcam, "activations": activations,
-               "filters": filters}
+               "filters": filters, "transfer": transfer}
     if page not in modules:
         raise KeyError(f"No code for page {page!r}; pages with code: {', '.join(modules)}")
     return modules[page]

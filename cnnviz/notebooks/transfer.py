@@ -12,6 +12,16 @@ numbers at the same settings.
 from __future__ import annotations
 
 from cnnviz.training.transfer import TransferSettings
+from cnnviz.views import View
+
+
+def settings_of(view: View) -> TransferSettings:
+    """The experiment a view of the Transfer page names."""
+    return TransferSettings(
+        base=view["base"], target=view["task"], n_train=view["n"], n_val=view["nval"],
+        head=view["head"], recipe=view["recipe"], head_epochs=view["ep2"],
+        fine_tune_epochs=view["ep3"], unfreeze=view["top"], fine_tune_lr=view["lr3"],
+        seed=view["tseed"], scratch=view["scratch"])
 
 
 def _head(s: TransferSettings, n_classes: str) -> str:
@@ -26,9 +36,10 @@ def _head(s: TransferSettings, n_classes: str) -> str:
     return "\n".join(lines)
 
 
-def code(s: TransferSettings) -> str:
-    """Python that runs the page's experiment at settings ``s``; its last cell builds
-    ``numbers``, the figures the page shows."""
+def code(view: View | TransferSettings) -> str:
+    """Python that runs the page's experiment (a view, or its settings); its last cell
+    builds ``numbers``, the figures the page shows."""
+    s = settings_of(view) if isinstance(view, View) else view
     phase3_lr = s.high_lr if s.recipe == "high_lr" else s.fine_tune_lr
     if s.recipe == "no_freeze":
         phase2 = ("base.trainable = True  # 'no freezing': the base trains with the random "
@@ -119,6 +130,22 @@ numbers = {{"transfer_val_accuracy": history["val_accuracy"][-1],
            "gain": history["val_accuracy"][-1] - scratch_history["val_accuracy"][-1]}}
 print({{k: round(v, 3) for k, v in numbers.items()}})
 '''
+
+
+def maths(view: View, numbers: dict) -> list[str]:
+    """The gain and the update of a fine-tuned weight, numbers filled in (LaTeX)."""
+    s = settings_of(view)
+    lines = [r"\text{gain} = \mathrm{acc}_{\text{transfer}} - \mathrm{acc}_{\text{scratch}}"]
+    if "gain" in numbers:
+        lines[0] += (rf" = {numbers['transfer_val_accuracy']:.3f} - "
+                     rf"{numbers['scratch_val_accuracy']:.3f} = {numbers['gain']:+.3f}")
+    lr3 = s.high_lr if s.recipe == "high_lr" else s.fine_tune_lr
+    lines.append(r"W \leftarrow W - \eta\,\hat m / (\sqrt{\hat v} + \epsilon), \quad "
+                 rf"\eta = {s.head_lr:g}\ \text{{(phase 2, head)}}, \ "
+                 rf"{lr3:g}\ \text{{(phase 3)}}, \ {s.scratch_lr:g}\ \text{{(scratch)}}")
+    lines.append(r"\text{BatchNorm (frozen)}: \ y = \gamma \frac{x - \mu_{\text{moving}}}"
+                 r"{\sqrt{\sigma^2_{\text{moving}} + \epsilon}} + \beta")
+    return lines
 
 
 def numbers(result) -> dict:

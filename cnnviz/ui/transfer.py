@@ -14,6 +14,7 @@ from cnnviz.figures import training as training_figures
 from cnnviz.figures import transfer as transfer_figures
 from cnnviz.training import transfer_claims as claims
 from cnnviz.training.transfer import HEADS, RECIPES, TransferSettings
+from cnnviz.views.transfer import SPEC
 
 #: the new tasks, labelled short enough for a selectbox at 1280 px
 TARGETS = {"new_shapes": "Similar: new shapes", "textures": "Dissimilar: textures",
@@ -59,6 +60,24 @@ def measured_phase2(result) -> questions.Measured:
     return questions.Measured(phase.trainable, why=(
         f"only the new head trains; the {phase.frozen:,} parameters of the base are frozen"
         if frozen else "with no freezing every parameter trains, except BatchNorm's"))
+
+
+def link_arrived() -> bool:
+    """True when a session opens this page with settings in its address (a link): the
+    page then runs them; identical settings reuse the stored result at once."""
+    if "tr_opened" in st.session_state:
+        return False
+    st.session_state["tr_opened"] = True
+    return bool(set(st.query_params) & set(SPEC.names))
+
+
+def curves(result) -> dict:
+    """The figures' data of a result: each run's learning curves, the phase-3 start."""
+    out = {f"{label}_{metric}": np.asarray(values) for label, run in result.runs.items()
+           for metric, values in run.history.items()}
+    phase3 = result.transfer.phase(3)
+    out["phase3_start_epoch"] = np.asarray(phase3.start_epoch if phase3 else -1)
+    return out
 
 
 def head_help() -> str:

@@ -39,7 +39,7 @@ from typing import Any
 
 import numpy as np
 
-from cnnviz.views import activations, convolution, filters, gradcam
+from cnnviz.views import activations, convolution, filters, gradcam, transfer
 from cnnviz.views.core import (
     APP_PARAMS,
     KINDS,
@@ -62,7 +62,8 @@ __all__ = [
 
 #: every page that has a view, by its id
 SPECS: dict[str, PageSpec] = {s.page: s for s in (convolution.SPEC, gradcam.SPEC,
-                                                 activations.SPEC, filters.SPEC)}
+                                                 activations.SPEC, filters.SPEC,
+                                                 transfer.SPEC)}
 
 
 def spec(page: str) -> PageSpec:
