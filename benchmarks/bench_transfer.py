@@ -90,6 +90,35 @@ def sizes(sizes_per_class, seeds, targets) -> list[dict]:
     return rows
 
 
+def summarise(kept: dict) -> dict:
+    """Title, rows (the sizes) and the page's conclusion sentences for the report."""
+    from cnnviz.training import transfer_claims as claims
+
+    rows = kept.get("sizes", [])
+    gains: dict[str, dict[int, list[float]]] = {}
+    for r in rows:
+        gains.setdefault(r["target"], {}).setdefault(r["n_train"], []).append(r["gain"])
+    lines = []
+    best = kept.get("learning_rates", {}).get("best", {})
+    for arm, pick in best.items():
+        lines.append(f"{arm}: learning rate {pick['learning_rate']:g} (mean final val acc per "
+                     f"rate: {pick['mean_val_acc_per_rate']})")
+    for target, by_size in gains.items():
+        for n, values in sorted(by_size.items()):
+            lines.append(f"{target}, {n}/class: {claims.gain_sentence(values)}")
+        lines.append(f"{target}: {claims.catch_up_sentence(dict(sorted(by_size.items())))}")
+    if {"new_shapes", "textures"} <= set(gains):
+        for n in sorted(set(gains["new_shapes"]) & set(gains["textures"])):
+            lines.append(f"{n}/class: " + claims.similarity_sentence(
+                gains["new_shapes"][n], gains["textures"][n]))
+    return {"title": "Transfer vs scratch (BatchNorm trainable): learning rates, gain per "
+                     "data size, similar vs dissimilar",
+            "command": "python benchmarks/bench_transfer.py grid; python "
+                       "benchmarks/bench_transfer.py sizes --targets new_shapes & "
+                       "python benchmarks/bench_transfer.py sizes --targets textures",
+            "rows": rows, "summary": "\n".join(f"- {line}" for line in lines)}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("part", choices=["grid", "sizes"])
@@ -114,6 +143,7 @@ def main() -> None:
                                 if (r["target"], r["n_train"], r["seed"]) not in new]
                                + measured, key=lambda r: (r["target"], r["n_train"], r["seed"]))
     kept.setdefault("load_average_before", {})[args.part] = round(load, 2)
+    kept.update(summarise(kept))
     kept["settings"] = {k: v for k, v in dataclasses.asdict(train.TransferSettings()).items()
                         if k != "data"}
     kept.pop("date", None)

@@ -54,12 +54,17 @@ def test_page_renders_with_the_builtin_base(app):
     assert app.info  # nothing trained yet: the page says how to start
 
 
+#: tiny settings, as a link carries them
+TINY_LINK = {"n": "3", "ep2": "1", "ep3": "1", "nval": "10"}
+
+
 @pytest.mark.slow  # trains
-def test_tiny_run_shows_phases_curves_and_is_reused(app):
-    _tiny(app)
-    next(b for b in app.button if b.label == "Run").click()
-    app.run()
-    done = finish_jobs(app, "transfer")
+def test_a_link_runs_its_tiny_settings_shows_phases_and_is_reused(job_pool):
+    app = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=180).run()
+    app.query_params = dict(TINY_LINK)
+    app.switch_page(PAGE).run()
+    assert not app.exception, app.exception
+    done = finish_jobs(app, "transfer")  # the link started the run by itself
     # predict, then reveal: the gain question comes before the numbers that answer it
     assert not app.metric and "will transfer beat scratch" in question_text(app)
     skip_questions(app)
@@ -87,7 +92,10 @@ def test_tiny_run_shows_phases_curves_and_is_reused(app):
     assert result.class_names == ("ring", "hexagon", "crescent")
     assert result.settings.n_train == 3 and transfer.weights is not None
     assert any(h.value == "Try your new model" for h in app.header)
-    assert app.slider(key="tr_n_train").value == 3  # the form shows the result's settings
+    assert app.slider(key="tr_n_train").value == 3  # the form shows the link's settings
+    # "Link to this view" carries the same settings
+    assert any("Transfer_Learning?" in c.value and "n=3" in c.value and "ep2=1" in c.value
+               for c in app.code)
     again = _click(app, "Run")  # same settings: the stored result, no retraining
     assert again.id == done.id and again.result is result
     assert len(_history(app)) == 1
