@@ -155,6 +155,9 @@ st.header("Does transfer help more when the new task looks like the old one?")
 similar, dissimilar = helpers.similarity(history, s)
 if similar and dissimilar:
     st.markdown(claims.similarity_sentence(similar, dissimilar))
+    st.caption(f"From your runs of both tasks with the settings above ({s.n_train} images per "
+               f"class), {len(similar)} and {len(dissimilar)} seeds; threshold "
+               f"{claims.SIMILARITY_THRESHOLD:.0%}.")
 if st.button(f"Train {helpers.TARGETS[helpers.SIMILAR].lower()} and "
              f"{helpers.TARGETS[helpers.DISSIMILAR].lower()}, seeds 0 and 1",
              icon=":material/compare_arrows:", key="tr_compare",

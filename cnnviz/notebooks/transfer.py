@@ -114,10 +114,11 @@ fit(model, split, epochs={s.fine_tune_epochs}, initial_epoch={s.head_epochs}, \
 batch_size={s.batch_size}, seed={s.seed}, label="transfer", history=history)
 
 # %% The baseline: the same network from random weights, every layer trainable
+untouched = load_base({s.base!r})  # the base above was fine-tuned in place
 keras.utils.set_random_seed({s.seed})  # clone_model draws new weights from this seed
-fresh = keras.models.clone_model(pretrained)
+fresh = keras.models.clone_model(untouched)
 scratch_base = keras.Model(fresh.inputs, probe.symbolic_outputs(fresh, [last])[0])
-scratch_base.trainable = True  # every layer, BatchNorm too (the clone copied the flags above)
+scratch_base.trainable = True  # every layer, BatchNorm too
 scratch = with_new_head(scratch_base, training=None)  # BatchNorm learns its statistics
 compile_for(scratch, {s.scratch_lr!r})
 scratch_history = {{}}
