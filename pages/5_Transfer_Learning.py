@@ -115,7 +115,7 @@ shown = ui_jobs.latest("transfer")
 result = shown.result if shown is not None else None
 s = result.settings if result is not None else settings
 compare_runs, sweep_runs = helpers.compare_settings(s), helpers.sweep_settings(s)
-if go or helpers.link_arrived():  # a link runs its settings (a finished run is reused)
+if go or helpers.link_arrived(view.notices):  # a link runs its settings (a finished run is reused)
     with ui.guard("the training"):
         ui_jobs.submit("transfer", "transfer",
                        dataclasses.replace(settings, data=_user_data(target, zip_file)))

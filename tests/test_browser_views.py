@@ -219,6 +219,9 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
       "class 42 is not a class number of shapes_cnn", "model 'vgg99' is not a model",
       "'ring' is not a shape class shapes_cnn knows"]),
     ("Gradcam?layer=block2_conv2", ["was not found"]),  # a page renamed or mistyped
+    ("Transfer_Learning?n=500&task=mars&lr3=9",  # corrected, and not run until Run
+     ["training images per class 500 is not between 3 and 100", "new task 'mars' is not",
+      "phase 3 learning rate '9' is not one of", "Press Run"]),
 ])
 def test_a_bad_link_gives_a_notice_and_no_exception(app, path, words):
     base, chromium = app
@@ -262,3 +265,29 @@ def test_back_button_steps_through_views_and_a_page_comes_back_as_left(app):
     _expect_stride(page, "/Convolution?stride=2", "2")  # the page as the student left it
     assert page.locator(EXCEPTION).count() == 0
     page.context.close()
+
+
+def _transfer_numbers(text: str) -> tuple:
+    return tuple(re.search(rf"{label}\s+([+-]?\d+%)", text).group(1)
+                 for label in ("Transfer", "Scratch", "Gain"))
+
+
+def test_transfer_link_runs_once_and_opens_the_same_result_in_a_new_browser(app):
+    """Tiny settings from a link train once; the link of that view, opened in another
+    browser, shows the same numbers (the result is shared by settings)."""
+    base, chromium = app
+    page, _ = _open_in_new_browser(chromium, f"{base}/Transfer_Learning?n=3&ep2=1&ep3=1"
+                                             "&nval=10&tseed=3")
+    _show_without_guessing(page)
+    assert page.locator(EXCEPTION).count() == 0
+    numbers = _transfer_numbers(_main_text(page))
+    url = _link(page)
+    assert "n=3" in url and "tseed=3" in url
+    copy, seconds = _open_in_new_browser(chromium, url)
+    _show_without_guessing(copy)
+    print(f"\nTransfer link opened in {seconds:.1f} s: {url}")
+    assert copy.locator(EXCEPTION).count() == 0
+    assert _transfer_numbers(_main_text(copy)) == numbers
+    copy.screenshot(path=str(SHOTS / "Transfer-link.png"))
+    page.context.close()
+    copy.context.close()

@@ -62,13 +62,14 @@ def measured_phase2(result) -> questions.Measured:
         if frozen else "with no freezing every parameter trains, except BatchNorm's"))
 
 
-def link_arrived() -> bool:
-    """True when a session opens this page with settings in its address (a link): the
-    page then runs them; identical settings reuse the stored result at once."""
+def link_arrived(notices) -> bool:
+    """True when a session opens this page with settings in its address (a link) that
+    were all valid (``notices`` empty): the page then runs them; identical settings reuse
+    the stored result at once. A link that had to be corrected waits for **Run**."""
     if "tr_opened" in st.session_state:
         return False
     st.session_state["tr_opened"] = True
-    return bool(set(st.query_params) & set(SPEC.names))
+    return bool(set(st.query_params) & set(SPEC.names)) and not notices
 
 
 def curves(result) -> dict:
