@@ -132,7 +132,7 @@ with page.figure:
         gain = helpers.gain_of(result)
         if gain is None or ui.ask(questions.choice(
                 "tr_gain", f"With {result.settings.n_train} training images per class, will "
-                f"transfer beat scratch by more than {claims.GAIN_THRESHOLD:.0%}?",
+                f"transfer beat scratch by more than {100 * claims.GAIN_THRESHOLD:.0f} points?",
                 helpers.GAIN_ANSWERS), helpers.measured_gain(result),
                 context=(result.settings.target, result.settings.seed)):
             helpers.headline(result)
@@ -157,7 +157,7 @@ if similar and dissimilar:
     st.markdown(claims.similarity_sentence(similar, dissimilar))
     st.caption(f"From your runs of both tasks with the settings above ({s.n_train} images per "
                f"class), {len(similar)} and {len(dissimilar)} seeds; threshold "
-               f"{claims.SIMILARITY_THRESHOLD:.0%}.")
+               f"{100 * claims.SIMILARITY_THRESHOLD:.0f} points.")
 if st.button(f"Train {helpers.TARGETS[helpers.SIMILAR].lower()} and "
              f"{helpers.TARGETS[helpers.DISSIMILAR].lower()}, seeds 0 and 1",
              icon=":material/compare_arrows:", key="tr_compare",

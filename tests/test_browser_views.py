@@ -268,7 +268,7 @@ def test_back_button_steps_through_views_and_a_page_comes_back_as_left(app):
 
 
 def _transfer_numbers(text: str) -> tuple:
-    return tuple(re.search(rf"{label}\s+([+-]?\d+%)", text).group(1)
+    return tuple(re.search(rf"{label}\s+([+-]?\d+(%| pts))", text).group(1)
                  for label in ("Transfer", "Scratch", "Gain"))
 
 

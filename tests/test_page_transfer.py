@@ -76,7 +76,7 @@ def test_a_link_runs_its_tiny_settings_shows_phases_and_is_reused(job_pool):
     assert transfer.batchnorm_change == 0.0
     assert [m.label for m in app.metric] == ["Transfer", "Scratch", "Gain", "Phase-3 drop"]
     gain = transfer.final_val_accuracy - result.scratch.final_val_accuracy
-    assert app.metric[2].value == f"{gain:+.0%}"
+    assert app.metric[2].value == f"{100 * gain:+.0f} pts"
     text = " ".join(m.value for m in app.markdown)
     assert claims.gain_sentence([gain]) in text
     assert claims.batchnorm_sentence(0.0) in text

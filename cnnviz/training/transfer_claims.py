@@ -30,9 +30,16 @@ class Spread:
     n: int
 
     def text(self) -> str:
+        """In accuracy points: '+56 points (mean of 2 seeds, +48 to +64)'."""
         if self.n == 1:
-            return f"{self.mean:+.0%} (one seed)"
-        return f"{self.mean:+.0%} (mean of {self.n} seeds, {self.low:+.0%} to {self.high:+.0%})"
+            return f"{points(self.mean)} (one seed)"
+        return (f"{points(self.mean)} (mean of {self.n} seeds, {100 * self.low:+.0f} to "
+                f"{100 * self.high:+.0f})")
+
+
+def points(value: float) -> str:
+    """A difference of accuracies in percentage points: 0.56 -> '+56 points'."""
+    return f"{100 * value:+.0f} points"
 
 
 def spread(values: Iterable[float]) -> Spread:
@@ -55,7 +62,7 @@ def gain_sentence(gains: Sequence[float]) -> str:
         return (f"Transfer beat scratch by {s.text()} on average, but not by {limit} on every "
                 "seed: with this few validation images a seed can swing a run; add seeds.")
     if s.mean < -GAIN_THRESHOLD:
-        return (f"Scratch beat transfer by {-s.mean:.0%} ({s.text()}): unusual. Possible "
+        return (f"Scratch beat transfer ({s.text()}): unusual. Possible "
                 "causes: enough images for scratch to learn the task, a head that did not "
                 "converge (too few epochs or a poor learning rate), or features that do not "
                 "fit the new task.")
@@ -92,11 +99,13 @@ def drop_sentence(drop: float, learning_rate: float) -> str:
         return ""
     limit = f"{DROP_THRESHOLD:.0%}".replace("%", " points")
     if drop > DROP_THRESHOLD:
-        return (f"When phase 3 started, validation accuracy fell by {drop:.0%} (more than "
+        return (f"When phase 3 started, validation accuracy fell by {100 * drop:.0f} points "
+                f"(more than "
                 f"{limit}): at learning rate {learning_rate:g} the first updates damaged "
                 "the pretrained features the head relied on.")
     return (f"Phase 3 at learning rate {learning_rate:g} did not damage what phase 2 had "
-            f"learnt: validation accuracy fell by {max(drop, 0.0):.0%} at most, under "
+            f"learnt: validation accuracy fell by {100 * max(drop, 0.0):.0f} points at most, "
+            f"under "
             f"{limit}.")
 
 
@@ -126,22 +135,26 @@ def gains_by_size(results: Iterable) -> dict[str, dict[int, list[float]]]:
 
 
 def catch_up_sentence(gains: dict[int, Sequence[float]]) -> str:
-    """From gains per training-set size: from which size scratch catches up."""
+    """From gains per training-set size: from which size on scratch has caught up (the
+    mean gain within the threshold at that size and every larger one)."""
     if len(gains) < 2:
         return ""
     sizes = sorted(gains)
     means = {n: spread(gains[n]).mean for n in sizes}
     limit = f"{GAIN_THRESHOLD:.0%}".replace("%", " points")
-    caught = [n for n in sizes if means[n] <= GAIN_THRESHOLD]
     first, last = spread(gains[sizes[0]]), spread(gains[sizes[-1]])
+    ends = f"{first.text()} at {sizes[0]}, {last.text()} at {sizes[-1]} images per class"
+    caught = [n for i, n in enumerate(sizes) if all(means[m] <= GAIN_THRESHOLD
+                                                    for m in sizes[i:])]
     if not caught:
-        return (f"At every size measured ({sizes[0]} to {sizes[-1]} images per class) transfer "
-                f"kept a mean gain above {limit} ({first.text()} at {sizes[0]}, "
-                f"{last.text()} at {sizes[-1]}): scratch has not caught up yet.")
+        if last.mean > first.mean:
+            return (f"The gain did not shrink with more images ({ends}), against the "
+                    "textbook. Possible causes: few seeds, or scratch (BatchNorm learning its "
+                    "statistics from few batches) still far from converged at every size.")
+        return (f"At every size measured transfer kept a mean gain above {limit} ({ends}): "
+                "scratch has not caught up yet.")
     if caught[0] == sizes[0]:
-        return (f"Already at {sizes[0]} images per class the mean gain was within {limit} "
-                f"({first.text()}): this task gives transfer little to add.")
-    shrinking = last.mean < first.mean
-    return (f"Scratch caught up (mean gain within {limit}) from {caught[0]} images per class: "
-            f"{first.text()} at {sizes[0]}, {last.text()} at {sizes[-1]}."
-            + ("" if shrinking else " The gain did not shrink steadily: add seeds."))
+        return (f"At every size measured the mean gain stayed within {limit} ({ends}): this "
+                "task gives transfer little to add.")
+    return f"Scratch caught up (mean gain within {limit}) from {caught[0]} images per class: " \
+           f"{ends}."

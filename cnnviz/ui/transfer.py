@@ -50,8 +50,8 @@ def measured_gain(result) -> questions.Measured:
     return questions.Measured(
         GAIN_ANSWERS[0] if gain > claims.GAIN_THRESHOLD else GAIN_ANSWERS[1],
         why=f"transfer {result.transfer.final_val_accuracy:.0%}, scratch "
-            f"{result.scratch.final_val_accuracy:.0%}: a gain of {gain:+.0%} against the "
-            f"{claims.GAIN_THRESHOLD:.0%} threshold")
+            f"{result.scratch.final_val_accuracy:.0%}: a gain of {claims.points(gain)} "
+            f"against the {100 * claims.GAIN_THRESHOLD:.0f}-point threshold")
 
 
 def measured_phase2(result) -> questions.Measured:
@@ -115,9 +115,10 @@ def headline(result) -> None:
         cols[1].metric("Scratch", f"{scratch.final_val_accuracy:.0%}",
                        help="Final validation accuracy of the same network from random "
                        "weights, every layer trainable (BatchNorm too).")
-        cols[2].metric("Gain", f"{gain:+.0%}", help="Transfer minus scratch.")
+        cols[2].metric("Gain", f"{100 * gain:+.0f} pts",
+                       help="Transfer minus scratch, in percentage points.")
     drop = transfer.phase_drop()
-    cols[3].metric("Phase-3 drop", f"{drop:.0%}" if drop == drop else "–",
+    cols[3].metric("Phase-3 drop", f"{100 * drop:.0f} pts" if drop == drop else "–",
                    help="Validation accuracy at the end of phase 2 minus the lowest in the "
                    "first 2 epochs of phase 3.")
     histories = {run.label: run.history for run in result.runs.values()}
