@@ -24,7 +24,8 @@ TARGETS = {"new_shapes": "Similar: new shapes", "textures": "Dissimilar: texture
            "camera": "Your camera photos"}
 TARGET_HELP = ("**Similar**: ring, hexagon, crescent, drawn like the base's five shapes. "
                "**Dissimilar**: brick, grass, gravel photos. **Faces vs non-faces** is "
-               "easy: scratch alone scores ~97 %, so it shows little about similarity. "
+               "easy: scratch alone scored 97 % in an earlier benchmark, so it shows little about "
+               "similarity. "
                "The last four download on first use.")
 HEAD_NAMES = {"linear": "Pool → Dense", "dropout": "Pool → Dropout → Dense",
               "hidden": "Pool → Dense 64 → Dense"}
