@@ -216,3 +216,22 @@ def test_the_pages_keras_code_reproduces_the_run(recipe):
                                result.scratch.history["loss"], rtol=1e-5)
     for name, value in code.numbers(result).items():
         assert scope["numbers"][name] == pytest.approx(value, abs=1e-9)
+
+
+def test_code_maths_and_notebook_follow_the_view():
+    from cnnviz import notebooks, views
+
+    view, notices = views.parse("transfer", "task=textures&n=24&recipe=high_lr&top=3",
+                                {"bases": ["shapes_cnn"]})
+    assert notices == []
+    source = notebooks.code(view)
+    assert "target='textures', n_train=24" in source
+    assert "layer.trainable = layer in weighted[-3:]" in source
+    assert "compile_for(model, 0.01)\nfit(model, split, epochs=10, initial_epoch=15" in source
+    maths = notebooks.maths(view, {"transfer_val_accuracy": 0.9, "scratch_val_accuracy": 0.4,
+                                   "gain": 0.5})
+    assert "0.900 - 0.400 = +0.500" in maths[0] and r"0.01\ \text{(phase 3)}" in maths[1]
+    notebook = notebooks.notebook(view)
+    assert any("base.trainable = False" in cell.source for cell in notebook.cells)
+    no_freeze, _ = views.parse("transfer", "recipe=no_freeze", {"bases": ["shapes_cnn"]})
+    assert "base.trainable = False" not in notebooks.code(no_freeze)
