@@ -278,6 +278,8 @@ def test_transfer_link_runs_once_and_opens_the_same_result_in_a_new_browser(app)
     base, chromium = app
     page, _ = _open_in_new_browser(chromium, f"{base}/Transfer_Learning?n=3&ep2=1&ep3=1"
                                              "&nval=10&tseed=3")
+    # the run trains on the server first (minutes on a loaded machine), then asks
+    page.locator("button", has_text="Show without guessing").first.wait_for(timeout=900_000)
     _show_without_guessing(page)
     assert page.locator(EXCEPTION).count() == 0
     numbers = _transfer_numbers(_main_text(page))
