@@ -200,13 +200,13 @@ def test_scratch_trains_every_layer_batchnorm_included(base):
     assert sum(row["frozen"] for row in train.parameter_counts(model)) == moving
 
 
-@pytest.mark.slow  # trains twice at tiny settings (~10 s)
-@pytest.mark.parametrize("recipe", ["standard", "no_freeze"])
-def test_the_pages_keras_code_reproduces_the_run(recipe):
-    """The code shown on the page (plain Keras, nested base) gives the app's numbers."""
+@pytest.mark.slow  # trains twice at tiny settings (~25 CPU s)
+def test_the_pages_keras_code_reproduces_the_run():
+    """The code shown on the page (plain Keras, nested base) gives the app's numbers, at
+    non-default settings (the no_freeze recipe's code is checked as text below)."""
     from cnnviz.notebooks import transfer as code
 
-    settings = dataclasses.replace(TINY, scratch=True, recipe=recipe)
+    settings = dataclasses.replace(TINY, scratch=True, unfreeze=3, fine_tune_lr=1e-3)
     result = train.run(settings)
     scope: dict = {}
     exec(compile(code.code(settings), "<transfer code>", "exec"), scope)
