@@ -273,6 +273,9 @@ def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
      ["layer 'nope' is not a layer of shapes_cnn", "learning rate '5' is not one of",
       "times continued 99 is not between 0 and 20"]),
     ("Gradcam?layer=block2_conv2", ["was not found"]),  # a page renamed or mistyped
+    ("Transfer_Learning?n=500&task=mars&lr3=9",  # corrected, and not run until Run
+     ["training images per class 500 is not between 3 and 100", "new task 'mars' is not",
+      "phase 3 learning rate '9' is not one of", "Press Run"]),
 ])
 def test_a_bad_link_gives_a_notice_and_no_exception(app, path, words):
     base, chromium = app
@@ -477,5 +480,32 @@ def test_architecture_link_opens_the_same_view_in_a_new_browser(app):
     assert _pointwise_numbers(copy) == numbers
     assert "This link:" not in _main_text(copy)
     copy.screenshot(path=str(SHOTS / "Architecture-link.png"))
+
+
+# ------------------------------------------------- Transfer learning
+def _transfer_numbers(text: str) -> tuple:
+    return tuple(re.search(rf"{label}\s+([+-]?\d+(%| pts))", text).group(1)
+                 for label in ("Transfer", "Scratch", "Gain"))
+
+
+def test_transfer_link_runs_once_and_opens_the_same_result_in_a_new_browser(app):
+    """Tiny settings from a link train once; the link of that view, opened in another
+    browser, shows the same numbers (the result is shared by settings)."""
+    base, chromium = app
+    page, _ = _open_in_new_browser(chromium, f"{base}/Transfer_Learning?n=3&ep2=1&ep3=1"
+                                             "&nval=10&tseed=3")
+    # the run trains on the server first (minutes on a loaded machine), then asks
+    page.locator("button", has_text="Show without guessing").first.wait_for(timeout=900_000)
+    _show_without_guessing(page)
+    assert page.locator(EXCEPTION).count() == 0
+    numbers = _transfer_numbers(_main_text(page))
+    url = _link(page)
+    assert "n=3" in url and "tseed=3" in url
+    copy, seconds = _open_in_new_browser(chromium, url)
+    _show_without_guessing(copy)
+    print(f"\nTransfer link opened in {seconds:.1f} s: {url}")
+    assert copy.locator(EXCEPTION).count() == 0
+    assert _transfer_numbers(_main_text(copy)) == numbers
+    copy.screenshot(path=str(SHOTS / "Transfer-link.png"))
     page.context.close()
     copy.context.close()

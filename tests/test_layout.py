@@ -46,7 +46,6 @@ VIEWPORTS = ((1280, 720), (1440, 900))
 #: Pages whose main figure is not yet on the first screen: they are converted to
 #: the layout rule (cnnviz.ui.layout) after the pilots.
 NOT_YET_ABOVE_THE_FOLD = {
-    "pages/5_Transfer_Learning.py": "the training-jobs work is reshaping this page",
 }
 SIDEBAR = "[data-testid='stSidebar']"
 NAV_LINK = "[data-testid='stSidebar'] a[data-testid='stPageLink-NavLink']"

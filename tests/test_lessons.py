@@ -155,7 +155,7 @@ def test_the_shipped_course_walks_every_concept_in_order():
     assert {s.question.id for s in course.steps if s.question.id} == {
         "conv_peak", "conv_size", "rf_size", "erf_peak", "pool_width", "pool_shift",
         "act_best", "flt_rf", "gc_where", "aug_gain", "arch_params", "pw_params",
-        "inc_saving", "res_plain_gradient"}
+        "inc_saving", "res_plain_gradient", "tr_gain"}
 
 
 def test_a_saved_view_is_a_step_that_reads_back():

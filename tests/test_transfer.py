@@ -187,3 +187,51 @@ def test_mobilenet_v2_base_three_phases(fake_imagenet_home):
     assert run.phase(2).counts[-1]["block"] == "head"
     for a, b in zip(before, base.get_weights()[:4], strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+def test_scratch_trains_every_layer_batchnorm_included(base):
+    model = train.add_head(models.copy_model(base), 3)
+    train.train_everything(model)
+    assert all(layer.trainable for layer in _bn_layers(model))
+    assert all(layer.trainable for layer in model.layers)
+    moving = sum(int(np.prod(w.shape)) for layer in _bn_layers(model)
+                 for w in (layer.moving_mean, layer.moving_variance))
+    # what stays "frozen" is only BatchNorm's moving statistics, which fit updates itself
+    assert sum(row["frozen"] for row in train.parameter_counts(model)) == moving
+
+
+@pytest.mark.slow  # trains twice at tiny settings (~25 CPU s)
+def test_the_pages_keras_code_reproduces_the_run():
+    """The code shown on the page (plain Keras, nested base) gives the app's numbers, at
+    non-default settings (the no_freeze recipe's code is checked as text below)."""
+    from cnnviz.notebooks import transfer as code
+
+    settings = dataclasses.replace(TINY, scratch=True, unfreeze=3, fine_tune_lr=1e-3)
+    result = train.run(settings)
+    scope: dict = {}
+    exec(compile(code.code(settings), "<transfer code>", "exec"), scope)
+    np.testing.assert_allclose(scope["history"]["loss"], result.transfer.history["loss"],
+                               rtol=1e-5)
+    np.testing.assert_allclose(scope["scratch_history"]["loss"],
+                               result.scratch.history["loss"], rtol=1e-5)
+    for name, value in code.numbers(result).items():
+        assert scope["numbers"][name] == pytest.approx(value, abs=1e-9)
+
+
+def test_code_maths_and_notebook_follow_the_view():
+    from cnnviz import notebooks, views
+
+    view, notices = views.parse("transfer", "task=textures&n=24&recipe=high_lr&top=3",
+                                {"bases": ["shapes_cnn"]})
+    assert notices == []
+    source = notebooks.code(view)
+    assert "target='textures', n_train=24" in source
+    assert "layer.trainable = layer in weighted[-3:]" in source
+    assert "compile_for(model, 0.01)\nfit(model, split, epochs=10, initial_epoch=15" in source
+    maths = notebooks.maths(view, {"transfer_val_accuracy": 0.9, "scratch_val_accuracy": 0.4,
+                                   "gain": 0.5})
+    assert "0.900 - 0.400 = +0.500" in maths[0] and r"0.01\ \text{(phase 3)}" in maths[1]
+    notebook = notebooks.notebook(view)
+    assert any("base.trainable = False" in cell.source for cell in notebook.cells)
+    no_freeze, _ = views.parse("transfer", "recipe=no_freeze", {"bases": ["shapes_cnn"]})
+    assert "base.trainable = False" not in notebooks.code(no_freeze)

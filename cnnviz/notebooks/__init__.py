@@ -39,11 +39,12 @@ def module(page: str) -> ModuleType:
         filters,
         gradcam,
         pooling,
+        transfer,
     )
 
     modules = {"convolution": convolution, "gradcam": gradcam, "activations": activations,
                "filters": filters, "pooling": pooling, "augmentation": augmentation,
-               "architecture": architecture}
+               "architecture": architecture, "transfer": transfer}
     if page not in modules:
         raise KeyError(f"No code for page {page!r}; pages with code: {', '.join(modules)}")
     return modules[page]

@@ -47,6 +47,7 @@ from cnnviz.views import (
     filters,
     gradcam,
     pooling,
+    transfer,
 )
 from cnnviz.views.core import (
     APP_PARAMS,
@@ -72,7 +73,7 @@ __all__ = [
 SPECS: dict[str, PageSpec] = {s.page: s for s in (convolution.SPEC, gradcam.SPEC,
                                                  activations.SPEC, filters.SPEC,
                                                  pooling.SPEC, augmentation.SPEC,
-                                                 architecture.SPEC)}
+                                                 architecture.SPEC, transfer.SPEC)}
 
 
 def spec(page: str) -> PageSpec:
