@@ -26,6 +26,7 @@ from cnnviz.figures import (
     residual,
     theme,
     training,
+    transfer,
 )
 from cnnviz.figures import (
     matching as matching_figures,
@@ -135,6 +136,9 @@ BUILDERS = {
          SimpleNamespace(row=4, col=0, score=0.5, centre=(5, 1), on=None)], (3, 3)),
     "matching.response_figure": lambda: matching_figures.response_figure(
         SIGNED, title="NCC", marks=[(2, 3, "1", "#E69F00")], pick=(1, 1), colorbar_title="score"),
+    "transfer.gain_by_size_figure": lambda: transfer.gain_by_size_figure(
+        {"new_shapes": {8: [0.5, 0.6], 64: [0.4, 0.45]}, "textures": {8: [0.1, 0.2]}},
+        {"new_shapes": "new shapes", "textures": "textures"}),
     "questions.poll_figure": lambda: questions.poll_figure(["3", "5", "7"], [4, 11, 2]),
     "questions.poll_figure revealed": lambda: questions.poll_figure(
         ["3", "5", "7"], [4, 11, 2], measured="5"),
