@@ -38,7 +38,7 @@ with ui.guard("the filter visualisation"):
         how = c2.radio("Filters", list(spec.HOW), horizontal=True, format_func=spec.HOW.get,
                        **view.widget("how"))
         most = spec.most_filters(context, {"layer": layer})
-        count = c3.slider("How many", 1, most, **view.widget("n", key="flt_count"))
+        count = c3.slider("How many", 1, most, **view.widget("n", key=f"flt_count_{name}"))
         if how == "range":
             first = c2.number_input("First filter", 0, channels - 1, **view.widget("first"))
             indices = tuple(range(int(first), min(channels, int(first) + count)))

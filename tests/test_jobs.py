@@ -281,7 +281,7 @@ def test_module_interface_uses_the_process_backend():
 def test_tiny_augmentation_job_reports_epochs_and_is_reproducible_alongside_another():
     from cnnviz.training.augmentation import AugmentSettings
 
-    tiny = AugmentSettings(n_train=3, n_val=4, size=32, epochs=2, batch_size=8)
+    tiny = AugmentSettings(n_train=3, n_val=4, size=32, epochs=2, batch_size=8, seeds=1)
     pool = EmbeddedPool(2)
     try:
         together = [pool.submit("augmentation", tiny),

@@ -59,7 +59,7 @@ def test_a_link_carries_the_settings_and_the_continuations():
 
 def test_fewer_filters_then_continue(page):
     at = page
-    at.slider(key="flt_count").set_value(4).run()
+    at.slider(key="flt_count_shapes_cnn").set_value(4).run()
     assert at.subheader[0].value == "block1_conv2: 4 filters after 40 steps"
     at.button(key="flt_more").click().run()
     assert not at.exception
@@ -95,7 +95,7 @@ def test_mobilenet_v2_with_cached_weights(fake_imagenet_home):
     at.button[0].click().run()
     at.selectbox(key="model").set_value("mobilenet_v2").run()
     assert not at.exception and not at.error
-    assert at.slider(key="flt_count").max == 24
+    assert at.slider(key="flt_count_mobilenet_v2").max == 24
     subheader = at.subheader[0].value
     assert subheader.endswith("8 filters after 5 steps")  # 8 by default at 224 pixels
     assert any("32 kernels of Conv1" in str(el.proto) for el in _images(at))

@@ -34,7 +34,7 @@ if not Path(CHROMIUM).exists():
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 PAGE = "pages/4_Augmentation.py"
-FINISHED = "Augmentation changed the train"
+FINISHED = "will augmentation raise validation accuracy"  # asked once the result is in
 STOP = "Stop training"
 #: a killed worker's run reads as lost this long after its last heartbeat (shorter
 #: than the default, yet long enough that a worker busy training on a loaded machine
@@ -47,14 +47,14 @@ def open_pages(chromium, students: list[tuple[str, int]]) -> list:
     pages = []
     for base, seed in students:
         page = chromium.new_context(viewport={"width": 1280, "height": 900}).new_page()
-        page.goto(f"{base}/{page_url_path(PAGE)}")
+        page.goto(f"{base}/{page_url_path(PAGE)}?seeds=1")  # one seed per arm
         wait_until_done(page, timeout_ms=300_000)
         for label in ("Training images per class", "Epochs"):
             slider = page.locator("[data-testid='stSlider']").filter(has_text=label) \
                 .get_by_role("slider")
             slider.first.focus()
             slider.first.press("Home")
-        seed_box = page.locator("[data-testid='stForm']").get_by_label("Seed")
+        seed_box = page.locator("[data-testid='stForm']").get_by_label("First seed")
         seed_box.fill(str(seed))
         seed_box.press("Tab")
         pages.append(page)
