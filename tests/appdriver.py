@@ -118,3 +118,24 @@ def screenshot_whole_app(page, path: str, max_height: int = 12_000) -> None:
     page.wait_for_timeout(500)
     page.screenshot(path=path)
     page.set_viewport_size(viewport)
+
+
+def choose(page, label: str, option) -> None:
+    """Pick ``option`` (text, or a compiled pattern) in the selectbox labelled ``label``,
+    then wait for the rerun. A click that lands while the page is still drawing may not
+    open the list, so the box is clicked again until the option shows."""
+    box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
+    if isinstance(option, str):
+        option = re.compile("^" + re.escape(option) + r"\b")
+    wanted = page.get_by_role("option").filter(has_text=option).first
+    for _ in range(5):
+        box.click()
+        try:
+            wanted.wait_for(timeout=10_000)
+            break
+        except Exception:  # noqa: BLE001 - playwright's TimeoutError: open it again
+            page.keyboard.press("Escape")
+            wait_until_done(page)
+    wanted.click()
+    page.wait_for_timeout(400)  # let the rerun the choice asked for start
+    wait_until_done(page)

@@ -11,7 +11,7 @@ import time
 from pathlib import Path
 
 import pytest
-from appdriver import CHROMIUM, EXCEPTION, app_server, browser, wait_until_done
+from appdriver import CHROMIUM, EXCEPTION, app_server, browser, choose, wait_until_done
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -144,9 +144,7 @@ def test_a_matching_view_opens_the_same_matches_in_a_new_browser(app):
     page = context.new_page()
     page.goto(f"{base}/Convolution")
     wait_until_done(page)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Cut the patch from").click()
-    page.get_by_role("option", name=re.compile(r"^Photos: cut from the left camera")).click()
-    wait_until_done(page)
+    choose(page, "Cut the patch from", re.compile(r"^Photos: cut from the left camera"))
     _slider_steps(page, "Patch left column", 3)
     _slider_steps(page, "Stride", 1)
     _show_without_guessing(page)
@@ -187,9 +185,7 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
     page.locator("[data-testid='stNumberInput']").filter(has_text="Scene seed") \
         .get_by_test_id("stNumberInputStepUp").click()
     wait_until_done(page)
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Explain the class").click()
-    page.get_by_role("option", name=re.compile(r"^triangle")).click()
-    wait_until_done(page)
+    choose(page, "Explain the class", re.compile(r"^triangle"))
     page.get_by_text("max (for comparison)").click()
     wait_until_done(page)
     assert page.locator(EXCEPTION).count() == 0
@@ -226,10 +222,7 @@ def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
     page.goto(f"{base}/Pooling_and_Receptive_Fields")
     wait_until_done(page, timeout_ms=240_000)
     _slider_steps(page, "Window", 1)  # 3x3 windows; the stride stays 2
-    page.locator("[data-testid='stSelectbox']").filter(has_text="Layer of the shapes CNN") \
-        .click()
-    page.get_by_role("option", name="block3_conv1", exact=True).click()
-    wait_until_done(page)
+    choose(page, "Layer of the shapes CNN", re.compile(r"^block3_conv1$"))
     _slider_steps(page, "Shift the image right", 2)
     _show_without_guessing(page)
     assert page.locator(EXCEPTION).count() == 0
@@ -350,8 +343,7 @@ def _open(chromium, url):
 
 
 def _pick(page, label: str, option: str):
-    page.locator("[data-testid='stSelectbox']").filter(has_text=label).first.click()
-    page.get_by_role("option").filter(has_text=re.compile("^" + re.escape(option) + r"\b")).click()
+    choose(page, label, option)
     _settle(page)
 
 
