@@ -38,8 +38,14 @@ def lessons_dir() -> Path:
 WARM_UP_ENV = "CNNVIZ_WARM_UP"
 
 
-def warm_up_enabled() -> bool:
-    """Whether a server computes every page's default view in the background after its
-    first script run (``cnnviz.ui.warm``): on unless :data:`WARM_UP_ENV` is ``0``
-    (the tests turn it off where they measure nothing warm, to save the CPU)."""
-    return os.environ.get(WARM_UP_ENV, "1").strip() != "0"
+def warm_up_pages(pages: tuple[str, ...]) -> tuple[str, ...]:
+    """The pages a server computes in the background after its first script run
+    (``cnnviz.ui.warm``): all of ``pages`` unless :data:`WARM_UP_ENV` is ``0`` (none) or
+    names some of them, comma-separated (e.g. ``Convolution,Grad-CAM``)."""
+    value = os.environ.get(WARM_UP_ENV, "1").strip()
+    if value in ("", "1"):
+        return pages
+    if value == "0":
+        return ()
+    named = {name.strip() for name in value.split(",")}
+    return tuple(page for page in pages if page in named)

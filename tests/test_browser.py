@@ -3,8 +3,9 @@
 - Eight students at once, each with their own image, walk three pages by the sidebar
   links: no errors, and no session sees another's image. (How much load the
   server takes — every page, more rounds, timings — is ``benchmarks/bench_load.py``.)
-- The warm-up (on here, as in a deployment) computes every page's default view once in
-  the background, logs each page and the end, and the home page says so.
+- The warm-up (on here, as in a deployment, for the load test's pages) computes each
+  page's default view once in the background, logs each page and the end, and the home
+  page says so.
 - Two students press "Train" at once: one trains, the other waits with a visible
   message, both get results, and a third student's probing page stays responsive.
 
@@ -23,12 +24,11 @@ from appdriver import (
     CHROMIUM,
     app_server,
     browser,
+    page_url_path,
     wait_until_done,
 )
 from loadtest import run_load
 from trainingload import run_training_load
-
-from cnnviz.ui.warm import PAGES as WARM_PAGES
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -45,14 +45,17 @@ ROUNDS = 1
 #: pages with the image picker, one of them with a model (Grad-CAM)
 LOAD_PAGES = ("pages/1_Convolution.py", "pages/2_Pooling_and_Receptive_Fields.py",
               "pages/8_Grad-CAM.py")
+WARM_PAGES = tuple(page_url_path(p) for p in LOAD_PAGES)
 
 
 @pytest.fixture(scope="module")
 def server():
     """(base URL, process) of one `streamlit run` server for every test here."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    # warmed as a deployment is: the warm-up starts with the load test's first visit
-    with app_server(log_path=SHOTS / "server.log", env={"CNNVIZ_WARM_UP": "1"}) as running:
+    # warmed as a deployment is, the warm-up starting with the load test's first visit;
+    # only the pages the load test visits, to spend no CPU on the others
+    with app_server(log_path=SHOTS / "server.log",
+                    env={"CNNVIZ_WARM_UP": ",".join(WARM_PAGES)}) as running:
         yield running
 
 

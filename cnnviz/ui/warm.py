@@ -28,7 +28,8 @@ import streamlit as st
 log = logging.getLogger("cnnviz.warm")
 
 #: The pages warmed, in order: the probing pages a class opens first; the training
-#: pages start nothing heavy until a button is pressed.
+#: pages start nothing heavy until a button is pressed. ``CNNVIZ_WARM_UP`` may name
+#: fewer (``cnnviz.config.warm_up_pages``).
 PAGES = ("Convolution", "Grad-CAM", "Activations", "Filters", "Pooling_and_Receptive_Fields",
          "Architecture")
 #: A page that takes longer is left to finish on its own; the warm-up goes on.
@@ -39,6 +40,7 @@ PAGE_TIMEOUT_S = 300.0
 class WarmupStatus:
     """What the warm-up has done so far (read by the home page; written by one thread)."""
 
+    planned: tuple[str, ...] = ()
     started: float | None = None
     finished: float | None = None
     pages: dict[str, float] = field(default_factory=dict)  # page -> seconds
@@ -52,14 +54,14 @@ class WarmupStatus:
 
     def sentence(self) -> str:
         if self.started is None:
-            from cnnviz.config import WARM_UP_ENV, warm_up_enabled
+            from cnnviz.config import WARM_UP_ENV, warm_up_pages
 
-            if not warm_up_enabled():
+            if not warm_up_pages(PAGES):
                 return f"No warm-up: this server was started with {WARM_UP_ENV}=0."
             return "The warm-up has not started."
         done = len(self.pages) + len(self.failed)
         if self.finished is None:
-            return (f"Warming up: {done} of {len(PAGES)} pages computed "
+            return (f"Warming up: {done} of {len(self.planned)} pages computed "
                     f"({self.seconds:.0f} s so far).")
         text = (f"Warm: the default views of {len(self.pages)} pages were computed in "
                 f"{self.seconds:.0f} s after the first visit.")
@@ -81,9 +83,10 @@ def start() -> bool:
     server to warm (a script run outside ``streamlit run``, e.g. AppTest)."""
     from streamlit import runtime
 
-    from cnnviz.config import warm_up_enabled
+    from cnnviz.config import warm_up_pages
 
-    if not warm_up_enabled() or not runtime.exists():
+    pages = warm_up_pages(PAGES)
+    if not pages or not runtime.exists():
         return False
     instance = runtime.get_instance()
     try:
@@ -98,15 +101,15 @@ def start() -> bool:
         log.addHandler(handler)
         log.setLevel(logging.INFO)
         log.propagate = False
-    threading.Thread(target=_warm_all, args=(instance, loop), name="cnnviz-warm-up",
+    threading.Thread(target=_warm_all, args=(instance, loop, pages), name="cnnviz-warm-up",
                      daemon=True).start()
     return True
 
 
-def _warm_all(instance, loop: asyncio.AbstractEventLoop) -> None:
-    STATUS.started = time.monotonic()
-    log.info("cnnviz warm-up: started (%s)", ", ".join(PAGES))
-    for page in PAGES:
+def _warm_all(instance, loop: asyncio.AbstractEventLoop, pages: tuple[str, ...]) -> None:
+    STATUS.planned, STATUS.started = pages, time.monotonic()
+    log.info("cnnviz warm-up: started (%s)", ", ".join(pages))
+    for page in pages:
         began = time.monotonic()
         try:
             future = asyncio.run_coroutine_threadsafe(_visit(instance, page), loop)
