@@ -262,7 +262,7 @@ def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
       "'diagonal' is not one of"]),
     ("Activations?layers=block1_conv1,block9&mc=999&pn=7",
      ["'block9' is not a listed layer of shapes_cnn", "probe images 7 is not between"]),
-    ("Filters?layer=nope&lr=5&cont=99",
+    ("Filters?layer=nope&lr=5&cont=99&steps=5&n=2",  # few steps: the fallback is cheap
      ["layer 'nope' is not a layer of shapes_cnn", "learning rate '5' is not one of",
       "times continued 99 is not between 0 and 20"]),
     ("Gradcam?layer=block2_conv2", ["was not found"]),  # a page renamed or mistyped
@@ -387,7 +387,7 @@ def _filter_numbers(text: str) -> tuple:
 
 def test_filters_link_opens_the_same_view_in_a_new_browser(app):
     base, chromium = app
-    page, _ = _open(chromium, f"{base}/Filters?layer=block1_conv2")  # a lecturer's link
+    page, _ = _open(chromium, f"{base}/Filters?layer=block1_conv2&steps=10")  # a lecturer's
     thumb = page.locator("[data-testid='stSlider']").filter(has_text="How many") \
         .get_by_role("slider")
     thumb.focus()
@@ -397,7 +397,7 @@ def test_filters_link_opens_the_same_view_in_a_new_browser(app):
     page.get_by_role("button", name=re.compile("^Continue")).click()
     _settle(page)
     numbers = _filter_numbers(_main_text(page))
-    assert numbers[0] == ("block1_conv2", "4", "80")
+    assert numbers[0] == ("block1_conv2", "4", "20")
     url = _link(page)
     assert "layer=block1_conv2" in url and "n=4" in url and "cont=1" in url
     copy, seconds = _open(chromium, url)
