@@ -139,3 +139,21 @@ def choose(page, label: str, option) -> None:
     wanted.click()
     page.wait_for_timeout(400)  # let the rerun the choice asked for start
     wait_until_done(page)
+
+
+def slide_to(page, label: str, value: float) -> None:
+    """Move the slider labelled ``label`` to ``value`` with the arrow keys, as a keyboard
+    user does, then wait for the rerun. The thumb is focused again before every key: a
+    rerun that lands meanwhile can take the focus away and lose the key."""
+    thumb = page.locator("[data-testid='stSlider']").filter(has_text=label) \
+        .get_by_role("slider").first
+    for _ in range(200):
+        now = float(thumb.input_value())
+        if now == value:
+            break
+        thumb.focus()
+        page.keyboard.press("ArrowRight" if now < value else "ArrowLeft")
+    else:
+        raise AssertionError(f"the slider {label!r} did not reach {value}")
+    page.wait_for_timeout(400)  # let the rerun the new value asked for start
+    wait_until_done(page)

@@ -11,7 +11,15 @@ import time
 from pathlib import Path
 
 import pytest
-from appdriver import CHROMIUM, EXCEPTION, app_server, browser, choose, wait_until_done
+from appdriver import (
+    CHROMIUM,
+    EXCEPTION,
+    app_server,
+    browser,
+    choose,
+    slide_to,
+    wait_until_done,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -388,11 +396,7 @@ def _filter_numbers(text: str) -> tuple:
 def test_filters_link_opens_the_same_view_in_a_new_browser(app):
     base, chromium = app
     page, _ = _open(chromium, f"{base}/Filters?layer=block1_conv2&steps=10")  # a lecturer's
-    thumb = page.locator("[data-testid='stSlider']").filter(has_text="How many") \
-        .get_by_role("slider")
-    thumb.focus()
-    for _ in range(12):  # 16 -> 4 filters
-        page.keyboard.press("ArrowLeft")
+    slide_to(page, "How many", 4)  # 16 -> 4 filters
     _settle(page)
     page.get_by_role("button", name=re.compile("^Continue")).click()
     _settle(page)
@@ -454,11 +458,7 @@ def test_architecture_link_opens_the_same_view_in_a_new_browser(app):
     base, chromium = app
     page, _ = _open(chromium, f"{base}/Architecture?pwl=block2_conv2")  # a lecturer's link
     page.get_by_role("tab", name=POINTWISE_TAB).click()
-    thumb = page.locator("[data-testid='stSlider']").filter(has_text="Output channels K") \
-        .get_by_role("slider")
-    thumb.focus()
-    for _ in range(10):  # 15 -> 5 output channels
-        page.keyboard.press("ArrowLeft")
+    slide_to(page, "Output channels K", 5)  # 15 -> 5 output channels
     _settle(page)
     numbers = _pointwise_numbers(page)
     assert numbers[0] == ("block2_conv2", "32x32x32", "5", "32x32x5")
