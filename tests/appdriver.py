@@ -157,3 +157,14 @@ def slide_to(page, label: str, value: float) -> None:
         raise AssertionError(f"the slider {label!r} did not reach {value}")
     page.wait_for_timeout(400)  # let the rerun the new value asked for start
     wait_until_done(page)
+
+
+def require_chromium() -> None:
+    """Skip the calling test module when Chromium is missing; under CI
+    (``CNNVIZ_REQUIRE_BROWSER``) fail instead: there the browser tests must run."""
+    import pytest
+
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
+            raise RuntimeError(f"{CHROMIUM} is missing: the browser tests must run here")
+        pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)

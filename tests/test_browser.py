@@ -21,10 +21,10 @@ from pathlib import Path
 
 import pytest
 from appdriver import (
-    CHROMIUM,
     app_server,
     browser,
     page_url_path,
+    require_chromium,
     wait_until_done,
 )
 from loadtest import run_load
@@ -33,10 +33,7 @@ from trainingload import run_training_load
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing: the browser tests must run here")
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+require_chromium()
 
 pytestmark = pytest.mark.browser
 

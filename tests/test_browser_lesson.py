@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 
 import pytest
-from appdriver import CHROMIUM, EXCEPTION, app_server, browser, wait_until_done
+from appdriver import EXCEPTION, app_server, browser, require_chromium, wait_until_done
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -46,10 +46,7 @@ prompt = "Going deeper, what happens to the share of zeros?"
 options = ["it grows", "it shrinks", "it stays about the same"]
 '''
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing: the browser tests must run here")
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+require_chromium()
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from appdriver import (
-    CHROMIUM,
     EXCEPTION,
     app_server,
     browser,
     choose,
+    require_chromium,
     slide_to,
     wait_until_done,
 )
@@ -24,10 +24,7 @@ from appdriver import (
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing: the browser tests must run here")
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+require_chromium()
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 VIEWPORT = {"width": 1280, "height": 720}

@@ -21,10 +21,10 @@ from urllib.parse import urljoin
 
 import pytest
 from appdriver import (
-    CHROMIUM,
     app_server,
     browser,
     page_url_path,
+    require_chromium,
     screenshot_whole_app,
     wait_until_done,
 )
@@ -35,10 +35,7 @@ from cnnviz.ui.navigation import PAGES
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing: the browser tests must run here")
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+require_chromium()
 
 pytestmark = pytest.mark.browser
 

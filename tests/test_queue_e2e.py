@@ -14,22 +14,24 @@ running) are ``test_redisqueue.py``.
 
 from __future__ import annotations
 
-import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
-from appdriver import CHROMIUM, EXCEPTION, app_server, browser, page_url_path, wait_until_done
+from appdriver import (
+    EXCEPTION,
+    app_server,
+    browser,
+    page_url_path,
+    require_chromium,
+    wait_until_done,
+)
 from queueworkers import workers
 from redisserver import redis_server, require
 
 from cnnviz.jobs.redisqueue import QUEUE_NAME, UNAVAILABLE, key
 
-if not Path(CHROMIUM).exists():
-    if os.environ.get("CNNVIZ_REQUIRE_BROWSER"):
-        raise RuntimeError(f"{CHROMIUM} is missing: the browser tests must run here")
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+require_chromium()
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
