@@ -155,7 +155,7 @@ def slide_to(page, label: str, value: float) -> None:
         page.keyboard.press("ArrowRight" if now < value else "ArrowLeft")
     else:
         raise AssertionError(f"the slider {label!r} did not reach {value}")
-    page.wait_for_timeout(400)  # let the rerun the new value asked for start
+    page.wait_for_timeout(1000)  # the slider sends its value after a debounce: let the rerun start
     wait_until_done(page)
 
 

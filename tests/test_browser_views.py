@@ -69,6 +69,7 @@ def _slider_steps(page, label: str, steps: int):
     thumb.focus()
     for _ in range(steps):
         page.keyboard.press("ArrowRight")
+    page.wait_for_timeout(1000)  # the slider sends its value after a debounce
     wait_until_done(page)
 
 
@@ -391,11 +392,17 @@ def _filter_numbers(text: str) -> tuple:
 
 
 def test_filters_link_opens_the_same_view_in_a_new_browser(app):
+    from playwright.sync_api import expect
+
     base, chromium = app
     page, _ = _open(chromium, f"{base}/Filters?layer=block1_conv2&steps=10")  # a lecturer's
+    main = page.locator("[data-testid='stMain']")
     slide_to(page, "How many", 4)  # 16 -> 4 filters
+    # on a loaded machine the rerun may start after the settle: wait for its result
+    expect(main).to_contain_text("block1_conv2: 4 filters after 10 steps", timeout=240_000)
     _settle(page)
     page.get_by_role("button", name=re.compile("^Continue")).click()
+    expect(main).to_contain_text("block1_conv2: 4 filters after 20 steps", timeout=240_000)
     _settle(page)
     numbers = _filter_numbers(_main_text(page))
     assert numbers[0] == ("block1_conv2", "4", "20")
