@@ -292,6 +292,11 @@ def head_params(costs: list[LayerCost]) -> int:
     return sum(c.params for c in costs if c.head)
 
 
+def head_ratio(costs: dict[str, list[LayerCost]]) -> float:
+    """How many times more weights the plain net's head holds than the pooled one's."""
+    return head_params(costs["plain"]) / head_params(costs["pooled"])
+
+
 def costs_sentence(costs: dict[str, list[LayerCost]]) -> str:
     """What pooling did to the pair's size, from their layers' costs
     (``{"pooled": costs, "plain": costs}``)."""
@@ -309,7 +314,7 @@ def costs_sentence(costs: dict[str, list[LayerCost]]) -> str:
             f"({head['plain'] / total['plain']:.0%}); after {n_pools} poolings the pooled head "
             f"reads {reads['pooled']:,} and holds **{head['pooled']:,}** of "
             f"{total['pooled']:,} ({head['pooled'] / total['pooled']:.0%}): "
-            f"{head['plain'] / head['pooled']:.0f}x fewer. "
+            f"{head_ratio(costs):.0f}x fewer. "
             + ("The convolutions hold the same number of weights in both; " if same_convs
                else "")
             + f"per image the pooled net does {macs['pooled'] / 1e6:.2f} M multiply-adds, "
@@ -366,9 +371,11 @@ def compare(pooled, plain, n: int) -> Comparison:
                       tuple(float(d) for d in pooled - plain), noise)
 
 
-def accuracy_sentence(accuracy: Comparison, n_val: int) -> tuple[str, str]:
+def accuracy_sentence(accuracy: Comparison, n_val: int,
+                      costs: dict[str, list[LayerCost]]) -> tuple[str, str]:
     """Which net classifies new silhouettes better, measured: (the verdict with its
-    numbers, the threshold and the reason)."""
+    numbers, the threshold and the reason). ``costs`` are the pair's ``layer_costs``:
+    the reason quotes how much larger the plain head is."""
     rule = (f"Measured over {accuracy.spread()}; a difference counts above "
             f"{100 * accuracy.noise:.0f} points (twice its standard error on {n_val} "
             "validation images) when every seed agrees.")
@@ -377,7 +384,8 @@ def accuracy_sentence(accuracy: Comparison, n_val: int) -> tuple[str, str]:
     if accuracy.verdict == "higher":
         return (head + "**The pooled net generalises better.**",
                 rule + " Its small head cannot memorise each position; the plain head's "
-                "64x more weights fit the training shapes where they happened to be.")
+                f"{head_ratio(costs):.0f}x more weights fit the training shapes where they "
+                "happened to be.")
     if accuracy.verdict == "lower":
         return (head + "**Here the plain net generalises better**, against the usual "
                 "expectation.", rule + " With few epochs or lucky seeds the large head can "

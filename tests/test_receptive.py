@@ -262,9 +262,18 @@ def test_pair_comparisons_follow_the_numbers():
         ("higher", "lower", "same", "same")
     assert "2 seeds, differences from +15 to +15 points" in better.spread()
     assert "one seed" in pooling.compare([0.9], [0.5], 300).spread()
-    sentences = {name: " ".join(pooling.accuracy_sentence(c, 300))
+    def head(params: int) -> list:  # a net's costs whose Dense head holds ``params``
+        return [pooling.LayerCost("conv1", "Conv2D", (8, 8, 4), 40, 1000, False),
+                pooling.LayerCost("logits", "Dense", (5,), params, params, True)]
+
+    costs = {"pooled": head(1285), "plain": head(81925)}
+    sentences = {name: " ".join(pooling.accuracy_sentence(c, 300, costs))
                  for name, c in [("better", better), ("worse", worse), ("close", close),
                                  ("split", split)]}
+    assert "the plain head's 64x more weights" in sentences["better"]
+    smaller = {"pooled": head(1000), "plain": head(4000)}  # the ratio is read, not assumed
+    assert "the plain head's 4x more weights" in " ".join(
+        pooling.accuracy_sentence(better, 300, smaller))
     assert "**The pooled net generalises better.**" in sentences["better"]
     assert "**Here the plain net generalises better**" in sentences["worse"]
     assert "within noise" in sentences["close"]
@@ -278,7 +287,7 @@ def test_pair_comparisons_follow_the_numbers():
     assert "**No measurable difference.**" in shifted["close"][0]
     assert "changes by 20% (pooled) and 60% (plain)" in shifted["close"][1]
     # what a student reads on the projector stays short (cnnviz.ui.layout's rule)
-    for short, _ in [*shifted.values(), *(pooling.accuracy_sentence(c, 300)
+    for short, _ in [*shifted.values(), *(pooling.accuracy_sentence(c, 300, costs)
                                           for c in (better, worse, close, split))]:
         assert len(short.split()) <= 30, short
     assert [pooling.shift_answer(c) for c in (better, close, worse)] == \

@@ -84,7 +84,8 @@ def layer_change_figure(layers, change: dict[str, list[float]], *, span: float =
 
 def pair_costs_figure(costs: dict, *, span: float = 1.0):
     """Parameters and multiply-adds per weighted layer of the pooled and plain nets
-    (``{"pooled": [LayerCost], "plain": [...]}``), on log axes: the heads differ 64x."""
+    (``{"pooled": [LayerCost], "plain": [...]}``), on log axes, so heads that differ
+    many times over both show."""
     import plotly.graph_objects as go
     from plotly.subplots import make_subplots
 

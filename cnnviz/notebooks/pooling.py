@@ -93,7 +93,7 @@ def code(view: View) -> str:
         "            accuracy[name].append(result.accuracy[name])\n"
         "    comparison = pooling.compare(accuracy['pooled'], accuracy['plain'],\n"
         "                                 settings.n_val)\n"
-        "    print(pooling.accuracy_sentence(comparison, settings.n_val))\n\n"
+        "    print(pooling.accuracy_sentence(comparison, settings.n_val, costs))\n\n"
         "# %% The numbers on the page\n"
         "from cnnviz.notebooks.pooling import numbers as page_numbers\n\n"
         f"numbers = page_numbers(fmap, pooled, rfs, {layer!r}, (row, col), erf, probe, costs)\n"

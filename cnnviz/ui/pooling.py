@@ -312,7 +312,7 @@ def pair_results(runs, max_shift: int) -> None:
                f"batch {settings.batch_size}, Adam at {settings.learning_rate:g}, seed(s) "
                f"{', '.join(str(r.settings.seed) for r in runs)}; {settings.n_val} validation "
                "images, the first 60 of them shifted.")
-    explain(*pooling.accuracy_sentence(accuracy, settings.n_val))
+    explain(*pooling.accuracy_sentence(accuracy, settings.n_val, pair_costs()))
     probes = [_pair_probe(r.id, r.result, max_shift) for r in runs]
     shift = min(ASKED_SHIFT, max_shift)
     kept = pooling.shift_comparison(probes, shift)
