@@ -20,6 +20,7 @@ from appdriver import (
     slide_to,
     wait_until_done,
 )
+from playwright.sync_api import expect
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -83,8 +84,6 @@ def _convolution_numbers(text: str) -> tuple:
 def _show_without_guessing(page):
     """Skip every predict-then-reveal question, so the page shows all its results (a
     click that lands while the page reruns is lost: it is tried again)."""
-    from playwright.sync_api import expect
-
     skip = page.locator("button", has_text="Show without guessing")
     skip.first.wait_for(timeout=60_000)  # the page has questions: wait until they are drawn
     for _ in range(8):
@@ -114,7 +113,7 @@ def test_convolution_link_opens_the_same_view_in_a_new_browser(app):
     wait_until_done(page)
     assert page.locator(EXCEPTION).count() == 0
     _show_without_guessing(page)
-    numbers = _convolution_numbers(_main_text(page))
+    numbers = _read(page, _convolution_numbers)
     url = _link(page)
     assert "colour=rgb" in url and "kernel=classic" in url and "stride=2" in url \
         and "dil=3" in url
@@ -123,7 +122,7 @@ def test_convolution_link_opens_the_same_view_in_a_new_browser(app):
     print(f"\nConvolution link opened in {seconds:.1f} s: {url}")
     assert copy.locator(EXCEPTION).count() == 0
     _show_without_guessing(copy)
-    assert _convolution_numbers(_main_text(copy)) == numbers
+    assert _read(copy, _convolution_numbers) == numbers
     assert "This link:" not in _main_text(copy)
     copy.screenshot(path=str(SHOTS / "Convolution-link.png"))
     # the notebook a student downloads holds this view's code
@@ -155,14 +154,14 @@ def test_a_matching_view_opens_the_same_matches_in_a_new_browser(app):
     _slider_steps(page, "Stride", 1)
     _show_without_guessing(page)
     assert page.locator(EXCEPTION).count() == 0
-    numbers = _matching_numbers(_main_text(page))
+    numbers = _read(page, _matching_numbers)
     assert "columns left of where it was cut in the left camera's photo" in numbers[0]
     url = _link(page)
     assert "pair=motorcycle" in url and "left=178" in url and "stride=2" in url
     copy, _ = _open_in_new_browser(chromium, url)
     assert copy.locator(EXCEPTION).count() == 0
     _show_without_guessing(copy)
-    assert _matching_numbers(_main_text(copy)) == numbers
+    assert _read(copy, _matching_numbers) == numbers
     copy.screenshot(path=str(SHOTS / "Convolution-matching-link.png"))
     context.close()
     copy.context.close()
@@ -195,7 +194,7 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
     page.get_by_text("max (for comparison)").click()
     wait_until_done(page)
     assert page.locator(EXCEPTION).count() == 0
-    numbers = _gradcam_numbers(_main_text(page))
+    numbers = _read(page, _gradcam_numbers)
     assert numbers[0][0] == "triangle"
     url = _link(page)
     assert "objs=square,star,circle" in url and "sseed=1" in url
@@ -203,7 +202,7 @@ def test_gradcam_link_opens_the_same_view_in_a_new_browser(app):
     copy, seconds = _open_in_new_browser(chromium, url)
     print(f"\nGrad-CAM link opened in {seconds:.1f} s (warm server): {url}")
     assert copy.locator(EXCEPTION).count() == 0
-    assert _gradcam_numbers(_main_text(copy)) == numbers
+    assert _read(copy, _gradcam_numbers) == numbers
     chips = copy.locator("[data-testid='stMultiSelect']").filter(has_text="Shapes in the scene")
     assert "circle" in chips.inner_text()
     assert copy.locator("[data-testid='stNumberInput']").filter(has_text="Scene seed") \
@@ -232,7 +231,7 @@ def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
     _slider_steps(page, "Shift the image right", 2)
     _show_without_guessing(page)
     assert page.locator(EXCEPTION).count() == 0
-    numbers = _pooling_numbers(_main_text(page))
+    numbers = _read(page, _pooling_numbers)
     assert numbers[2][0] == "10" and numbers[1][2] == "block3_conv1"
     url = _link(page)
     assert "win=3" in url and "layer=block3_conv1" in url and "shift=10" in url
@@ -240,7 +239,7 @@ def test_pooling_link_opens_the_same_view_in_a_new_browser(app):
     print(f"\nPooling link opened in {seconds:.1f} s: {url}")
     assert copy.locator(EXCEPTION).count() == 0
     _show_without_guessing(copy)
-    assert _pooling_numbers(_main_text(copy)) == numbers
+    assert _read(copy, _pooling_numbers) == numbers
     assert "This link:" not in _main_text(copy)
     copy.screenshot(path=str(SHOTS / "Pooling-link.png"), full_page=True)
     context.close()
@@ -290,8 +289,6 @@ def test_a_bad_link_gives_a_notice_and_no_exception(app, path, words):
 def _expect_stride(page, url_end: str, value: str):
     """Wait until the address and the Stride slider show a view (a rerun may still be
     on its way after a history step)."""
-    from playwright.sync_api import expect
-
     expect(page).to_have_url(re.compile(re.escape(url_end) + "$"), timeout=60_000)
     expect(page.locator("[data-testid='stSlider']").filter(has_text="Stride").locator(
         "[data-testid='stSliderThumbValue']")).to_have_text(value, timeout=60_000)
@@ -333,12 +330,31 @@ def _skip_questions(page, tabs=()):
     for tab in [*tabs[1:], *tabs[:1]] or [None]:
         if tab:
             page.get_by_role("tab", name=tab).click()
-        for _ in range(6):
-            buttons = page.get_by_role("button", name=SKIP)
-            if buttons.count() == 0:
+        buttons = page.get_by_role("button", name=SKIP)
+        for _ in range(8):
+            left = buttons.count()
+            if not left:
                 break
             buttons.first.click()
+            try:  # a click that lands while the page reruns is lost: it is tried again
+                expect(buttons).to_have_count(left - 1, timeout=10_000)
+            except AssertionError:
+                continue
             _settle(page)
+    _settle(page)
+
+
+def _read(page, numbers, timeout_s: float = 120.0):
+    """``numbers(text of the page)`` once the page shows them: on a loaded machine the
+    last rerun can still be drawing when the script state says it finished."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            return numbers(_main_text(page))
+        except AttributeError:  # a pattern not on the page (yet)
+            if time.monotonic() > deadline:
+                raise
+            page.wait_for_timeout(1000)
 
 
 def _open(chromium, url):
@@ -372,13 +388,13 @@ def test_activations_link_opens_the_same_view_in_a_new_browser(app):
     page.get_by_role("tab", name="Every channel of a layer").click()
     _pick(page, "Layer to browse", "block2_conv2")
     _skip_questions(page, ACTIVATION_TABS)
-    numbers = _activation_numbers(_main_text(page))
+    numbers = _read(page, _activation_numbers)
     url = _link(page)
     assert "scale=layer" in url and "pair=block3_conv1" in url and "all=block2_conv2" in url
     copy, seconds = _open(chromium, url)
     print(f"\nActivations link opened in {seconds:.1f} s: {url}")
     _skip_questions(copy, ACTIVATION_TABS)
-    assert _activation_numbers(_main_text(copy)) == numbers
+    assert _read(copy, _activation_numbers) == numbers
     assert "This link:" not in _main_text(copy)
     copy.screenshot(path=str(SHOTS / "Activations-link.png"))
     page.context.close()
@@ -392,8 +408,6 @@ def _filter_numbers(text: str) -> tuple:
 
 
 def test_filters_link_opens_the_same_view_in_a_new_browser(app):
-    from playwright.sync_api import expect
-
     base, chromium = app
     page, _ = _open(chromium, f"{base}/Filters?layer=block1_conv2&steps=10")  # a lecturer's
     main = page.locator("[data-testid='stMain']")
@@ -404,13 +418,13 @@ def test_filters_link_opens_the_same_view_in_a_new_browser(app):
     page.get_by_role("button", name=re.compile("^Continue")).click()
     expect(main).to_contain_text("block1_conv2: 4 filters after 20 steps", timeout=240_000)
     _settle(page)
-    numbers = _filter_numbers(_main_text(page))
+    numbers = _read(page, _filter_numbers)
     assert numbers[0] == ("block1_conv2", "4", "20")
     url = _link(page)
     assert "layer=block1_conv2" in url and "n=4" in url and "cont=1" in url
     copy, seconds = _open(chromium, url)
     print(f"\nFilters link opened in {seconds:.1f} s: {url}")
-    assert _filter_numbers(_main_text(copy)) == numbers
+    assert _read(copy, _filter_numbers) == numbers
     copy.screenshot(path=str(SHOTS / "Filters-link.png"))
     page.context.close()
     copy.context.close()
@@ -494,14 +508,14 @@ def test_transfer_link_runs_once_and_opens_the_same_result_in_a_new_browser(app)
     page.locator("button", has_text="Show without guessing").first.wait_for(timeout=900_000)
     _show_without_guessing(page)
     assert page.locator(EXCEPTION).count() == 0
-    numbers = _transfer_numbers(_main_text(page))
+    numbers = _read(page, _transfer_numbers)
     url = _link(page)
     assert "n=3" in url and "tseed=3" in url
     copy, seconds = _open_in_new_browser(chromium, url)
     _show_without_guessing(copy)
     print(f"\nTransfer link opened in {seconds:.1f} s: {url}")
     assert copy.locator(EXCEPTION).count() == 0
-    assert _transfer_numbers(_main_text(copy)) == numbers
+    assert _read(copy, _transfer_numbers) == numbers
     copy.screenshot(path=str(SHOTS / "Transfer-link.png"))
     page.context.close()
     copy.context.close()

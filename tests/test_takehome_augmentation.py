@@ -12,7 +12,7 @@ from cnnviz import notebooks
 
 #: the defaults (no experiment run), then a pipeline with a crop and a tiny experiment
 QUERIES = ["", "layers=crop,rotation,noise&crop_fraction=0.7&rotation_factor=0.5&draw=3"
-               "&n=5&ep=5&eseed=2&bs=8"]
+               "&n=5&ep=5&eseed=2&bs=8&seeds=1"]
 
 
 def _run(code: str) -> dict:
