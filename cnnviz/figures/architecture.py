@@ -1,5 +1,6 @@
 """Figures of the architecture demos: a 1x1 convolution at one pixel, the channels of
-a feature map, and how inception branches line up in their concatenation."""
+a feature map, how inception branches line up in their concatenation and what area of
+the image moves each branch."""
 
 from __future__ import annotations
 
@@ -103,3 +104,24 @@ def concat_figure(channels: dict[str, int]):
     fig.update_layout(barmode="stack", xaxis_title=f"channel index (total {start})",
                       legend_traceorder="normal")
     return theme.style(fig, height=230)
+
+
+def branch_field_figure(trained, branch: str, fraction: float):
+    """One branch's effective field (|gradient| of its centre unit per pixel) with its
+    theoretical field (yellow box) and the square holding ``fraction`` of it (white)."""
+    from cnnviz.figures.maps import map_figure
+
+    scale = trained.branches[branch]
+    size = scale.erf.shape
+
+    def square(side: int, colour: str):
+        lo = [int(np.floor(c - (side - 1) / 2 + 1e-9)) for c in trained.centre]
+        hi = [int(np.ceil(c + (side - 1) / 2 - 1e-9)) for c in trained.centre]
+        return (max(lo[0], 0), max(lo[1], 0), min(hi[0], size[0] - 1),
+                min(hi[1], size[1] - 1), colour)
+
+    boxes = [square(scale.field, "yellow")]
+    if scale.erf.any():
+        boxes.append(square(scale.side(fraction), "white"))
+    return map_figure(scale.erf, title=f"|∂unit/∂pixel|: {fraction:.0%} in white",
+                      colorscale=theme.SEQUENTIAL, boxes=boxes, span=0.25)
