@@ -197,13 +197,16 @@ with tab_inc, ui.guard("the inception demo"):
     cols = st.columns(4)
     for column, (branch, scale) in zip(cols, trained.branches.items()):
         h, w, k = scale.maps.shape
-        column.markdown(f"**{branch}** → {h}x{w}x**{k}**  \nsees **{scale.field} px**, "
+        column.markdown(f"**{branch}**  \n{h}x{w}x**{k}**, sees **{scale.field} px**  \n"
                         f"moved by **{scale.side(fraction)} px**")
         column.plotly_chart(arch_figures.channel_tiles_figure(
-            scale.maps, 4, cols=2, title="response: first 4 channels", span=0.25),
+            scale.maps, 4, cols=2, title="first 4 channels", span=0.25),
             width="stretch")
         column.plotly_chart(arch_figures.branch_field_figure(trained, branch, fraction),
                             width="stretch")
+    st.caption(f"Top: each branch's response. Bottom: |∂unit/∂pixel| of its centre unit, "
+               f"near that unit; yellow: what the unit can see, white: the square holding "
+               f"{fraction:.0%} of the gradient (what moves it).")
     sides = {b: s.side(fraction) for b, s in trained.branches.items()}
     st.markdown(archdemo.scale_sentence(sides, fraction))
     with st.expander("How the scales are measured", icon=":material/straighten:"):
