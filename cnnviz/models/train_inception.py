@@ -72,7 +72,9 @@ def main(argv=None) -> dict:
 
     out = args.out or str(inception.WEIGHTS_PATH)
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    model.save_weights(out)
+    shipped = inception.build_shapes_inception()  # uncompiled: no optimizer state in the file
+    shipped.set_weights(model.get_weights())
+    shipped.save_weights(out)
     info = {
         "model": inception.NAME,
         "classes": list(SOURCE_CLASSES),
