@@ -193,12 +193,13 @@ with tab_inc, ui.guard("the inception demo"):
                 f"**{info.get('test_accuracy', 0):.1%}** on {info.get('test_size', 0)} fresh "
                 f"images). The block's input `{trained.input_layer}` is "
                 f"**{' x '.join(map(str, trained.input_shape))}** for *{choice.name}*.")
-    fraction = archdemo.MASS_FRACTIONS[0]
+    fraction, wider = archdemo.MASS_FRACTIONS[0], f"{archdemo.MASS_FRACTIONS[1]:.0%}"
     cols = st.columns(4)
     for column, (branch, scale) in zip(cols, trained.branches.items()):
         h, w, k = scale.maps.shape
         column.markdown(f"**{branch}**  \n{h}x{w}x**{k}**, sees **{scale.field} px**  \n"
-                        f"moved by **{scale.side(fraction)} px**")
+                        f"moved by **{scale.side(fraction)} px** "
+                        f"({wider}: {scale.side(archdemo.MASS_FRACTIONS[1])} px)")
         column.plotly_chart(arch_figures.channel_tiles_figure(
             scale.maps, 4, cols=2, title="first 4 channels", span=0.25),
             width="stretch")
