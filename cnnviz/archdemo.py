@@ -211,6 +211,11 @@ def scale_method(trained: TrainedBlock) -> str:
             "One image, one unit: another image can give other numbers.")
 
 
+def widest_branch(sides: dict) -> str:
+    """The branch whose measured side is largest (the first in ``BRANCHES`` on a tie)."""
+    return max(sides, key=lambda branch: (sides[branch], -BRANCHES.index(branch)))
+
+
 def scale_sentence(sides: dict, fraction: float) -> str:
     """What the measured sides (branch -> side of the square holding ``fraction`` of
     the centre unit's |gradient|, 0 = switched off) say about the branches' scales.

@@ -193,23 +193,33 @@ with tab_inc, ui.guard("the inception demo"):
                 f"**{info.get('test_accuracy', 0):.1%}** on {info.get('test_size', 0)} fresh "
                 f"images). The block's input `{trained.input_layer}` is "
                 f"**{' x '.join(map(str, trained.input_shape))}** for *{choice.name}*.")
-    fraction, wider = archdemo.MASS_FRACTIONS[0], f"{archdemo.MASS_FRACTIONS[1]:.0%}"
+    fraction, wider = archdemo.MASS_FRACTIONS
     cols = st.columns(4)
     for column, (branch, scale) in zip(cols, trained.branches.items()):
         h, w, k = scale.maps.shape
-        column.markdown(f"**{branch}**  \n{h}x{w}x**{k}**, sees **{scale.field} px**  \n"
-                        f"moved by **{scale.side(fraction)} px** "
-                        f"({wider}: {scale.side(archdemo.MASS_FRACTIONS[1])} px)")
+        column.markdown(f"**{branch}**  \n{h}x{w}x**{k}**, sees **{scale.field} px**")
         column.plotly_chart(arch_figures.channel_tiles_figure(
             scale.maps, 4, cols=2, title="first 4 channels", span=0.25),
             width="stretch")
-        column.plotly_chart(arch_figures.branch_field_figure(trained, branch, fraction),
-                            width="stretch")
-    st.caption(f"Top: each branch's response. Bottom: |∂unit/∂pixel| of its centre unit, "
-               f"near that unit; yellow: what the unit can see, white: the square holding "
-               f"{fraction:.0%} of the gradient (what moves it).")
     sides = {b: s.side(fraction) for b, s in trained.branches.items()}
-    st.markdown(archdemo.scale_sentence(sides, fraction))
+    widest = archdemo.widest_branch(sides)
+    if ui.ask(questions.choice(
+            "inc_scale", "Which branch's centre unit is moved by the widest area of the "
+            "image (the square holding half of its gradient)?", archdemo.BRANCHES),
+            questions.Measured(widest, why=(
+                f"its {fraction:.0%} square is {sides[widest]} px wide; "
+                + ", ".join(f"{b}: {s} px" for b, s in sides.items() if b != widest))),
+            context=(choice.name, block_name)):
+        cols = st.columns(4)
+        for column, (branch, scale) in zip(cols, trained.branches.items()):
+            column.markdown(f"**{branch}**: moved by **{scale.side(fraction)} px** "
+                            f"({wider:.0%}: {scale.side(wider)} px)")
+            column.plotly_chart(arch_figures.branch_field_figure(trained, branch, fraction),
+                                width="stretch")
+        st.caption(f"|∂unit/∂pixel| of each branch's centre unit, near that unit; yellow: "
+                   f"what the unit can see, white: the square holding {fraction:.0%} of the "
+                   "gradient (what moves it).")
+        st.markdown(archdemo.scale_sentence(sides, fraction))
     with st.expander("How the scales are measured", icon=":material/straighten:"):
         st.markdown(archdemo.scale_method(trained))
         st.latex(rf"\text{{sees}} = {trained.input_field} + (k-1)\cdot{trained.input_jump}"

@@ -63,3 +63,9 @@ def test_scale_sentence_follows_the_numbers():
     assert "does not hold" in wrong and "grows" not in wrong
     off = archdemo.scale_sentence({one: 7, three: 11, five: 0, pool: 11}, 0.9)
     assert "switched off" in off and "90%" in off and "grows" not in off
+
+
+def test_widest_branch_breaks_ties_in_branch_order():
+    one, three, five, pool = archdemo.BRANCHES
+    assert archdemo.widest_branch({one: 7, three: 11, five: 15, pool: 11}) == five
+    assert archdemo.widest_branch({one: 7, three: 15, five: 15, pool: 11}) == three

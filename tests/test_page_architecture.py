@@ -168,6 +168,7 @@ def test_inception_tab_shows_the_trained_block(page):
     assert any(m.value.startswith("**1x1 → 5x5**") and "sees **62 px**" in m.value
                for m in at.markdown)
     assert any(m.value.startswith("Measured (50% of |gradient|)") for m in at.markdown)
+    assert "moved by the widest area of the image" in question_text(at)
 
 
 def test_residual_form_runs_and_caches(page):
