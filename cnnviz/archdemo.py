@@ -172,11 +172,13 @@ def trained_block(model, image: np.ndarray, block: str) -> TrainedBlock:
     rfs = {r.name: r for r in receptive.receptive_fields(model)}
     if block not in rfs or any(name not in rfs for name in ends):
         raise ModelError(f"'{block}' is not an inception block of this model.")
-    made_by = {}  # tensor id -> the layer that outputs it
+    made_by, input_layer = {}, None  # tensor id -> the layer that outputs it
     for layer, ins, outs in probe.layer_calls(model):
         made_by.update({id(t): layer.name for t in outs})
         if layer.name == ends[0]:
-            input_layer = made_by[id(ins[0])]
+            input_layer = made_by.get(id(ins[0]))
+    if input_layer not in rfs:
+        raise ModelError(f"'{block}' reads the image itself: no layer before it to measure.")
     image = np.asarray(image, dtype=np.float32)
     maps = extract(model, image[None], [input_layer, *ends, block])
     *parts, concat = (maps[name][0] for name in ends + [block])

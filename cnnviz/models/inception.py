@@ -3,8 +3,8 @@
 It takes ``make_shapes`` images as they are (64x64x3 floats in [0, 1]), like the
 built-in ``shapes_cnn``. A stem of two 3x3 convolutions (each followed by
 BatchNorm and a 2x2 max-pool) brings 64x64 down to 16x16; a first inception
-block works at 16x16, a max-pool halves to 8x8, a second block works there;
-global average pooling and a Dense layer make the 5 class logits.
+block works at 16x16, BatchNorm and a max-pool bring it to 8x8, a second block
+works there; global average pooling and a Dense layer make the 5 class logits.
 
 The network is written as a ``cnnviz.architecture`` layer list, so the builder's
 arithmetic (parameters, multiply-adds, receptive fields) and ``build_model``
@@ -45,20 +45,6 @@ SPEC = [
 #: the Concatenate layer that ends each inception block, in order
 BLOCKS = tuple(A.layer_name(i, layer) for i, layer in enumerate(SPEC, start=1)
                if layer.kind == "inception")
-#: the layer that ends each branch of a block, in ``archdemo.BRANCHES`` order
-BRANCH_SUFFIXES = ("_1x1", "_3x3", "_5x5", "_pool_proj")
-
-
-def branch_layers(block: str) -> list[str]:
-    """The four branch output layers of ``block`` (1x1, 3x3, 5x5, pool projection)."""
-    return [block + suffix for suffix in BRANCH_SUFFIXES]
-
-
-def block_input(block: str) -> str:
-    """The layer whose output feeds ``block`` (the row before it in ``SPEC``)."""
-    index = BLOCKS.index(block)
-    position = [A.layer_name(i, layer) for i, layer in enumerate(SPEC, start=1)]
-    return position[position.index(BLOCKS[index]) - 1]
 
 
 def build_shapes_inception(*, seed: int = 0):
