@@ -3,8 +3,9 @@
 ``pointwise`` takes the feature map of a real layer of a real model and
 applies a 1x1 convolution to it, so a student can follow one pixel: its
 C-value channel vector, the C x K weight matrix, and the K weighted sums that
-become the output channels at that same pixel. ``inception_outputs`` runs one
-real input through a real inception block and returns what each branch made.
+become the output channels at that same pixel. ``trained_block`` runs one
+image through a trained inception block and measures, for each branch, what it
+responds with and how large an area of the image moves it.
 The cost functions give the multiply-accumulate counts the two ideas are about.
 """
 
@@ -117,21 +118,131 @@ def branch_receptive_fields(rf: int, jump: int) -> dict[str, int]:
     return {branch: rf + (k - 1) * jump for branch, k in BRANCH_WINDOWS.items()}
 
 
-def inception_outputs(fmap: np.ndarray, filters: int, *, seed: int = 0) -> dict:
-    """Run one feature map (h, w, C) through a real inception block.
+@dataclass(frozen=True)
+class BranchScale:
+    """One branch of a trained inception block, on one image: what it responds with,
+    what it can see and what actually moves it."""
 
-    Returns {'branches': {name: (h, w, k) array}, 'concat': (h, w, sum k),
-    'model': the keras block}. The concatenation is checked to be the
-    branches side by side along channels.
+    branch: str  # one of BRANCHES
+    layer: str  # the Keras layer that ends the branch
+    maps: np.ndarray  # (h, w, k) the branch's response
+    field: int  # theoretical receptive field side in image pixels
+    erf: np.ndarray  # (H, W) |d centre unit / d image|, summed over colours
+    radii: dict  # mass fraction -> half-width r: a (2r+1)-px square holds that share
+
+    def side(self, fraction: float) -> int:
+        """Side in pixels of the square around the unit's centre holding ``fraction`` of
+        its |gradient| (0 when the unit is switched off for this image)."""
+        return 2 * self.radii[fraction] + 1 if self.erf.any() else 0
+
+
+@dataclass(frozen=True)
+class TrainedBlock:
+    """A trained inception block run on one image (see :func:`trained_block`)."""
+
+    block: str  # the Concatenate layer that ends the block
+    input_layer: str
+    input_shape: tuple[int, int, int]  # (h, w, C) of the block's input
+    input_field: int  # receptive field side of the block's input units, pixels
+    input_jump: int  # pixels between neighbouring input units
+    unit: tuple[int, int]  # the measured unit: the centre of the block's map
+    centre: tuple[float, float]  # that unit's field centre in image pixels
+    branches: dict  # branch name -> BranchScale, in BRANCHES order
+    concat: np.ndarray  # (h, w, sum k)
+
+
+#: the shares of |gradient| mass whose square side measures a branch's scale
+MASS_FRACTIONS = (0.5, 0.9)
+
+
+def trained_block(model, image: np.ndarray, block: str) -> TrainedBlock:
+    """Run one preprocessed image (H, W, 3) through ``model`` and measure each branch of
+    the inception ``block`` (built by ``architecture.build_model``, e.g. the trained
+    ``models.inception`` network).
+
+    For every branch: its response maps; its theoretical receptive field, from the
+    trained net's own layers (``receptive.receptive_fields``); and its effective
+    field: |gradient| of the branch's centre unit (summed over the branch's channels)
+    with respect to the image, and the side of the square around the unit's centre
+    holding each of ``MASS_FRACTIONS`` of it (``receptive.mass_radius``).
     """
-    fmap = np.asarray(fmap, dtype=np.float32)
-    spec = [A.LayerSpec("inception", filters=int(filters), activation="relu")]
-    block = A.build_model(spec, fmap.shape, seed=seed)
-    name = A.layer_name(1, spec[0])  # the Concatenate layer that ends the block
-    ends = [f"{name}_1x1", f"{name}_3x3", f"{name}_5x5", f"{name}_pool_proj"]
-    *parts, concat = (maps[0] for maps in extract(block, fmap[None], [*ends, name]).values())
+    from cnnviz import receptive
+
+    ends = [f"{block}{suffix}" for suffix in ("_1x1", "_3x3", "_5x5", "_pool_proj")]
+    rfs = {r.name: r for r in receptive.receptive_fields(model)}
+    if block not in rfs or any(name not in rfs for name in ends):
+        raise ModelError(f"'{block}' is not an inception block of this model.")
+    made_by, input_layer = {}, None  # tensor id -> the layer that outputs it
+    for layer, ins, outs in probe.layer_calls(model):
+        made_by.update({id(t): layer.name for t in outs})
+        if layer.name == ends[0]:
+            input_layer = made_by.get(id(ins[0]))
+    if input_layer not in rfs:
+        raise ModelError(f"'{block}' reads the image itself: no layer before it to measure.")
+    image = np.asarray(image, dtype=np.float32)
+    maps = extract(model, image[None], [input_layer, *ends, block])
+    *parts, concat = (maps[name][0] for name in ends + [block])
     assert np.allclose(np.concatenate(parts, axis=-1), concat)
-    return {"branches": dict(zip(BRANCHES, parts)), "concat": concat, "model": block}
+    h, w = concat.shape[:2]
+    unit = (h // 2, w // 2)
+    field = rfs[block]
+    centre = tuple(field.start_hw[a] + unit[a] * field.jump_hw[a] for a in range(2))
+    branches = {}
+    for branch, layer, response in zip(BRANCHES, ends, parts):
+        erf = receptive.effective_rf(model, layer, image, *unit)
+        radii = {f: receptive.mass_radius(erf, centre, f) for f in MASS_FRACTIONS}
+        branches[branch] = BranchScale(branch, layer, response, rfs[layer].size, erf, radii)
+    source = rfs[input_layer]
+    return TrainedBlock(block, input_layer, tuple(int(n) for n in maps[input_layer][0].shape),
+                        source.size, source.jump, unit, centre, branches, concat)
+
+
+def scale_method(trained: TrainedBlock) -> str:
+    """How :func:`trained_block` measured the branches, with its settings (markdown)."""
+    (row, col), (cr, cc) = trained.unit, trained.centre
+    h, w = trained.concat.shape[:2]
+    shares = " and ".join(f"{f:.0%}" for f in MASS_FRACTIONS)
+    return (f"**Sees** (theoretical field): every pixel that can change one unit, from the "
+            f"trained net's layers. Each `{trained.input_layer}` unit sees "
+            f"{trained.input_field} px, {trained.input_jump} px apart; a k x k window adds "
+            f"(k − 1) x {trained.input_jump} px.  \n"
+            f"**Moved by** (effective field): the gradient of the branch's unit at the centre "
+            f"of the {h}x{w} map (row {row}, col {col}; all its channels summed) with respect "
+            f"to each pixel of this image, |·| summed over colours; the side of the smallest "
+            f"square around the unit's centre (pixel {cr:g}, {cc:g}) holding {shares} of it. "
+            "One image, one unit: another image can give other numbers.")
+
+
+def widest_branch(sides: dict) -> str:
+    """The branch whose measured side is largest (the first in ``BRANCHES`` on a tie)."""
+    return max(sides, key=lambda branch: (sides[branch], -BRANCHES.index(branch)))
+
+
+def scale_sentence(sides: dict, fraction: float) -> str:
+    """What the measured sides (branch -> side of the square holding ``fraction`` of
+    the centre unit's |gradient|, 0 = switched off) say about the branches' scales.
+
+    The claim "the larger the window, the larger the area that moves the branch" is
+    made only when 1x1 <= 3x3 <= 5x5 holds in the numbers; otherwise the sentence says
+    the run disagrees and what can cause it.
+    """
+    one, three, five = (sides[b] for b in BRANCHES[:3])
+    listed = ", ".join(f"{b}: {s} px" for b, s in sides.items())
+    share = f"{fraction:.0%}"
+    off = [b for b, s in sides.items() if s == 0]
+    if off:
+        return (f"Measured ({share} of |gradient|): {listed}. The centre unit of "
+                f"{', '.join(off)} is switched off (ReLU = 0) for this image, so no pixel "
+                "moves it: try another image or the other block.")
+    if one <= three <= five:
+        grows = "grows" if one < five else "stays the same size"
+        return (f"Measured ({share} of |gradient|): {listed}. The area that moves a branch "
+                f"{grows} from 1x1 to 5x5 (1x1 ≤ 3x3 ≤ 5x5 holds): the branches look at the "
+                "same place at different scales.")
+    return (f"Measured ({share} of |gradient|): {listed}. On this image the order "
+            "1x1 ≤ 3x3 ≤ 5x5 does not hold: a large kernel whose trained weights sit near "
+            "its centre, or ReLUs switched off along some paths, can shrink a branch's "
+            "effective field. Try another image.")
 
 
 def inception_cost_records(blocks) -> list[dict]:

@@ -4,9 +4,10 @@ import numpy as np
 import pandas as pd
 import streamlit as st
 
-from cnnviz import archdemo, architecture, buildercheck, questions, receptive, ui
+from cnnviz import archdemo, architecture, buildercheck, questions, ui
 from cnnviz.figures import architecture as arch_figures
 from cnnviz.figures import diagram
+from cnnviz.models import inception as inception_net
 from cnnviz.models import prepare
 from cnnviz.notebooks.architecture import numbers as page_numbers
 from cnnviz.ui.builder import layer_builder
@@ -29,10 +30,13 @@ def _feature_map(model_name: str, layer: str, image: np.ndarray) -> np.ndarray:
     return archdemo.feature_map(ui.get_model(model_name), x, layer)[0]
 
 
+@st.cache_data(show_spinner=False, max_entries=16)
+def _trained_block(block: str, image: np.ndarray):
+    x = prepare(arch_view.DEMO_MODEL, image).x[0]  # the same 64x64 [0, 1] input
+    return archdemo.trained_block(inception_net.load_shapes_inception(), x, block)
+
+
 view = ui.page_view("architecture", prefix="arch_")
-@st.cache_data(show_spinner=False)
-def _receptive_fields(model_name: str) -> dict:
-    return {r.name: r for r in receptive.receptive_fields(ui.get_model(model_name))}
 
 
 choice = ui.image_picker()
@@ -179,32 +183,55 @@ with tab_inc, ui.guard("the inception demo"):
     ui.explain("An **inception block** looks at the same input at several scales at once "
                "(1x1, 3x3, 5x5 and pooling) and stacks the results along the channels. "
                "The 1x1 convs before the 3x3 and 5x5 (and after the pool) keep it cheap.")
-    q1, q2 = st.columns(2)
-    in_layer = q1.selectbox("Input: a real feature map of the built-in model", layers,
-                            **view.widget("incl", key="inc_layer"))
-    filters = q2.slider("Block width F (1x1 branch filters)", 2, 64,
-                        **view.widget("incf", key="inc_f"))
-    fmap = _feature_map(arch_view.DEMO_MODEL, in_layer, choice.image)
-    out = archdemo.inception_outputs(fmap, filters, seed=0)
-    st.markdown(f"Input `{in_layer}`: **{' x '.join(map(str, fmap.shape))}** for "
-                f"*{choice.name}*.")
-    field = _receptive_fields(arch_view.DEMO_MODEL)[in_layer]
-    seen = archdemo.branch_receptive_fields(field.size_hw[0], field.jump_hw[0])
+    q1, q2 = st.columns([1, 2], vertical_alignment="bottom")
+    block_name = q1.selectbox("Trained block", inception_net.BLOCKS,
+                              format_func=arch_view.BLOCK_LABELS.get,
+                              **view.widget("incb", key="inc_block"))
+    trained = _trained_block(block_name, choice.image)
+    info = inception_net.trained_info() or {}
+    q2.markdown(f"A small inception net trained here on shapes (test accuracy "
+                f"**{info.get('test_accuracy', 0):.1%}** on {info.get('test_size', 0)} fresh "
+                f"images). The block's input `{trained.input_layer}` is "
+                f"**{' x '.join(map(str, trained.input_shape))}** for *{choice.name}*.")
+    fraction, wider = archdemo.MASS_FRACTIONS
     cols = st.columns(4)
-    for column, (branch, maps) in zip(cols, out["branches"].items()):
-        column.markdown(f"**{branch}** → {maps.shape[0]}x{maps.shape[1]}x**{maps.shape[2]}**, "
-                        f"sees **{seen[branch]} px**")
+    for column, (branch, scale) in zip(cols, trained.branches.items()):
+        h, w, k = scale.maps.shape
+        column.markdown(f"**{branch}**  \n{h}x{w}x**{k}**, sees **{scale.field} px**")
         column.plotly_chart(arch_figures.channel_tiles_figure(
-            maps, 4, cols=2, title="first 4 channels", span=0.25), width="stretch")
+            scale.maps, 4, cols=2, title="first 4 channels", span=0.25),
+            width="stretch")
+    sides = {b: s.side(fraction) for b, s in trained.branches.items()}
+    widest = archdemo.widest_branch(sides)
+    if ui.ask(questions.choice(
+            "inc_scale", "Which branch's centre unit is moved by the widest area of the "
+            "image (the square holding half of its gradient)?", archdemo.BRANCHES),
+            questions.Measured(widest, why=(
+                f"its {fraction:.0%} square is {sides[widest]} px wide; "
+                + ", ".join(f"{b}: {s} px" for b, s in sides.items() if b != widest))),
+            context=(choice.name, block_name)):
+        cols = st.columns(4)
+        for column, (branch, scale) in zip(cols, trained.branches.items()):
+            column.markdown(f"**{branch}**: moved by **{scale.side(fraction)} px** "
+                            f"({wider:.0%}: {scale.side(wider)} px)")
+            column.plotly_chart(arch_figures.branch_field_figure(trained, branch, fraction),
+                                width="stretch")
+        st.caption(f"|∂unit/∂pixel| of each branch's centre unit, near that unit; yellow: "
+                   f"what the unit can see, white: the square holding {fraction:.0%} of the "
+                   "gradient (what moves it).")
+        st.markdown(archdemo.scale_sentence(sides, fraction))
+    with st.expander("How the scales are measured", icon=":material/straighten:"):
+        st.markdown(archdemo.scale_method(trained))
+        st.latex(rf"\text{{sees}} = {trained.input_field} + (k-1)\cdot{trained.input_jump}"
+                 r"\qquad E(p) = \sum_c \left|\frac{\partial\, \sum_j y_j(u)}"
+                 r"{\partial x_c(p)}\right|")
     st.plotly_chart(arch_figures.concat_figure(
-        {k: v.shape[-1] for k, v in out["branches"].items()}), width="stretch")
-    st.caption(f"Concatenated: {' x '.join(map(str, out['concat'].shape))} — the same "
+        {k: v.maps.shape[-1] for k, v in trained.branches.items()}), width="stretch")
+    st.caption(f"Concatenated: {' x '.join(map(str, trained.concat.shape))} — the same "
                "pixels, the branches' channels side by side (checked against the real "
-               f"Keras `Concatenate` output). Each `{in_layer}` unit sees "
-               f"{field.size_hw[0]} px of the image, {field.jump_hw[0]} px apart; a k x k "
-               "window adds (k − 1) x that spacing. The block's weights are random: the "
-               "pictures show shapes of maps, not learned features.")
-    fh, fw, fc = fmap.shape
+               "Keras `Concatenate` output).")
+    fh, fw, fc = trained.input_shape
+    filters = trained.branches[archdemo.BRANCHES[0]].maps.shape[-1]  # the 1x1 branch: F
     inc_cost = archdemo.inception_cost(fh, fw, fc, filters)
     saving = inc_cost["saving"]
     if ui.ask(questions.number(
@@ -247,6 +274,7 @@ with tab_build:
 
 view.publish()
 with ui.guard("the code of this view"):
-    view.take_home(page_numbers(pw, cost, out["branches"], inc_cost), {
+    view.take_home(page_numbers(pw, cost, trained, inc_cost), {
         "feature_map_1x1_input": pw.inputs, "feature_map_1x1_output": pw.outputs,
-        "weights_1x1": pw.weights, "inception_input": fmap, "inception_concat": out["concat"]})
+        "weights_1x1": pw.weights, "inception_concat": trained.concat,
+        "inception_fields": np.stack([b.erf for b in trained.branches.values()])})

@@ -208,15 +208,6 @@ def test_bottleneck_and_inception_costs():
     assert inc["saving"] > 2
 
 
-def test_inception_outputs_concatenate_branches():
-    from cnnviz import archdemo
-
-    fmap = np.random.default_rng(1).random((9, 9, 5)).astype(np.float32)
-    out = archdemo.inception_outputs(fmap, 8)
-    channels = [v.shape[-1] for v in out["branches"].values()]
-    assert channels == [8, 16, 4, 4] and out["concat"].shape == (9, 9, 32)
-
-
 def test_model_diagrams():
     from cnnviz.models import load_model
 

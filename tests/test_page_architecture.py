@@ -154,16 +154,21 @@ def test_pointwise_controls_and_calculator(page):
     assert _metric(at, "Saving") == "9.7x fewer MACs"
 
 
-def test_inception_controls(page):
+def test_inception_tab_shows_the_trained_block(page):
     at = page
-    at.selectbox(key="inc_layer").set_value("block1_pool")
-    at.slider(key="inc_f").set_value(4).run()
     _ok(at)
-    # F=4: 1x1 4 + 3x3 8 + 5x5 2 + pool proj 2 = 16 channels at 32x32
-    assert any("32 x 32 x 16" in c.value for c in at.caption)
-    # block1_pool units see 6 px, 2 px apart: the 5x5 branch sees 6 + 4 * 2 = 14 px
-    assert any(m.value.startswith("**1x1 → 5x5**") and "sees **14 px**" in m.value
+    words = " ".join(e.value for e in [*at.markdown, *at.caption])
+    assert "random" not in words.lower()
+    assert any("A small inception net trained here" in m.value for m in at.markdown)
+    at.selectbox(key="inc_block").set_value("inception_10").run()
+    _ok(at)
+    # block 2: 1x1 24 + 3x3 48 + 5x5 12 + pool proj 12 = 96 channels at 8x8
+    assert any("8 x 8 x 96" in c.value for c in at.caption)
+    # maxpool_9 units see 30 px, 8 px apart: the 5x5 branch sees 30 + 4 * 8 = 62 px
+    assert any(m.value.startswith("**1x1 → 5x5**") and "sees **62 px**" in m.value
                for m in at.markdown)
+    assert any(m.value.startswith("Measured (50% of |gradient|)") for m in at.markdown)
+    assert "moved by the widest area of the image" in question_text(at)
 
 
 def test_residual_form_runs_and_caches(page):

@@ -12,7 +12,7 @@ from cnnviz import notebooks
 QUERIES = [
     "depth=10&steps=10",
     "src=shape&shape=star&seed=3&pwl=block2_conv2&k=5&row=3&col=30&bh=14&bcin=64&bk=3&bb=8"
-    "&incl=block1_pool&incf=4&depth=10&steps=10&act=sigmoid&bn=0",
+    "&incb=inception_10&depth=10&steps=10&act=sigmoid&bn=0",
 ]
 
 
@@ -65,7 +65,7 @@ def test_architecture_code_gives_the_pages_numbers(pages, query):
     if "pwl" in query:
         assert pages[query]["pointwise_in"] == [32, 32, 32]
         assert pages[query]["pointwise_params"] == 32 * 5 + 5
-        assert pages[query]["branch_channels"]["1x1"] == 4
+        assert pages[query]["branch_channels"]["1x1"] == 24
 
 
 @pytest.mark.slow  # a Jupyter kernel that imports TensorFlow and trains both nets

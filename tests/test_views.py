@@ -95,7 +95,7 @@ ROUND_TRIPS = {
     ],
     "architecture": [
         "src=shape&shape=star&seed=3&pwl=block2_conv2&k=5&row=3&col=30&bh=14&bw=14&bcin=64"
-        "&bcout=64&bk=3&bb=8&incl=block1_pool&incf=4&depth=12&act=sigmoid&bn=0&steps=20"
+        "&bcout=64&bk=3&bb=8&incb=inception_10&depth=12&act=sigmoid&bn=0&steps=20"
         "&model=mobilenet_v2",
     ],
     "transfer": ["task=textures&n=24&recipe=no_freeze&lr3=0.001&tseed=1&scratch=0",

@@ -1,5 +1,6 @@
 """Figures of the architecture demos: a 1x1 convolution at one pixel, the channels of
-a feature map, and how inception branches line up in their concatenation."""
+a feature map, how inception branches line up in their concatenation and what area of
+the image moves each branch."""
 
 from __future__ import annotations
 
@@ -103,3 +104,36 @@ def concat_figure(channels: dict[str, int]):
     fig.update_layout(barmode="stack", xaxis_title=f"channel index (total {start})",
                       legend_traceorder="normal")
     return theme.style(fig, height=230)
+
+
+def branch_field_figure(trained, branch: str, fraction: float):
+    """One branch's effective field (|gradient| of its centre unit per pixel) with its
+    theoretical field (yellow box) and the square holding ``fraction`` of it (white),
+    cut to the same window around the unit for every branch of the block (the widest
+    branch's field and a margin), so the squares compare at one zoom."""
+    from cnnviz.figures.maps import map_figure
+
+    scale = trained.branches[branch]
+    size = scale.erf.shape
+    widest = max(b.field for b in trained.branches.values()) + 6
+    top, left, bottom, right, _ = _square(trained.centre, widest, size, "")
+
+    def box(side: int, colour: str):
+        t, lf, b, r, _ = _square(trained.centre, side, size, colour)
+        return t - top, lf - left, b - top, r - left, colour
+
+    boxes = [box(scale.field, "yellow")]
+    if scale.erf.any():
+        boxes.append(box(scale.side(fraction), "white"))
+    return map_figure(scale.erf[top:bottom + 1, left:right + 1],
+                      title="|∂unit/∂pixel|", colorscale=theme.SEQUENTIAL,
+                      boxes=boxes, span=0.25)
+
+
+def _square(centre, side: int, size, colour: str):
+    """(top, left, bottom, right, colour) of the ``side``-px square around ``centre``,
+    clipped to an image of ``size`` (rows, cols)."""
+    lo = [int(np.floor(c - (side - 1) / 2 + 1e-9)) for c in centre]
+    hi = [int(np.ceil(c + (side - 1) / 2 - 1e-9)) for c in centre]
+    return (max(lo[0], 0), max(lo[1], 0), min(hi[0], size[0] - 1), min(hi[1], size[1] - 1),
+            colour)

@@ -1,6 +1,7 @@
 """The code and the maths behind the Architecture lab, for one view: the 1x1
-convolution at one pixel, the bottleneck calculator, the inception block on a real
-feature map, and the plain-vs-residual experiment with the view's settings."""
+convolution at one pixel, the bottleneck calculator, a trained inception block's
+branches with their measured scales, and the plain-vs-residual experiment with the
+view's settings."""
 
 from __future__ import annotations
 
@@ -9,9 +10,9 @@ from cnnviz.views import View
 from cnnviz.views.architecture import DEMO_MODEL
 
 
-def numbers(pw, bottleneck: dict, branches: dict, inception: dict) -> dict:
+def numbers(pw, bottleneck: dict, trained, inception: dict) -> dict:
     """The page's numbers: ``pw`` an ``archdemo.Pointwise``, ``bottleneck`` the
-    ``archdemo.bottleneck_cost``, ``branches`` the inception block's {branch: maps} and
+    ``archdemo.bottleneck_cost``, ``trained`` the ``archdemo.trained_block`` and
     ``inception`` its ``archdemo.inception_cost``."""
     c, k = pw.weights.shape
     return {
@@ -22,7 +23,12 @@ def numbers(pw, bottleneck: dict, branches: dict, inception: dict) -> dict:
         "direct_macs": int(bottleneck["direct_macs"]),
         "bottleneck_macs": int(bottleneck["bottleneck_macs"]),
         "bottleneck_saving": round(float(bottleneck["saving"]), 3),
-        "branch_channels": {name: int(maps.shape[-1]) for name, maps in branches.items()},
+        "branch_channels": {name: int(b.maps.shape[-1]) for name, b in trained.branches.items()},
+        "block_input_field": int(trained.input_field),
+        "block_input_jump": int(trained.input_jump),
+        "branch_fields": {name: int(b.field) for name, b in trained.branches.items()},
+        "branch_moved_by": {f"{name} {f:.0%}": b.side(f) for name, b in trained.branches.items()
+                            for f in b.radii},
         "inception_naive_macs": int(inception["naive_macs"]),
         "inception_bottleneck_macs": int(inception["bottleneck_macs"]),
         "inception_saving": round(float(inception["saving"]), 3),
@@ -52,13 +58,18 @@ def code(view: View) -> str:
         f"bottleneck = archdemo.bottleneck_cost({view['bh']}, {view['bw']}, {view['bcin']}, "
         f"{view['bcout']}, {view['bk']}, {view['bb']})\n"
         "print(bottleneck)\n\n"
-        "# %% An inception block on a real feature map\n"
-        f"inc_in = archdemo.feature_map(model, x, {view['incl']!r})[0]\n"
-        f"block = archdemo.inception_outputs(inc_in, {view['incf']}, seed=0)\n"
-        "branches = block['branches']\n"
-        f"inception = archdemo.inception_cost(*inc_in.shape, {view['incf']})\n"
-        "print({name: maps.shape for name, maps in branches.items()}, block['concat'].shape)\n"
-        "\n"
+        "# %% A trained inception block: each branch's response, field and measured scale\n"
+        "from cnnviz.models import inception as inception_net\n\n"
+        "net = inception_net.load_shapes_inception()  # trained on shapes, same 64x64 input\n"
+        f"trained = archdemo.trained_block(net, x[0], {view['incb']!r})\n"
+        "for name, branch in trained.branches.items():\n"
+        "    # sees: theoretical field; moved by: square holding 50% of |d unit / d pixel|\n"
+        "    print(name, branch.maps.shape, 'sees', branch.field, 'px, moved by',\n"
+        "          branch.side(0.5), 'px')\n"
+        "print(archdemo.scale_sentence({n: b.side(0.5) for n, b in trained.branches.items()},"
+        " 0.5))\n"
+        "filters = trained.branches['1x1'].maps.shape[-1]  # the block's width F\n"
+        "inception = archdemo.inception_cost(*trained.input_shape, filters)\n\n"
         "# %% Plain vs residual (the page runs it as a job; here about as long)\n"
         "from cnnviz import residual, residual_text\n\n"
         f"result = residual.compare({residual})\n"
@@ -66,13 +77,14 @@ def code(view: View) -> str:
         "    print(sentence)\n\n"
         "# %% The numbers on the page\n"
         "from cnnviz.notebooks.architecture import numbers as page_numbers\n\n"
-        "numbers = page_numbers(pw, bottleneck, branches, inception)\n"
+        "numbers = page_numbers(pw, bottleneck, trained, inception)\n"
         "print(numbers)\n"
     )
 
 
 def maths(view: View, numbers: dict) -> list[str]:
-    """The 1x1 convolution, the bottleneck's cost and the identity path (LaTeX)."""
+    """The 1x1 convolution, the bottleneck's cost, the inception branches' fields and the
+    identity path (LaTeX)."""
     c = numbers["pointwise_in"][-1]
     k = numbers["pointwise_out"][-1]
     kk = view["bk"]
@@ -82,5 +94,10 @@ def maths(view: View, numbers: dict) -> list[str]:
         rf"H W C_{{out}} k^2 C_{{in}} = {numbers['direct_macs']:,} \quad\text{{vs}}\quad "
         rf"H W b\, C_{{in}} + H W C_{{out}} k^2 b = {numbers['bottleneck_macs']:,}\quad "
         rf"(k = {kk},\ {numbers['bottleneck_saving']:.1f}\times)",
+        rf"\text{{sees}} = r + (k-1)\,J = {numbers['block_input_field']} + (k-1)\cdot "
+        rf"{numbers['block_input_jump']}:\quad "
+        + ",\\ ".join(rf"\text{{{name}}}\ {side}" for name, side in zip(
+            ("1x1", "3x3", "5x5"), list(numbers["branch_fields"].values())[:3]))
+        + r"\ \text{px}",
         r"\frac{\partial x_l}{\partial x_{l-1}} = I + \frac{\partial F_l}{\partial x_{l-1}}",
     ]

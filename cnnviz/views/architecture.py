@@ -1,5 +1,5 @@
 """The Architecture lab's view: the image, the 1x1 demo (layer, output channels,
-pixel), the bottleneck calculator, the inception block (input layer, width), the
+pixel), the bottleneck calculator, the trained inception block (which one), the
 residual experiment's settings and the model whose diagram is drawn.
 
 Run-time facts (see :func:`facts`): ``models`` usable now, ``samples``, and for the
@@ -10,12 +10,15 @@ edited cell by cell and stays in the student's session.
 
 from __future__ import annotations
 
+from cnnviz.models.inception import BLOCKS
 from cnnviz.views.core import PageSpec, Param
 from cnnviz.views.shared import image_params, model_param
 
 #: the model whose feature maps the 1x1 and inception demos use
 DEMO_MODEL = "shapes_cnn"
 KERNELS = (3, 5, 7)
+#: the inception demo's blocks (of the trained ``models.inception`` network), as shown
+BLOCK_LABELS = {block: f"block {i} ({block})" for i, block in enumerate(BLOCKS, start=1)}
 
 
 def facts(model) -> dict:
@@ -77,9 +80,8 @@ SPEC = PageSpec("architecture", "pages/3_Architecture.py", "Architecture", (
     Param("bcout", "bottleneck: C_out", "int", default=32, valid=(1, 4096)),
     Param("bk", "bottleneck: kernel", "choice", default=5, valid=KERNELS),
     Param("bb", "bottleneck: channels", "int", default=16, valid=(1, 4096)),
-    Param("incl", "inception: input layer", "choice", default=_default("block2_pool"),
-          valid=_layers, where="a layer of shapes_cnn with feature maps"),
-    Param("incf", "inception: block width F", "int", default=8, valid=(2, 64)),
+    Param("incb", "inception: trained block", "choice", default=BLOCKS[0], valid=BLOCKS,
+          labels=BLOCK_LABELS, where="a block of the trained shapes_inception"),
     Param("depth", "residual: depth", "int", default=50, valid=(10, 60)),
     Param("act", "residual: activation", "choice", default="relu", valid=_activations()),
     Param("bn", "residual: batch norm", "bool", default=True),
