@@ -1,6 +1,6 @@
 """The real app in a real browser (headless Chromium), one server for the whole module.
 
-- Eight students at once, each with their own image, walk three pages by the sidebar
+- Four students at once, each with their own image, walk three pages by the sidebar
   links: no errors, and no session sees another's image. (How much load the
   server takes — every page, more rounds, timings — is ``benchmarks/bench_load.py``.)
 - The warm-up (on here, as in a deployment, for the load test's pages) computes each
@@ -37,7 +37,7 @@ require_chromium()
 
 pytestmark = pytest.mark.browser
 
-SESSIONS = 8
+SESSIONS = 4
 ROUNDS = 1
 #: pages with the image picker, one of them with a model (Grad-CAM)
 LOAD_PAGES = ("pages/1_Convolution.py", "pages/2_Pooling_and_Receptive_Fields.py",
@@ -56,7 +56,7 @@ def server():
         yield running
 
 
-def test_eight_students_at_once_see_no_errors_and_only_their_own_image(server):
+def test_four_students_at_once_see_no_errors_and_only_their_own_image(server):
     base, process = server
     report = run_load(base, process.pid, sessions=SESSIONS, rounds=ROUNDS, pages=LOAD_PAGES,
                       max_seconds=900)
