@@ -29,6 +29,14 @@ def test_similar_versus_dissimilar_both_ways():
     assert claims.similarity_sentence([0.3], [0.28]).startswith("Transfer helped about as much")
 
 
+def test_similarity_is_not_claimed_where_scratch_leaves_no_room_for_a_gain():
+    # the measured textures case: scratch near 100 %, so the dissimilar gain cannot pass 10
+    easy = claims.similarity_sentence([0.55, 0.5], [0.0, -0.02], [0.99, 0.98])
+    assert easy.startswith("These runs cannot tell") and "scratch alone scored 98%" in easy
+    hard = claims.similarity_sentence([0.55, 0.5], [0.0, -0.02], [0.6, 0.5])
+    assert hard.startswith("Transfer helped more when the new task looks like the old one")
+
+
 def test_phase3_drop_both_ways():
     assert claims.drop_sentence(0.37, 1e-2).startswith("When phase 3 started, validation "
                                                       "accuracy fell by 37 points")

@@ -170,16 +170,19 @@ def complete_results(statuses) -> list:
                  if status.result is not None and status.result.complete}.values())
 
 
-def similarity(history, settings: TransferSettings) -> tuple[list, list]:
-    """Gains on the similar and the dissimilar task among runs that differ from
-    ``settings`` only in the task and the seed."""
+def similarity(history, settings: TransferSettings) -> tuple[list, list, list]:
+    """Gains on the similar and the dissimilar task, and scratch's accuracies on the
+    dissimilar one, among runs that differ from ``settings`` only in the task and the seed."""
     gains: dict[str, list[float]] = {SIMILAR: [], DISSIMILAR: []}
+    dissimilar_scratch = []
     for r in claims_ready(history):
         if r.settings.target in gains and _same_but(r.settings, settings, "target", "seed",
                                                      "scratch"):
             gains[r.settings.target].append(
                 r.transfer.final_val_accuracy - r.scratch.final_val_accuracy)
-    return gains[SIMILAR], gains[DISSIMILAR]
+            if r.settings.target == DISSIMILAR:
+                dissimilar_scratch.append(r.scratch.final_val_accuracy)
+    return gains[SIMILAR], gains[DISSIMILAR], dissimilar_scratch
 
 
 def claims_ready(history) -> list:
