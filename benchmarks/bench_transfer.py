@@ -164,6 +164,7 @@ def main() -> None:
     kept.update(summarise(kept))
     kept["settings"] = {k: v for k, v in dataclasses.asdict(train.TransferSettings()).items()
                         if k != "data"}
+    kept["settings"]["scratch_batchnorm_momentum"] = train.SCRATCH_BATCHNORM_MOMENTUM
     kept.pop("date", None)
     kept.pop("machine", None)
     print(write_result("transfer", kept))

@@ -17,6 +17,8 @@ def test_gain_clear_mixed_none_and_reversed():
     reversed_ = claims.gain_sentence([-0.3, -0.2])
     assert reversed_.startswith("Scratch beat transfer") and "Possible causes" in reversed_
     assert claims.gain_sentence([]) == ""
+    assert claims.gain_sentence([-0.003, 0.0]).startswith(
+        "Transfer and scratch are within 10 points (+0 points (mean of 2 seeds, +0 to +0))")
 
 
 def test_similar_versus_dissimilar_both_ways():

@@ -33,13 +33,20 @@ class Spread:
         """In accuracy points: '+56 points (mean of 2 seeds, +48 to +64)'."""
         if self.n == 1:
             return f"{points(self.mean)} (one seed)"
-        return (f"{points(self.mean)} (mean of {self.n} seeds, {100 * self.low:+.0f} to "
-                f"{100 * self.high:+.0f})")
+        return (f"{points(self.mean)} (mean of {self.n} seeds, {_signed(self.low)} to "
+                f"{_signed(self.high)})")
+
+
+def _signed(value: float) -> str:
+    """An accuracy difference in whole points with its sign; -0.3 points reads '+0'."""
+    if not math.isfinite(value):
+        return f"{value:+}"
+    return f"{round(100 * value) + 0:+d}"
 
 
 def points(value: float) -> str:
     """A difference of accuracies in percentage points: 0.56 -> '+56 points'."""
-    return f"{100 * value:+.0f} points"
+    return f"{_signed(value)} points"
 
 
 def spread(values: Iterable[float]) -> Spread:
