@@ -400,7 +400,8 @@ def run_scratch(base, split: Split, settings: TransferSettings, *, label: str = 
                 progress: Progress | None = None,
                 should_stop: ShouldStop = None) -> TransferRun:
     """The same architecture with random weights, every layer trainable (BatchNorm in
-    training mode), for as many epochs on the same images."""
+    training mode, at :data:`SCRATCH_BATCHNORM_MOMENTUM`), for as many epochs on the same
+    images."""
     import keras
 
     with seeded(settings.seed):  # the base's initialisers draw from Keras' global seed
