@@ -40,19 +40,31 @@ def _timed(settings):
     return result, round(time.perf_counter() - started, 1), round(time.process_time() - cpu, 1)
 
 
-def grid(seeds) -> dict:
+def _timed_scratch(settings):
+    """The scratch arm alone (``run`` would train the transfer arm first)."""
     from cnnviz.training import transfer as train
 
-    rows = []
+    started, cpu = time.perf_counter(), time.process_time()
+    run = train.run_scratch(train.load_base(settings.base), train.transfer_split(settings),
+                            settings)
+    return run, round(time.perf_counter() - started, 1), round(time.process_time() - cpu, 1)
+
+
+def grid(seeds, arms, kept_rows) -> dict:
+    """Each arm in ``arms`` over the grid; the other arm's rows are kept from before."""
+    from cnnviz.training import transfer as train
+
+    rows = [r for r in kept_rows if r["arm"] not in arms]
     for lr in train.LEARNING_RATE_GRID:
         for seed in seeds:
-            arms = {"transfer": dataclasses.replace(train.TransferSettings(), head_lr=lr,
-                                                    seed=seed, scratch=False),
-                    "scratch": dataclasses.replace(train.TransferSettings(), scratch_lr=lr,
-                                                   seed=seed)}
-            for arm, settings in arms.items():
-                result, seconds, cpu = _timed(settings)
-                run = result.transfer if arm == "transfer" else result.scratch
+            for arm in arms:
+                if arm == "transfer":
+                    result, seconds, cpu = _timed(dataclasses.replace(
+                        train.TransferSettings(), head_lr=lr, seed=seed, scratch=False))
+                    run = result.transfer
+                else:
+                    run, seconds, cpu = _timed_scratch(dataclasses.replace(
+                        train.TransferSettings(), scratch_lr=lr, seed=seed))
                 rows.append({"arm": arm, "learning_rate": lr, "seed": seed,
                              "val_acc": round(run.final_val_accuracy, 3),
                              "seconds": seconds, "cpu_seconds": cpu})
@@ -96,8 +108,11 @@ def summarise(kept: dict) -> dict:
 
     rows = kept.get("sizes", [])
     gains: dict[str, dict[int, list[float]]] = {}
+    scratch: dict[str, dict[int, list[float]]] = {}
     for r in rows:
         gains.setdefault(r["target"], {}).setdefault(r["n_train"], []).append(r["gain"])
+        scratch.setdefault(r["target"], {}).setdefault(r["n_train"], []).append(
+            r["scratch_val_acc"])
     lines = []
     best = kept.get("learning_rates", {}).get("best", {})
     for arm, pick in best.items():
@@ -110,7 +125,7 @@ def summarise(kept: dict) -> dict:
     if {"new_shapes", "textures"} <= set(gains):
         for n in sorted(set(gains["new_shapes"]) & set(gains["textures"])):
             lines.append(f"{n}/class: " + claims.similarity_sentence(
-                gains["new_shapes"][n], gains["textures"][n]))
+                gains["new_shapes"][n], gains["textures"][n], scratch["textures"][n]))
     return {"title": "Transfer vs scratch (BatchNorm trainable): learning rates, gain per "
                      "data size, similar vs dissimilar",
             "command": "python benchmarks/bench_transfer.py grid; python "
@@ -125,14 +140,17 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1])
     parser.add_argument("--sizes", type=int, nargs="+", default=[8, 64])
     parser.add_argument("--targets", nargs="+", default=["new_shapes", "textures"])
+    parser.add_argument("--arms", nargs="+", default=["transfer", "scratch"],
+                        help="grid: the arms to tune (the other's rows are kept)")
     args = parser.parse_args()
 
     from cnnviz.training import transfer as train
 
     path = RESULTS / "transfer.json"
     load = os.getloadavg()[0]
-    measured = grid(args.seeds) if args.part == "grid" else \
-        sizes(args.sizes, args.seeds, args.targets)
+    before = json.loads(path.read_text()) if path.exists() else {}
+    measured = grid(args.seeds, args.arms, before.get("learning_rates", {}).get("rows", [])) \
+        if args.part == "grid" else sizes(args.sizes, args.seeds, args.targets)
     # read what is there only now: two processes may run the sizes of two targets
     kept = json.loads(path.read_text()) if path.exists() else {}
     if args.part == "grid":
@@ -146,6 +164,7 @@ def main() -> None:
     kept.update(summarise(kept))
     kept["settings"] = {k: v for k, v in dataclasses.asdict(train.TransferSettings()).items()
                         if k != "data"}
+    kept["settings"]["scratch_batchnorm_momentum"] = train.SCRATCH_BATCHNORM_MOMENTUM
     kept.pop("date", None)
     kept.pop("machine", None)
     print(write_result("transfer", kept))

@@ -8,7 +8,13 @@ textbook gets a sentence that says so (and what can cause it).
   layer's output at initialisation; its first/last ratio is the product of the
   per-layer factors ‖∂x_l/∂x_{l-1}‖ (in norm), and its (depth-1)-th root the
   typical factor per layer. Beyond :data:`GRADIENT_FACTOR` either way the signal
-  *vanishes* or *explodes* towards the input; within it, it *stays*.
+  *vanishes* or *explodes* towards the input; within it, it *stays*. The two nets are
+  then compared with each other: the residual signal is *closer to 1* (or *further*)
+  when its ratio's distance from 1, |log ratio|, is smaller (larger) than the plain
+  net's by more than the factor :data:`COMPARE_FACTOR`; otherwise they are *alike*.
+  A deep residual net's signal can itself grow past :data:`GRADIENT_FACTOR` (with batch
+  norm each shortcut adds variance, so it grows like a power of the depth) while
+  being hundreds of times closer to 1 than the plain net's exponential drift.
 - Training: a network *trains* when its final loss is below :data:`TRAINS_SHARE`
   of its starting loss, *stalls* when above :data:`STALLS_SHARE`, and is *slow*
   in between; one network is *ahead* when its final loss is below
@@ -23,6 +29,8 @@ from cnnviz.residual import summary
 
 #: first/last gradient ratio beyond this factor (or below its inverse): explodes/vanishes
 GRADIENT_FACTOR = 10.0
+#: the residual ratio is closer to 1 than the plain one (or further) beyond this factor
+COMPARE_FACTOR = 10.0
 #: final loss below this share of the starting loss: the network trains
 TRAINS_SHARE = 0.5
 #: final loss above this share of the starting loss: the network stalls
@@ -45,6 +53,23 @@ def profile(ratio: float) -> str:
     if ratio > GRADIENT_FACTOR:
         return "explodes"
     return "stays"
+
+
+def distance_from_one(ratio: float) -> float:
+    """|log ratio|: how far a first/last ratio is from 1, growing or shrinking alike."""
+    return abs(math.log(max(ratio, 1e-38)))
+
+
+def comparison(plain: float, residual: float) -> tuple[str, float]:
+    """('closer', 'further' or 'alike', factor): the residual ratio against the plain
+    one, and by what factor the nearer one is nearer to 1."""
+    gap = distance_from_one(plain) - distance_from_one(residual)
+    factor = math.exp(abs(gap))
+    if gap > math.log(COMPARE_FACTOR):
+        return "closer", factor
+    if gap < -math.log(COMPARE_FACTOR):
+        return "further", factor
+    return "alike", factor
 
 
 def training(start: float, end: float) -> str:
@@ -85,6 +110,11 @@ def formula(result: dict) -> str:
     )
 
 
+def _times(factor: float) -> str:
+    """A factor in two significant digits, as a plain number up to 10^5: 263 -> '260'."""
+    return f"{float(f'{factor:.2g}'):,.0f}" if factor < 1e5 else f"{factor:.1e}"
+
+
 def _tex_number(x: float) -> str:
     if x == 0 or 0.01 <= abs(x) < 1000:
         return f"{x:.3g}"
@@ -98,21 +128,29 @@ def conclusions(result: dict) -> list[str]:
     depth, steps = c["depth"], c["steps"]
     s = summary(result)
     out = []
-    for name in ("plain", "residual"):
-        ratio = signal_summary(result, name)["first_over_last"]
-        word = profile(ratio)
+    ratios = {name: signal_summary(result, name)["first_over_last"]
+              for name in ("plain", "residual")}
+    for name, ratio in ratios.items():
         how = {"vanishes": f"shrinks more than {GRADIENT_FACTOR:g}x",
                "explodes": f"grows more than {GRADIENT_FACTOR:g}x",
-               "stays": f"stays within {GRADIENT_FACTOR:g}x"}[word]
+               "stays": f"stays within {GRADIENT_FACTOR:g}x"}[profile(ratio)]
         out.append(f"{name.capitalize()}: the backward signal {how} from the last layer to "
-                   f"the first ({ratio:.2g}x, about {per_layer(ratio, depth):.2f} per layer).")
-    plain_r = abs(math.log(max(signal_summary(result, "plain")["first_over_last"], 1e-38)))
-    res_r = abs(math.log(max(signal_summary(result, "residual")["first_over_last"], 1e-38)))
+                   f"the first ({ratio:.2g}x, about {per_layer(ratio, depth):.2f} per layer)")
+    word, factor = comparison(ratios["plain"], ratios["residual"])
+    out[0] += "."
+    out[1] += {"closer": f": {_times(factor)} times closer to 1 than the plain net's.",
+               "further": f": {_times(factor)} times further from 1 than the plain net's.",
+               "alike": f": as far from 1 as the plain net's, within {COMPARE_FACTOR:g}x."
+               }[word]
     bn = "with batch norm" if c.get("batchnorm") else "without batch norm"
-    if res_r <= plain_r:
+    if word == "closer":
         out.append(f"{SLOPES[c['activation']]}; {bn}, each plain layer's factor compounds "
                    f"over {depth} layers, while the shortcut's I + ∂F/∂x keeps the residual "
                    "product closer to 1.")
+    elif word == "alike":
+        out.append(f"{SLOPES[c['activation']]}; {bn}, over {depth} layers the shortcut "
+                   f"changed the backward signal by less than {COMPARE_FACTOR:g}x, so this "
+                   "run does not show its effect on the gradient: try more layers.")
     else:
         out.append(f"This run disagrees with the textbook: the residual signal drifts further "
                    f"from 1 than the plain one ({SLOPES[c['activation']]}, {bn}). Without "
@@ -134,7 +172,9 @@ def conclusions(result: dict) -> list[str]:
     return out
 
 
-THRESHOLDS = (f"Thresholds: the signal vanishes/explodes beyond {GRADIENT_FACTOR:g}x; a net "
+THRESHOLDS = (f"Thresholds: the signal vanishes/explodes beyond {GRADIENT_FACTOR:g}x; one "
+              f"net's signal is closer to 1 than the other's when its ratio is nearer 1 by "
+              f"more than {COMPARE_FACTOR:g}x (in |log ratio|); a net "
               f"trains when its final loss is below {TRAINS_SHARE:g} of its start, stalls "
               f"above {STALLS_SHARE:g}; a net is ahead with less than {AHEAD_SHARE:g} of the "
               "other's final loss (losses: means of the first and last fifth of the steps).")

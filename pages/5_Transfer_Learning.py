@@ -152,9 +152,9 @@ if result is not None:
 
 history = helpers.complete_results(ui_jobs.finished("transfer"))
 st.header("Does transfer help more when the new task looks like the old one?")
-similar, dissimilar = helpers.similarity(history, s)
+similar, dissimilar, dissimilar_scratch = helpers.similarity(history, s)
 if similar and dissimilar:
-    st.markdown(claims.similarity_sentence(similar, dissimilar))
+    st.markdown(claims.similarity_sentence(similar, dissimilar, dissimilar_scratch))
     st.caption(f"From your runs of both tasks with the settings above ({s.n_train} images per "
                f"class), {len(similar)} and {len(dissimilar)} seeds; threshold "
                f"{100 * claims.SIMILARITY_THRESHOLD:.0f} points.")

@@ -125,6 +125,23 @@ def test_texture_parts_do_not_overlap_and_bad_classes_are_refused():
         data.load_textures(5, part="validation")
 
 
+def test_texture_parts_show_the_texture_at_the_same_scale():
+    # Training and test patches must differ in where they were cut, not in how big the
+    # texture looks: test patches once came from the smaller part at half the side, so
+    # after resizing their texture was magnified ~2x (brick's edges half as steep) and
+    # validation measured a change of scale, not generalisation.
+    def edge_strength(images):
+        grey = images[..., 0]
+        return (np.abs(np.diff(grey, axis=1)).mean() + np.abs(np.diff(grey, axis=2)).mean())
+
+    train = data.load_textures(30, size=32, seed=0, part="train")
+    test = data.load_textures(30, size=32, seed=1, part="test")
+    for k, name in enumerate(train.class_names):
+        ratio = edge_strength(test.images[test.labels == k]) \
+            / edge_strength(train.images[train.labels == k])
+        assert 0.85 < ratio < 1.18, (name, ratio)
+
+
 def test_faces_vs_non_faces():
     faces = data.load_faces(size=32)
     assert faces.images.shape == (200, 32, 32, 3) and faces.images.dtype == np.float32

@@ -114,7 +114,8 @@ def test_compare_similar_and_dissimilar(app):
     assert app.dataframe[0].value.shape[0] == 4
     gains = {t: [r.transfer.final_val_accuracy - r.scratch.final_val_accuracy
                  for r in history if r.settings.target == t] for t in ("new_shapes", "textures")}
-    sentence = claims.similarity_sentence(gains["new_shapes"], gains["textures"])
+    scratch = [r.scratch.final_val_accuracy for r in history if r.settings.target == "textures"]
+    sentence = claims.similarity_sentence(gains["new_shapes"], gains["textures"], scratch)
     assert sentence in " ".join(m.value for m in app.markdown)
 
 

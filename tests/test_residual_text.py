@@ -59,3 +59,21 @@ def test_thresholds_and_formula():
     assert r"I + \frac{\partial F_l}" in latex and r"\prod_{l=2}^{L}" in latex
     assert "80" in latex and "^{4}" in latex
     assert "Thresholds" in T.describe(_result(80.0, 2.0, (1.6, 1.5), (1.6, 0.01)))
+
+
+def test_residual_signal_is_compared_with_the_plain_nets():
+    # the defaults' measured case: both grow past 10x, the residual one 260 times less
+    text = T.conclusions(_result(4.16e3, 15.8, (1.8, 1.57), (1.2, 0.012)))
+    assert text[1].startswith("Residual: the backward signal grows more than 10x")
+    assert ": 260 times closer to 1 than the plain net's." in text[1]
+    assert "keeps the residual product closer to 1" in text[2]
+    # swapped: the residual net drifts further, and the sentences say so
+    swapped = T.conclusions(_result(15.8, 4.16e3, (1.8, 1.57), (1.2, 0.012)))
+    assert "times further from 1 than the plain net's" in swapped[1]
+    assert swapped[2].startswith("This run disagrees")
+    # both far from 1 and within 10x of each other: no effect of the shortcut claimed
+    alike = T.conclusions(_result(4e3, 1e3, (1.8, 1.57), (1.8, 1.5)))
+    assert "as far from 1 as the plain net's, within 10x" in alike[1]
+    assert "does not show its effect" in alike[2] and "closer to 1" not in alike[2]
+    word, factor = T.comparison(100.0, 1 / 100.0)  # shrinking counts as drift too
+    assert word == "alike" and np.isclose(factor, 1.0)

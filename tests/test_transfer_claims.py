@@ -17,6 +17,8 @@ def test_gain_clear_mixed_none_and_reversed():
     reversed_ = claims.gain_sentence([-0.3, -0.2])
     assert reversed_.startswith("Scratch beat transfer") and "Possible causes" in reversed_
     assert claims.gain_sentence([]) == ""
+    assert claims.gain_sentence([-0.003, 0.0]).startswith(
+        "Transfer and scratch are within 10 points (+0 points (mean of 2 seeds, +0 to +0))")
 
 
 def test_similar_versus_dissimilar_both_ways():
@@ -27,6 +29,14 @@ def test_similar_versus_dissimilar_both_ways():
     opposite = claims.similarity_sentence([0.1, 0.1], [0.4, 0.5])
     assert "MORE on the dissimilar task" in opposite and "against the textbook" in opposite
     assert claims.similarity_sentence([0.3], [0.28]).startswith("Transfer helped about as much")
+
+
+def test_similarity_is_not_claimed_where_scratch_leaves_no_room_for_a_gain():
+    # the measured textures case: scratch near 100 %, so the dissimilar gain cannot pass 10
+    easy = claims.similarity_sentence([0.55, 0.5], [0.0, -0.02], [0.99, 0.98])
+    assert easy.startswith("These runs cannot tell") and "scratch alone scored 98%" in easy
+    hard = claims.similarity_sentence([0.55, 0.5], [0.0, -0.02], [0.6, 0.5])
+    assert hard.startswith("Transfer helped more when the new task looks like the old one")
 
 
 def test_phase3_drop_both_ways():

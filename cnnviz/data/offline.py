@@ -98,11 +98,14 @@ def load_textures(n_per_class: int = 100, *, size: int = 64, seed: int = 0,
                   classes=None, part: str = "all") -> LabeledImages:
     """Random square patches cut from scikit-image's texture photos (offline).
 
-    Each patch has a random side (a quarter to a half of the photo), position,
-    flip and 90-degree rotation, and is resized to ``size``. Patches of the same
-    photo overlap; for an honest held-out set cut training patches from
-    ``part="train"`` (the top 70 % of every photo) and test patches from
-    ``part="test"`` (the bottom 30 %).
+    Each patch has a random side (an eighth to a quarter of the whole photo's
+    shorter side, whichever part it is cut from), position, flip and 90-degree
+    rotation, and is resized to ``size``. Patches of the same photo overlap; for an
+    honest held-out set cut training patches from ``part="train"`` (the top 70 % of
+    every photo) and test patches from ``part="test"`` (the bottom 30 %). The side
+    range is the same for every part, so both show the texture at the same scale:
+    a test patch differs from a training one in where it was cut, not in how big the
+    texture looks.
     """
     import skimage.data
 
@@ -119,18 +122,20 @@ def load_textures(n_per_class: int = 100, *, size: int = 64, seed: int = 0,
     rng = np.random.default_rng(seed)
     labels = rng.permutation(np.repeat(np.arange(len(class_names)), n_per_class))
     images = np.empty((len(labels), size, size, 3), dtype=np.float32)
-    photos = {}
+    photos, sides = {}, {}
     for name in class_names:
         photo = getattr(skimage.data, TEXTURE_SOURCES[name])().astype(np.float32) / 255.0
         rows = photo.shape[0]
         cut = int(round(0.7 * rows))
+        # from the whole photo, not the part: a part's own size must not set the scale
+        short = min(photo.shape)
+        sides[name] = (max(8, short // 8), max(8, short // 4))
         photos[name] = {"all": photo, "train": photo[:cut], "test": photo[cut:]}[part]
     for i, label in enumerate(labels):
         photo = photos[class_names[label]]
         h, w = photo.shape
-        short = min(h, w)
-        side = int(rng.integers(max(8, short // 4), max(9, short // 2) + 1))
-        side = min(side, short)
+        low, high = sides[class_names[label]]
+        side = min(int(rng.integers(low, high + 1)), h, w)
         top = int(rng.integers(0, h - side + 1))
         left = int(rng.integers(0, w - side + 1))
         patch = photo[top:top + side, left:left + side]

@@ -11,7 +11,7 @@ numbers at the same settings.
 
 from __future__ import annotations
 
-from cnnviz.training.transfer import TransferSettings
+from cnnviz.training.transfer import SCRATCH_BATCHNORM_MOMENTUM, TransferSettings
 from cnnviz.views import View
 
 
@@ -119,6 +119,9 @@ keras.utils.set_random_seed({s.seed})  # clone_model draws new weights from this
 fresh = keras.models.clone_model(untouched)
 scratch_base = keras.Model(fresh.inputs, probe.symbolic_outputs(fresh, [last])[0])
 scratch_base.trainable = True  # every layer, BatchNorm too
+for layer in scratch_base.layers:  # moving statistics that keep up with a short run
+    if isinstance(layer, keras.layers.BatchNormalization):
+        layer.momentum = {SCRATCH_BATCHNORM_MOMENTUM!r}
 scratch = with_new_head(scratch_base, training=None)  # BatchNorm learns its statistics
 compile_for(scratch, {s.scratch_lr!r})
 scratch_history = {{}}

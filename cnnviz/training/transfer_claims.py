@@ -33,13 +33,20 @@ class Spread:
         """In accuracy points: '+56 points (mean of 2 seeds, +48 to +64)'."""
         if self.n == 1:
             return f"{points(self.mean)} (one seed)"
-        return (f"{points(self.mean)} (mean of {self.n} seeds, {100 * self.low:+.0f} to "
-                f"{100 * self.high:+.0f})")
+        return (f"{points(self.mean)} (mean of {self.n} seeds, {_signed(self.low)} to "
+                f"{_signed(self.high)})")
+
+
+def _signed(value: float) -> str:
+    """An accuracy difference in whole points with its sign; -0.3 points reads '+0'."""
+    if not math.isfinite(value):
+        return f"{value:+}"
+    return f"{round(100 * value) + 0:+d}"
 
 
 def points(value: float) -> str:
     """A difference of accuracies in percentage points: 0.56 -> '+56 points'."""
-    return f"{100 * value:+.0f} points"
+    return f"{_signed(value)} points"
 
 
 def spread(values: Iterable[float]) -> Spread:
@@ -71,14 +78,26 @@ def gain_sentence(gains: Sequence[float]) -> str:
             "features do not fit it.")
 
 
-def similarity_sentence(similar: Sequence[float], dissimilar: Sequence[float]) -> str:
-    """Gains on a task like the base's and on an unlike one: does similarity matter?"""
+def similarity_sentence(similar: Sequence[float], dissimilar: Sequence[float],
+                        dissimilar_scratch: Sequence[float] = ()) -> str:
+    """Gains on a task like the base's and on an unlike one: does similarity matter?
+
+    ``dissimilar_scratch``, scratch's accuracies on the dissimilar task, guards the
+    comparison: where scratch scores above 1 − :data:`GAIN_THRESHOLD`, no gain above the
+    threshold is possible, so a small gain there says the task is easy, not unlike.
+    """
     a, b = spread(similar), spread(dissimilar)
     if not a.n or not b.n:
         return ""
     diff = a.mean - b.mean
     limit = f"{SIMILARITY_THRESHOLD:.0%}".replace("%", " points")
     said = f"gain {a.text()} on the similar task, {b.text()} on the dissimilar one"
+    scratch = spread(dissimilar_scratch)
+    if scratch.n and scratch.mean > 1 - GAIN_THRESHOLD:
+        return (f"These runs cannot tell whether similarity matters ({said}): scratch alone "
+                f"scored {scratch.mean:.0%} on the dissimilar task, so no gain above "
+                f"{100 * GAIN_THRESHOLD:.0f} points was possible there. That task is easy, "
+                "not a test of similarity: compare on a harder dissimilar task.")
     if diff > SIMILARITY_THRESHOLD:
         firm = a.low > b.high
         return (f"Transfer helped more when the new task looks like the old one: {said}, "
