@@ -122,7 +122,7 @@ if go or helpers.link_arrived(view.notices):  # a link runs its settings (a fini
 
 with page.figure:
     view.bar()
-    ui_jobs.follow("transfer", draw=ui_jobs.draw_curves)
+    ui_jobs.follow("transfer", draw=ui_jobs.draw_training_curves)
     shown = ui_jobs.latest("transfer")
     result = shown.result if shown is not None else None
     if result is not None:

@@ -223,3 +223,31 @@ def test_an_upload_is_decoded_once_per_session(monkeypatch):
     name, shape, *_ = _result(at)
     assert (name, shape) == ("grey.png", "(90, 120, 3)")
     assert len(decoded) == 1
+
+
+def _live_training_page():
+    import dataclasses
+
+    from cnnviz.jobs.interface import JobStatus, State
+    from cnnviz.ui import jobs as ui_jobs
+
+    history = {"accuracy": [0.4, 0.6], "val_accuracy": [0.3, 0.9],
+               "loss": [1.2, 0.8], "val_loss": [1.3, 0.5]}
+    status = JobStatus(id="live", kind="transfer", state=State.RUNNING, progress={
+        "runs": {"transfer": {"history": history, "phases": [(0, 1)], "epochs": 4}}})
+    ui_jobs.draw_training_curves(status)
+    ui_jobs.draw_curves(dataclasses.replace(status, id="full"), metrics=("accuracy",))
+
+
+def test_live_curves_can_hide_what_a_question_asks():
+    """While a run trains, the Transfer page draws training-set curves only: the
+    validation accuracy would answer its gain question before the student predicts."""
+    import json
+
+    at = AppTest.from_function(_live_training_page, default_timeout=30).run()
+    assert not at.exception
+    charts = [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    names = [[trace["name"] for trace in chart["data"]] for chart in charts]
+    assert names[:2] == [["transfer · train"], ["transfer · train"]]  # accuracy, loss
+    assert names[2] == ["transfer · train", "transfer · val"]  # the full figure
+    assert "after your prediction" in at.caption[0].value

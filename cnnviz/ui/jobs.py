@@ -210,13 +210,18 @@ def _keep(state: dict, status: JobStatus) -> None:
     state["finished"] = [*state["finished"], status][-KEEP_FINISHED:]
 
 
-def draw_curves(status: JobStatus, metrics=("accuracy", "loss")) -> None:
+def draw_curves(status: JobStatus, metrics=("accuracy", "loss"), *,
+                validation: bool = True) -> None:
     """The curves of every run so far, side by side per metric, on the planned epoch
-    axis, with the phase boundaries that have appeared."""
+    axis, with the phase boundaries that have appeared; without the validation curves
+    when ``validation`` is False."""
     from cnnviz.figures import training as training_figures
 
     runs = status.progress["runs"]
-    histories = {label: run["history"] for label, run in runs.items() if run["history"]}
+    histories = {label: run["history"] if validation else
+                 {key: values for key, values in run["history"].items()
+                  if not key.startswith("val_")}
+                 for label, run in runs.items() if run["history"]}
     boundaries = {label: [start for start, _ in run["phases"] if start > 0]
                   for label, run in runs.items() if label in histories}
     planned = max((run["epochs"] for run in runs.values()), default=None)
@@ -226,6 +231,14 @@ def draw_curves(status: JobStatus, metrics=("accuracy", "loss")) -> None:
         column.plotly_chart(training_figures.history_figure(
             histories, metric, boundaries=boundaries, epochs=planned, unit=unit,
             span=1 / len(metrics)), width="stretch", key=f"live_{status.id}_{metric}")
+
+
+def draw_training_curves(status: JobStatus) -> None:
+    """Live curves on the training set only: for a page that asks students to predict
+    what validation will show, so the run in progress does not answer the question."""
+    draw_curves(status, validation=False)
+    st.caption("Training-set curves only while it trains: the validation numbers answer "
+               "the question asked when the run ends, so they come after your prediction.")
 
 
 def duration(seconds: float) -> str:
