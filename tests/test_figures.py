@@ -12,6 +12,7 @@ import pytest
 from figurecheck import DIVERGING, assert_follows_template
 
 import cnnviz.figures
+from cnnviz import archdemo
 from cnnviz import architecture as A
 from cnnviz.errors import ImageError
 from cnnviz.figures import (
@@ -84,6 +85,14 @@ BUILDERS = {
         RNG.random((6, 6, 4)), 4, cols=2, span=0.25),
     "architecture.concat_figure": lambda: architecture.concat_figure(
         {"1x1": 8, "1x1 → 3x3": 16, "1x1 → 5x5": 4, "pool → 1x1": 4}),
+    "architecture.branch_field_figure": lambda: architecture.branch_field_figure(
+        SimpleNamespace(centre=(31.5, 31.5), branches={
+            "1x1 → 3x3": archdemo.BranchScale(
+                "1x1 → 3x3", "inc_3x3", RNG.random((16, 16, 4)), 18,
+                np.outer(np.hanning(64), np.hanning(64)), {0.5: 5, 0.9: 8}),
+            "1x1": archdemo.BranchScale("1x1", "inc_1x1", RNG.random((16, 16, 4)), 10,
+                                        np.zeros((64, 64)), {0.5: 0, 0.9: 0})}),
+        "1x1 → 3x3", 0.9),
     "diagram.spec_diagram": lambda: diagram.spec_diagram(*reversed(A.preset("Tiny ResNet"))),
     "attribution.gradient_channels_figure": lambda: attribution.gradient_channels_figure(
         RNG.random((7, 7, 12)), RNG.normal(size=(7, 7, 12)), [1, 4, 5, 9]),
