@@ -56,7 +56,7 @@ with tab_build:
     st.subheader(TABS["What does a layer cost?"])
     figure, controls = st.container(), st.container()
     with controls:
-        spec, input_shape = layer_builder()
+        spec, input_shape = layer_builder(view)
     rows = architecture.analyze(spec, input_shape)
     total = architecture.totals(rows)
     notes = buildercheck.row_warnings(spec, rows, input_shape)
