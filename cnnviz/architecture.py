@@ -421,7 +421,8 @@ def net_text(spec: list[LayerSpec], input_shape: tuple[int, int, int]) -> str:
 
 def _in_range(name: str, value, limits) -> str | None:
     lo, hi = limits
-    return None if lo <= value <= hi else f"{name} {value:g} is not between {lo:g} and {hi:g}"
+    shown = value if isinstance(value, int) else f"{value:g}"
+    return None if lo <= value <= hi else f"{name} {shown} is not between {lo:g} and {hi:g}"
 
 
 def _parse_input(text: str) -> tuple[tuple[int, int, int], str | None]:
@@ -465,9 +466,9 @@ def _parse_layer(token: str) -> tuple[LayerSpec | None, str | None]:
             example = {"filters": 16, "kernel": 2, "rate": 0.5}[main]
             return None, f"{kind} needs its {what} right after it (e.g. {kind}-{example})"
         number = options.pop(0)
-        values[main] = float(number) if main == "rate" else int(float(number))
-        if main != "rate" and float(number) != int(float(number)):
+        if main != "rate" and not number.isdigit():
             return None, f"{main} {number} is not a whole number"
+        values[main] = float(number) if main == "rate" else int(number)
     for option in options:
         setting = re.fullmatch(r"([ks])(\d+)", option)
         if setting and {"k": "kernel", "s": "stride"}[setting.group(1)] in used \
@@ -515,7 +516,8 @@ activation='relu', rate=0.25)
     for index, token in enumerate(items[1:], start=1):
         layer, problem = _parse_layer(token)
         if problem:
-            problems.append(f"layer {index} '{token}': {problem}")
+            shown = token if len(token) <= 40 else token[:37] + "..."
+            problems.append(f"layer {index} '{shown}': {problem}")
         spec.append(layer)
     if problems:
         more = f" (and {len(problems) - 3} more)" if len(problems) > 3 else ""
