@@ -88,14 +88,6 @@ def _activations():
 
 
 SPEC = PageSpec("architecture", "pages/3_Architecture.py", "Architecture", (
-    Param("net", "network", "text", default=architecture.net_text(
-              *reversed(architecture.preset(START_PRESET))), decode=net, labels=PRESET_NETS,
-          where=f"the input size, then up to {architecture.MAX_LAYERS} layers "
-                "(see `architecture.net_text`)",
-          doc="the builder's layers, comma-separated after the input size: `conv-32-k5-s2-"
-              "valid-tanh`, `conv1x1-16`, `maxpool-3-s2`, `dropout-0.5`, `residual-32-s2`, "
-              "`dense-10-linear`, `gap`... (left out: kernel 3, stride 1 or a pool's window, "
-              "`same`, `relu`)"),
     *image_params("sample"),
     Param("pwl", "1x1 demo: feature map", "choice", default=_default("block3_conv1"),
           valid=_layers, where="a layer of shapes_cnn with feature maps"),
@@ -115,4 +107,12 @@ SPEC = PageSpec("architecture", "pages/3_Architecture.py", "Architecture", (
     Param("bn", "residual: batch norm", "bool", default=True),
     Param("steps", "residual: training steps", "int", default=40, valid=(10, 120, 10)),
     model_param(),
+    Param("net", "network", "text", default=architecture.net_text(
+              *reversed(architecture.preset(START_PRESET))), decode=net, labels=PRESET_NETS,
+          where=f"the input size, then up to {architecture.MAX_LAYERS} layers "
+                "(see `architecture.net_text`)",
+          doc="the builder's layers, comma-separated after the input size: `conv-32-k5-s2-"
+              "valid-tanh`, `conv1x1-16`, `maxpool-3-s2`, `dropout-0.5`, `residual-32-s2`, "
+              "`dense-10-linear`, `gap`... (left out: kernel 3, stride 1 or a pool's window, "
+              "`same`, `relu`)"),
 ))
