@@ -236,7 +236,7 @@ def _builder(at) -> tuple:
     return shape, kinds, _metric(at, "Parameters"), _metric(at, "Multiply-adds (MACs)"), shapes
 
 
-@pytest.mark.slow  # seven runs of the page
+@pytest.mark.slow  # eight runs of the page
 def test_a_link_fills_the_builder_and_the_link_carries_its_edits(page):
     """Last in this file: it leaves the page on another network."""
     at = page
@@ -268,6 +268,15 @@ def test_a_link_fills_the_builder_and_the_link_carries_its_edits(page):
     at.selectbox(key="arch_preset").set_value("Tiny ResNet")
     at.button(key="arch_load").click().run()
     assert at.query_params == {"net": A.net_text(*reversed(A.preset("Tiny ResNet")))}
+    # more layers than a link holds: said, and the link opens on the default network
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {}, "deleted_rows": [],
+        "added_rows": [{"kind": "Dense", "filters": 3}]
+        * (A.MAX_LAYERS + 1 - len(A.preset("Tiny ResNet")[1]))}
+    at.run()
+    assert not at.exception and at.query_params == {}
+    assert any(w.value.startswith("This network cannot travel in a link: the network has 41 "
+                                  "layers; a link holds at most 40.") for w in at.warning)
     # a network a link cannot hold: the default preset, one notice
     at.query_params = {"net": "64x64x3,pool-2"}
     at.switch_page(PAGE).run()
