@@ -56,7 +56,7 @@ with tab_build:
     st.subheader(TABS["What does a layer cost?"])
     figure, controls = st.container(), st.container()
     with controls:
-        spec, input_shape = layer_builder()
+        spec, input_shape = layer_builder(view)
     rows = architecture.analyze(spec, input_shape)
     total = architecture.totals(rows)
     notes = buildercheck.row_warnings(spec, rows, input_shape)
@@ -274,7 +274,7 @@ with tab_build:
 
 view.publish()
 with ui.guard("the code of this view"):
-    view.take_home(page_numbers(pw, cost, trained, inc_cost), {
+    view.take_home(page_numbers(pw, cost, trained, inc_cost, rows), {
         "feature_map_1x1_input": pw.inputs, "feature_map_1x1_output": pw.outputs,
         "weights_1x1": pw.weights, "inception_concat": trained.concat,
         "inception_fields": np.stack([b.erf for b in trained.branches.values()])})

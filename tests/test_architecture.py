@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import random
+from dataclasses import replace
 
 import numpy as np
 import pytest
@@ -277,3 +278,112 @@ def test_branch_receptive_fields_grow_with_the_window():
 
     seen = archdemo.branch_receptive_fields(16, 4)
     assert list(seen.values()) == [16, 24, 32, 24]  # 1x1, 3x3, 5x5, 3x3 pool
+
+
+# ---------------------------------------------------------------- the network in a link
+#: one layer of every kind, each setting it uses away from the usual value
+EVERY_KIND = [
+    A.LayerSpec("conv", filters=12, kernel=5, stride=2, padding="valid", activation="tanh"),
+    A.LayerSpec("conv1x1", filters=7, activation="sigmoid"),
+    A.LayerSpec("maxpool", kernel=3, stride=1, padding="valid"),
+    A.LayerSpec("avgpool", kernel=2, stride=2),
+    A.LayerSpec("batchnorm"),
+    A.LayerSpec("dropout", rate=0.35),
+    A.LayerSpec("inception", filters=8, activation="linear"),
+    A.LayerSpec("residual", filters=16, stride=2, activation="tanh"),
+    A.LayerSpec("gmp"),
+    A.LayerSpec("dense", filters=20, activation="sigmoid"),
+    A.LayerSpec("dropout", rate=0.0),
+    A.LayerSpec("dense", filters=3, activation="linear"),
+]
+
+
+def test_every_kind_round_trips_through_its_text():
+    assert {layer.kind for layer in EVERY_KIND} | {"gap", "flatten"} == set(A.KINDS)
+    for spec in (EVERY_KIND, EVERY_KIND[:8] + [A.LayerSpec("gap"), A.LayerSpec("flatten")]):
+        text = A.net_text(spec, (48, 40, 2))
+        assert A.parse_net(text) == ((48, 40, 2), spec), text
+    assert A.net_text(EVERY_KIND[:4], (48, 40, 2)) == \
+        "48x40x2,conv-12-k5-s2-valid-tanh,conv1x1-7-sigmoid,maxpool-3-s1-valid,avgpool-2"
+
+
+@pytest.mark.parametrize("name", list(A.PRESETS))
+def test_every_preset_round_trips_through_its_text(name):
+    shape, spec = A.preset(name)
+    text = A.net_text(spec, shape)
+    assert A.parse_net(text) == (shape, spec)
+    assert len(text) < 200 and text.startswith("x".join(map(str, shape)) + ",")
+
+
+def test_random_networks_round_trip_with_the_same_table():
+    for shape, spec in _random_cases():
+        again_shape, again = A.parse_net(A.net_text(spec, shape))
+        assert again_shape == shape and again == [A.canonical(layer) for layer in spec]
+        assert A.analyze(again, shape) == A.analyze(spec, shape)
+
+
+def test_settings_a_kind_does_not_use_are_not_written():
+    pool = A.LayerSpec("maxpool", filters=99, kernel=2, stride=2, activation="tanh", rate=0.9)
+    assert A.net_text([pool], (8, 8, 1)) == "8x8x1,maxpool-2"
+    assert A.canonical(pool) == A.LayerSpec("maxpool", kernel=2, stride=2)
+    # every setting a kind uses changes its text
+    for layer in EVERY_KIND:
+        for name in A.USED_FIELDS[layer.kind]:
+            value = getattr(layer, name)
+            other = value + 1 if name in ("filters", "kernel", "stride") else {
+                "padding": "valid" if value == "same" else "same",
+                "activation": "tanh" if value == "relu" else "relu",
+                "rate": 0.5 if value != 0.5 else 0.25}[name]
+            changed = replace(layer, **{name: other})
+            assert A.net_text([changed], (8, 8, 1)) != A.net_text([layer], (8, 8, 1)), changed
+
+
+def test_a_typed_network_may_use_capitals_spaces_and_glued_numbers():
+    assert A.parse_net(" 64X64x3, Conv16 ,maxpool2,conv1x18, dense-5-LINEAR") == (
+        (64, 64, 3), [A.LayerSpec("conv"), A.LayerSpec("maxpool", kernel=2, stride=2),
+                      A.LayerSpec("conv1x1", filters=8),
+                      A.LayerSpec("dense", filters=5, activation="linear")])
+    assert A.parse_net("32x32x1") == ((32, 32, 1), [])  # no layers: just the input
+
+
+@pytest.mark.parametrize("text,words", [
+    ("", "The network's text is empty"),
+    ("conv-16,maxpool-2", "The input: it starts with 'conv-16', not the input size"),
+    ("64x64x0,conv-16", "The input: input channels 0 is not between 1 and 64"),
+    ("999x64x3", "input height 999 is not between 1 and 512"),
+    ("64x64x3,pool-2", "Layer 1 'pool-2': 'pool' is not a layer type (one of conv, conv1x1"),
+    ("64x64x3,conv", "Layer 1 'conv': conv needs its number of filters right after it"),
+    ("64x64x3,dense-x", "dense needs its number of units right after it (e.g. dense-16)"),
+    ("64x64x3,conv-16,conv-5000", "Layer 2 'conv-5000': filters 5000 is not between 1 and 2048"),
+    ("64x64x3,conv-16-k13", "kernel 13 is not between 1 and 11"),
+    ("64x64x3,conv-2.5", "filters 2.5 is not a whole number"),
+    ("64x64x3,dropout-0.99", "rate 0.99 is not between 0 and 0.95"),
+    ("64x64x3,maxpool-2-k3", "'k3' is not a setting of maxpool (s<stride>, same/valid)"),
+    ("64x64x3,gap-tanh", "'tanh' is not a setting of gap (none)"),
+    ("64x64x3,conv-16-elu", "'elu' is not a setting of conv (k<kernel>, s<stride>, same/valid, "
+                            "relu/tanh/sigmoid/linear)"),
+    ("64x64x3," + ",".join(["gap"] * (A.MAX_LAYERS + 1)), "41 layers; a link holds at most 40"),
+    ("64x64x3," + "dense-5-linear" * 200, "characters; a link holds at most 1500"),
+    ("1x1x1,a,b,c,d,e", "Layer 1 'a': 'a' is not a layer type"),
+])
+def test_a_bad_network_text_says_what_is_wrong(text, words):
+    with pytest.raises(CnnvizError) as error:
+        A.parse_net(text)
+    assert words in str(error.value)
+
+
+def test_a_bad_network_names_each_bad_layer_up_to_three():
+    with pytest.raises(CnnvizError) as error:
+        A.parse_net("8x8x1,conv-0,pool,conv-16,dense-1-elu,zz")
+    message = str(error.value)
+    assert message.startswith("Layer 1 'conv-0': filters 0 is not between 1 and 2048; layer 2 "
+                              "'pool': 'pool' is not a layer type")
+    assert "layer 4 'dense-1-elu'" in message and message.endswith("(and 1 more).")
+
+
+def test_the_longest_networks_a_link_holds_fit_its_length():
+    widest = A.LayerSpec("conv", filters=2048, kernel=11, stride=8, padding="valid",
+                         activation="sigmoid")
+    text = A.net_text([widest] * A.MAX_LAYERS, (512, 512, 64))
+    assert len(text) <= A.MAX_NET_CHARS
+    assert A.parse_net(text)[1] == [widest] * A.MAX_LAYERS

@@ -472,9 +472,17 @@ def _pointwise_numbers(page) -> tuple:
     return sizes, pixel
 
 
+def _builder_parameters(page) -> str:
+    """The builder's parameter count (its tab is the one a page opens on)."""
+    return re.search(r"Parameters\s+([\d,]+)", _main_text(page)).group(1)
+
+
 def test_architecture_link_opens_the_same_view_in_a_new_browser(app):
     base, chromium = app
-    page, _ = _open(chromium, f"{base}/Architecture?pwl=block2_conv2")  # a lecturer's link
+    net = "32x32x1,conv-8-k5,maxpool-2,flatten,dense-10-linear"
+    page, _ = _open(chromium, f"{base}/Architecture?pwl=block2_conv2&net={net}")  # a lecturer's
+    parameters = _builder_parameters(page)
+    assert parameters == "20,698"  # 5*5*1*8 + 8, then 16*16*8 -> 10: 2,048*10 + 10
     page.get_by_role("tab", name=POINTWISE_TAB).click()
     slide_to(page, "Output channels K", 5)  # 15 -> 5 output channels
     _settle(page)
@@ -484,9 +492,10 @@ def test_architecture_link_opens_the_same_view_in_a_new_browser(app):
     body = page.locator("[data-testid='stPopoverBody']")
     body.wait_for()
     url = re.search(r"http\S+", body.inner_text()).group(0)
-    assert "pwl=block2_conv2" in url and "k=5" in url
+    assert "pwl=block2_conv2" in url and "k=5" in url and f"net={net}" in url
     copy, seconds = _open(chromium, url)
     print(f"\nArchitecture link opened in {seconds:.1f} s: {url}")
+    assert _builder_parameters(copy) == parameters
     assert _pointwise_numbers(copy) == numbers
     assert "This link:" not in _main_text(copy)
     copy.screenshot(path=str(SHOTS / "Architecture-link.png"))

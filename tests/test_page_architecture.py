@@ -8,6 +8,7 @@ import pytest
 from apppredict import question_text, skip_questions
 from pagejobs import finish_jobs
 from streamlit.testing.v1 import AppTest
+from viewpages import notices
 
 from cnnviz import architecture as A
 
@@ -225,3 +226,65 @@ def test_empty_network_is_just_the_input(page):
     assert _metric(at, "Output") == "32 x 32 x 1"
     at.button(key="arch_check").click().run()
     _ok(at)
+
+
+def _builder(at) -> tuple:
+    """What the builder shows: its input, its layers, the analysis' totals and shapes."""
+    shape = tuple(at.number_input(key=key).value for key in ("arch_h", "arch_w", "arch_c"))
+    kinds = list(at.data_editor[0].value["kind"])
+    shapes = list(at.table[0].value["output shape"])
+    return shape, kinds, _metric(at, "Parameters"), _metric(at, "Multiply-adds (MACs)"), shapes
+
+
+@pytest.mark.slow  # eight runs of the page
+def test_a_link_fills_the_builder_and_the_link_carries_its_edits(page):
+    """Last in this file: it leaves the page on another network."""
+    at = page
+    net = "32x32x1,conv-8-k5,maxpool-2,flatten,dense-10-linear"  # a lecturer's network
+    at.query_params = {"net": net}
+    at.switch_page(PAGE).run()
+    _ok(at)
+    shape, spec = A.parse_net(net)
+    rows = A.analyze(spec, shape)
+    total = A.totals(rows)
+    assert _builder(at) == (shape, [A.KINDS[layer.kind] for layer in spec],
+                            f"{total['params']:,}", A.human(total["macs"]),
+                            [" x ".join(map(str, row.shape)) for row in rows])
+    assert at.query_params == {"net": net} and not notices(at)
+    # the student edits a cell: the page's link carries the new network
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {0: {"filters": 4}}, "added_rows": [], "deleted_rows": []}
+    at.run()
+    edited = "32x32x1,conv-4-k5,maxpool-2,flatten,dense-10-linear"
+    assert at.query_params == {"net": edited}
+    shown = _builder(at)
+    # another page and back (the sidebar's link has no query): the edited network stays
+    at.query_params = {}
+    at.switch_page("streamlit_app.py").run()
+    at.switch_page(PAGE).run()
+    _ok(at)
+    assert _builder(at) == shown and at.query_params == {"net": edited}
+    # a preset
+    at.selectbox(key="arch_preset").set_value("Tiny ResNet")
+    at.button(key="arch_load").click().run()
+    assert at.query_params == {"net": A.net_text(*reversed(A.preset("Tiny ResNet")))}
+    # more layers than a link holds: said, and the link opens on the default network
+    at.session_state[at.data_editor[0].key] = {
+        "edited_rows": {}, "deleted_rows": [],
+        "added_rows": [{"kind": "Dense", "filters": 3}]
+        * (A.MAX_LAYERS + 1 - len(A.preset("Tiny ResNet")[1]))}
+    at.run()
+    assert not at.exception and at.query_params == {}
+    assert any(w.value.startswith("This network cannot travel in a link: the network has 41 "
+                                  "layers; a link holds at most 40.") for w in at.warning)
+    # a network a link cannot hold: the default preset, one notice
+    at.query_params = {"net": "64x64x3,pool-2"}
+    at.switch_page(PAGE).run()
+    _ok(at)
+    assert notices(at) == ["This link: network: layer 1 'pool-2': 'pool' is not a layer type (one "
+                           "of conv, conv1x1, maxpool, avgpool, batchnorm, dropout, inception, "
+                           "residual, gap, gmp, flatten, dense); showing the Tiny VGG preset."]
+    shape, spec = A.preset("Tiny VGG")
+    assert _builder(at)[:3] == (shape, [A.KINDS[layer.kind] for layer in spec],
+                                f"{A.totals(A.analyze(spec, shape))['params']:,}")
+    assert at.query_params == {}

@@ -12,7 +12,8 @@ from cnnviz import notebooks
 QUERIES = [
     "depth=10&steps=10",
     "src=shape&shape=star&seed=3&pwl=block2_conv2&k=5&row=3&col=30&bh=14&bcin=64&bk=3&bb=8"
-    "&incb=inception_10&depth=10&steps=10&act=sigmoid&bn=0",
+    "&incb=inception_10&depth=10&steps=10&act=sigmoid&bn=0"
+    "&net=32x32x1,conv-8-k5,maxpool-2,residual-8-s2,gap,dense-10-linear",
 ]
 
 
@@ -66,6 +67,9 @@ def test_architecture_code_gives_the_pages_numbers(pages, query):
         assert pages[query]["pointwise_in"] == [32, 32, 32]
         assert pages[query]["pointwise_params"] == 32 * 5 + 5
         assert pages[query]["branch_channels"]["1x1"] == 24
+        assert pages[query]["network_output"] == "10"  # the link's network, not the preset
+    else:
+        assert pages[query]["network_output"] == "5"
 
 
 @pytest.mark.slow  # a Jupyter kernel that imports TensorFlow and trains both nets

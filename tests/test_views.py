@@ -37,6 +37,8 @@ CONTEXT["augmentation"] = {"samples": SAMPLES}
 CONTEXT["architecture"] = {**SHAPES_FACTS, "sizes": dict(zip(SHAPES_LAYERS, [
     (64, 64), (64, 64), (32, 32), (32, 32), (32, 32), (16, 16), (16, 16), (16, 16)]))}
 CONTEXT["transfer"] = {"bases": ["shapes_cnn", "mobilenet_v2"]}
+TINY_VGG = ("64x64x3,conv-16,conv-16,maxpool-2,conv-32,conv-32,maxpool-2,conv-64,conv-64,"
+            "maxpool-2,flatten,dense-64,dropout-0.5,dense-5-linear")  # the builder's default
 
 
 def _parse(page, query):
@@ -97,6 +99,8 @@ ROUND_TRIPS = {
         "src=shape&shape=star&seed=3&pwl=block2_conv2&k=5&row=3&col=30&bh=14&bw=14&bcin=64"
         "&bcout=64&bk=3&bb=8&incb=inception_10&depth=12&act=sigmoid&bn=0&steps=20"
         "&model=mobilenet_v2",
+        "net=32x32x1,conv1x1-8-tanh,maxpool-3-s1-valid,residual-8-s2,inception-4,gap,dropout-0.3"
+        ",dense-10-linear&k=5",
     ],
     "transfer": ["task=textures&n=24&recipe=no_freeze&lr3=0.001&tseed=1&scratch=0",
                  "base=mobilenet_v2&head=hidden&top=5&ep2=3&ep3=0&nval=20"],
@@ -219,6 +223,16 @@ BAD = {
         ("ep=17", "ep", 15, "not on the slider's steps"),
         ("seeds=9", "seeds", 2, "seeds per arm '9' is not one of 1, 2, 3"),
     ],
+    "architecture": [
+        ("net=64x64x3,pool-2", "net", TINY_VGG, "network: layer 1 'pool-2': 'pool' is not a "
+         "layer type (one of conv, conv1x1, maxpool, avgpool, batchnorm, dropout, inception, "
+         "residual, gap, gmp, flatten, dense); showing the Tiny VGG preset"),
+        ("net=64x64x3,conv-0", "net", TINY_VGG, "filters 0 is not between 1 and 2048; showing"),
+        ("net=conv-16", "net", TINY_VGG, "network: the input: it starts with 'conv-16', not"),
+        ("net=", "net", TINY_VGG, "network: the network's text is empty"),
+        ("net=8x8x1" + ",gap" * 41, "net", TINY_VGG, "the network has 41 layers; a link holds "
+         "at most 40; showing the Tiny VGG preset"),
+    ],
 }
 
 
@@ -246,6 +260,7 @@ def test_an_unknown_or_unused_parameter_is_ignored_with_a_notice():
 @pytest.mark.parametrize("query", [
     "&&&", "=", "stride", "stride=", "w=", "kernel=own&w=nan,1,2,3,4,5,6,7,8", "row=1e999",
     "cmp=", "cls=3.5", "size=", "%ZZ", "seed=" + "9" * 400, "lys=,,,", "src=&sample=",
+    "net=,-,x", "net=1x1x1,conv-" + "9" * 400,
 ])
 @pytest.mark.parametrize("page", list(views.SPECS))
 def test_garbage_never_raises(page, query):
@@ -265,6 +280,19 @@ def test_typed_values_resolve_like_a_query():
                                   CONTEXT["convolution"])
     assert view["stride"] == 8 and notices == ["stride 20 is not between 1 and 8; showing 8"]
     assert view["w"] == (-1.0, 0.0, 1.0) * 3
+
+
+def test_a_network_is_written_the_way_the_builder_writes_it():
+    view, notices = views.resolve("architecture", {"net": " 32X32x1, Conv8 ,maxpool2"},
+                                  CONTEXT["architecture"])
+    assert notices == [] and view["net"] == "32x32x1,conv-8,maxpool-2"
+    assert views.to_query(view) == "net=32x32x1,conv-8,maxpool-2"  # commas stay readable
+    # a preset that is not the default is written out; the default preset is not
+    from cnnviz import architecture
+
+    lenet = architecture.net_text(*reversed(architecture.preset("LeNet-5")))
+    assert views.to_query(_parse("architecture", "net=" + lenet)[0]) == "net=" + lenet
+    assert views.to_query(_parse("architecture", "net=" + TINY_VGG)[0]) == ""
 
 
 def test_a_link_whose_page_was_not_found_is_matched_by_its_settings():

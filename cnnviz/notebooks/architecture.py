@@ -1,21 +1,27 @@
-"""The code and the maths behind the Architecture lab, for one view: the 1x1
-convolution at one pixel, the bottleneck calculator, a trained inception block's
-branches with their measured scales, and the plain-vs-residual experiment with the
-view's settings."""
+"""The code and the maths behind the Architecture lab, for one view: the network in the
+builder (its table, and the same model in Keras), the 1x1 convolution at one pixel,
+the bottleneck calculator, a trained inception block's branches with their measured
+scales, and the plain-vs-residual experiment with the view's settings."""
 
 from __future__ import annotations
 
+from cnnviz import architecture
 from cnnviz.notebooks.common import image_code
 from cnnviz.views import View
 from cnnviz.views.architecture import DEMO_MODEL
 
 
-def numbers(pw, bottleneck: dict, trained, inception: dict) -> dict:
+def numbers(pw, bottleneck: dict, trained, inception: dict, network: list) -> dict:
     """The page's numbers: ``pw`` an ``archdemo.Pointwise``, ``bottleneck`` the
-    ``archdemo.bottleneck_cost``, ``trained`` the ``archdemo.trained_block`` and
-    ``inception`` its ``archdemo.inception_cost``."""
+    ``archdemo.bottleneck_cost``, ``trained`` the ``archdemo.trained_block``,
+    ``inception`` its ``archdemo.inception_cost`` and ``network`` the builder's table
+    (``architecture.analyze``)."""
     c, k = pw.weights.shape
+    total = architecture.totals(network)
     return {
+        "network_params": int(total["params"]),
+        "network_macs": int(total["macs"]),
+        "network_output": " x ".join(map(str, total["output"])) if total["output"] else "",
         "pointwise_in": [int(n) for n in pw.inputs.shape],
         "pointwise_out": [int(n) for n in pw.outputs.shape],
         "pointwise_params": int(c * k + k),
@@ -40,7 +46,8 @@ def code(view: View) -> str:
     residual = (f"residual.Settings(depth={view['depth']}, activation={view['act']!r}, "
                 f"batchnorm={view['bn']!r}, steps={view['steps']})")
     return (
-        "# %% The image and the built-in model's feature maps\n"
+        _network_code(view["net"])
+        + "# %% The image and the built-in model's feature maps\n"
         "import numpy as np\n\n"
         "from cnnviz import archdemo, models\n"
         + image_code(view)
@@ -77,9 +84,28 @@ def code(view: View) -> str:
         "    print(sentence)\n\n"
         "# %% The numbers on the page\n"
         "from cnnviz.notebooks.architecture import numbers as page_numbers\n\n"
-        "numbers = page_numbers(pw, bottleneck, trained, inception)\n"
+        "numbers = page_numbers(pw, bottleneck, trained, inception, rows)\n"
         "print(numbers)\n"
     )
+
+
+def _network_code(net: str) -> str:
+    """The builder's network: its table in pure Python and, when every layer works, the
+    real Keras model with the same parameter count."""
+    input_shape, spec = architecture.parse_net(net)
+    code = (
+        "# %% The network in the builder: what each layer outputs and costs\n"
+        "from cnnviz import architecture\n\n"
+        f"input_shape, spec = architecture.parse_net({net!r})\n"
+        "rows = architecture.analyze(spec, input_shape)\n"
+        "for row in rows:\n"
+        "    print(row.index, row.name, row.shape, row.params, row.macs, row.error or '')\n"
+        "print(architecture.totals(rows))\n\n")
+    if all(row.ok for row in architecture.analyze(spec, input_shape)):
+        code += ("# %% The same network in Keras: the same parameters\n"
+                 "model = architecture.build_model(spec, input_shape)\n"
+                 "print(model.count_params(), architecture.totals(rows)['params'])\n\n")
+    return code
 
 
 def maths(view: View, numbers: dict) -> list[str]:

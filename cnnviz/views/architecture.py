@@ -1,15 +1,21 @@
-"""The Architecture lab's view: the image, the 1x1 demo (layer, output channels,
-pixel), the bottleneck calculator, the trained inception block (which one), the
-residual experiment's settings and the model whose diagram is drawn.
+"""The Architecture lab's view: the builder's network (``net``), the image, the 1x1
+demo (layer, output channels, pixel), the bottleneck calculator, the trained
+inception block (which one), the residual experiment's settings and the model whose
+diagram is drawn.
+
+The network travels as the one-line text of ``architecture.net_text`` (input size,
+then one token per layer: ``64x64x3,conv-16,maxpool-2,flatten,dense-5-linear``); a
+text that is not a network opens the default preset with a notice.
 
 Run-time facts (see :func:`facts`): ``models`` usable now, ``samples``, and for the
 built-in model its ``layers`` with a feature map and their ``sizes`` (height, width)
-for the chosen image. The builder's layer table is not part of the view: it is
-edited cell by cell and stays in the student's session.
+for the chosen image.
 """
 
 from __future__ import annotations
 
+from cnnviz import architecture
+from cnnviz.errors import CnnvizError
 from cnnviz.models.inception import BLOCKS
 from cnnviz.views.core import PageSpec, Param
 from cnnviz.views.shared import image_params, model_param
@@ -19,6 +25,20 @@ DEMO_MODEL = "shapes_cnn"
 KERNELS = (3, 5, 7)
 #: the inception demo's blocks (of the trained ``models.inception`` network), as shown
 BLOCK_LABELS = {block: f"block {i} ({block})" for i, block in enumerate(BLOCKS, start=1)}
+#: the builder's first network, and each preset's text as a notice names it
+START_PRESET = "Tiny VGG"
+PRESET_NETS = {architecture.net_text(spec, shape): f"the {name} preset"
+               for name, (shape, spec) in architecture.PRESETS.items()}
+
+
+def net(text: str) -> str:
+    """A network's text in its canonical form (how the builder writes it); raises
+    ValueError saying what is wrong when it is not a network a link can carry."""
+    try:
+        return architecture.net_text(*reversed(architecture.parse_net(text)))
+    except CnnvizError as error:
+        message = str(error).rstrip(".")
+        raise ValueError(message[0].lower() + message[1:]) from None
 
 
 def facts(model) -> dict:
@@ -87,4 +107,12 @@ SPEC = PageSpec("architecture", "pages/3_Architecture.py", "Architecture", (
     Param("bn", "residual: batch norm", "bool", default=True),
     Param("steps", "residual: training steps", "int", default=40, valid=(10, 120, 10)),
     model_param(),
+    Param("net", "network", "text", default=architecture.net_text(
+              *reversed(architecture.preset(START_PRESET))), decode=net, labels=PRESET_NETS,
+          where=f"the input size, then up to {architecture.MAX_LAYERS} layers "
+                "(see `architecture.net_text`)",
+          doc="the builder's layers, comma-separated after the input size: `conv-32-k5-s2-"
+              "valid-tanh`, `conv1x1-16`, `maxpool-3-s2`, `dropout-0.5`, `residual-32-s2`, "
+              "`dense-10-linear`, `gap`... (left out: kernel 3, stride 1 or a pool's window, "
+              "`same`, `relu`)"),
 ))

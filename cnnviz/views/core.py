@@ -19,7 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlencode
 
 #: what a parameter holds; "choice" and "choices" take their values from ``valid``
-KINDS = ("int", "float", "bool", "choice", "choices", "floats")
+KINDS = ("int", "float", "bool", "choice", "choices", "floats", "text")
 
 #: parameters the whole app reads, not one page's view: the presenter switch and a
 #: lesson's (``cnnviz.lessons.LESSON_PARAMS``: lesson, step, class code, lecturer). Pages
@@ -38,10 +38,11 @@ class Param:
     ``default`` and ``valid`` are values, or functions ``(context, values)`` of the
     run-time facts and the parameters before this one. ``valid`` is ``(lo, hi)`` or
     ``(lo, hi, step)`` for numbers, the allowed values for a choice, the required
-    length for "floats". ``when`` says, from the values before it, whether the
-    parameter applies at all (a Gabor angle only for the Gabor kernel). ``optional``
-    numbers may be ``None``, which means "computed" (the peak, the top class) and
-    never appears in a URL.
+    length for "floats". A "text" value is read by ``decode`` (URL text -> the
+    value, raising ValueError with the reason) and written by ``token``. ``when``
+    says, from the values before it, whether the parameter applies at all (a Gabor
+    angle only for the Gabor kernel). ``optional`` numbers may be ``None``, which
+    means "computed" (the peak, the top class) and never appears in a URL.
     """
 
     name: str
@@ -55,6 +56,7 @@ class Param:
     where: str = ""  # "a layer of {model}": the notice's words for the valid set
     optional: bool = False
     clamp: bool = True  # a number out of range: the nearest in range, or (False) the default
+    decode: Callable[[str], Any] | None = None  # a "text" value from its URL text
     doc: str = ""
 
     def __post_init__(self):
@@ -73,7 +75,7 @@ class Param:
             return ",".join(_number(v) for v in value)
         if self.kind == "choices":
             return ",".join(self._token(v) for v in value)
-        if self.kind == "choice":
+        if self.kind in ("choice", "text"):
             return self._token(value)
         return str(int(value))
 
@@ -211,6 +213,8 @@ def _show(param: Param, value) -> str:
                          for v in value) or "none"
     if param.kind == "choice":
         return f"'{param._token(value)}'"
+    if param.kind == "text" and param.labels and value in param.labels:
+        return param.labels[value]
     return param.text(value)
 
 
@@ -252,6 +256,8 @@ def _from_text(param: Param, text: str, valid):
         return values if all(map(math.isfinite, values)) else _bad("finite numbers")
     if param.kind == "choices":
         return tuple(_match(param, part, valid) for part in text.split(",") if part.strip())
+    if param.kind == "text":
+        return param.decode(text) if param.decode else text
     return _match(param, text, valid)
 
 
@@ -366,7 +372,7 @@ def resolve(spec: PageSpec, given: Mapping[str, Any], context: Context | None = 
         value = default
         if param.name in given:
             raw = given[param.name]
-            if texts:
+            if texts or param.kind == "text":  # a typed text is checked like a link's
                 raw = raw[-1] if isinstance(raw, (list, tuple)) and param.kind != "choices" \
                     else raw
                 if isinstance(raw, (list, tuple)):
@@ -374,7 +380,8 @@ def resolve(spec: PageSpec, given: Mapping[str, Any], context: Context | None = 
                 try:
                     raw = _from_text(param, str(raw), valid)
                 except ValueError as error:
-                    notices.append(f"{param.label} '{given[param.name]}' is {error}; showing "
+                    said = ":" if param.kind == "text" else f" '{given[param.name]}' is"
+                    notices.append(f"{param.label}{said} {error}; showing "
                                    f"{_show(param, default)}")
                     raw = default
             value, notice = _check(param, raw, default, valid, facts, values)
@@ -416,6 +423,8 @@ def table(specs: Sequence[PageSpec]) -> str:
 def _describe_valid(p: Param) -> str:
     if p.kind == "bool":
         return "`1` or `0`"
+    if p.kind == "text":
+        return p.where or "any text"
     if p.valid is None:
         return "any"
     if callable(p.valid):
