@@ -178,7 +178,9 @@ def test_every_course_question_with_an_id_is_asked_by_its_page_with_the_same_kin
         if step.question.id is None:
             continue
         source = page_files[step.page].read_text()
-        for helper in re.findall(r"^from cnnviz\.ui import (\w+) as \w+$", source, re.M):
+        parts = re.findall(r"^from cnnviz\.ui(?: import (\w+) as \w+|\.(\w+) import .+)$",
+                           source, re.M)
+        for helper in {a or b for a, b in parts}:
             source += (ROOT / "cnnviz" / "ui" / f"{helper}.py").read_text()  # page's parts
         declared = re.findall(r'questions\.(choice|number|click)\(\s*"([a-z0-9_]+)"', source)
         assert (step.question.kind, step.question.id) in declared, (step.number, declared)
