@@ -183,8 +183,11 @@ def test_students_answers_reach_the_lecturers_histogram(two_steps):
         _button(at, CHECK).click().run()
         assert any("Each 2x2 window keeps one number." in s.value for s in at.success)
         students.append(at)
-    lecturer = _open(POOLING, lesson="two", step="1", teach="1", **{"class": "K7Q2"})
+    lecturer = _open(POOLING, lesson="two", step="1", teach="1", present="1",
+                     **{"class": "K7Q2"})
     lecturer.radio(key="image_source").set_value("Synthetic shape").run()
+    student_link = lecturer.code[0].value  # shown on the projector: not in presenter view
+    assert student_link.endswith("?shift=3&lesson=two&step=1&class=K7Q2"), student_link
     assert not [t for t in lecturer.text_input if t.key.startswith("q_pool_width")]  # no form
     captions = [c.value for c in lecturer.caption]
     assert "Class K7Q2: 3 answers so far — 30: 1 · 31: 2" in captions

@@ -204,9 +204,12 @@ def app_url() -> str:
 
 
 def student_link(view: LessonView, number: int) -> str:
-    """The link students open for step ``number`` (the lecturer's, without ``teach``)."""
+    """The link students open for step ``number``: the lecturer's, without ``teach`` and
+    without the presenter view (a projector's large print is not for a laptop)."""
     step = view.lesson.step(number)
-    return f"{app_url()}/{step.page}?{urlencode(view.params(number, teach=False))}"
+    params = view.params(number, teach=False)
+    params.pop("present", None)
+    return f"{app_url()}/{step.page}?{urlencode(params)}"
 
 
 def _lesson_bar(view: LessonView) -> None:
