@@ -227,3 +227,22 @@ def test_the_lessons_page_lists_the_course_and_starts_a_class():
     link = next(c.value for c in at.code)
     assert link.endswith(f"&lesson=course&step=1&class={code}")
     assert "/Convolution?kernel=patch&pair=shapes&" in link  # the step's state
+
+
+def test_a_lesson_step_opens_the_tab_that_asks_its_question():
+    from cnnviz.ui import lesson
+
+    course = lesson.read_lesson("course")
+    tabs = {"cost": ("arch_params",), "1x1": ("pw_params",), "inception": ("inc_saving",)}
+    st.session_state[lesson._PAGE] = lesson.PAGE_PATHS["Architecture"]
+    try:
+        for number, tab in ((7, "cost"), (8, "1x1"), (9, "inception"), (10, None)):
+            st.session_state[lesson._VIEW] = lesson.LessonView(
+                course, course.step(number), None, teach=False)
+            assert lesson.step_tab(tabs) == tab, number
+        st.session_state[lesson._PAGE] = lesson.PAGE_PATHS["Activations"]  # not its page
+        assert lesson.step_tab(tabs) is None
+        st.session_state[lesson._VIEW] = None  # not in a lesson
+        assert lesson.step_tab(tabs) is None
+    finally:
+        st.session_state.clear()

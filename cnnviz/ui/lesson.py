@@ -115,6 +115,16 @@ def is_current_page(step: Step) -> bool:
     return PAGE_PATHS.get(step.page) == st.session_state.get(_PAGE)
 
 
+def step_tab(tabs: dict[str, tuple[str, ...]]) -> str | None:
+    """The tab holding this lesson step's question (``tabs``: tab label -> the ids of the
+    questions asked in it), to open it first: a student following the lesson lands on
+    the question. None outside a lesson step or when no tab asks its question."""
+    view = lesson_view()
+    if view is None or view.step.question is None or not is_current_page(view.step):
+        return None
+    return next((label for label, ids in tabs.items() if view.step.question.id in ids), None)
+
+
 def mark_done(view: LessonView) -> None:
     """The student answered (or skipped) the step's question: show what to notice."""
     st.session_state.setdefault(_DONE, set()).add(view.poll_id)
