@@ -11,7 +11,7 @@ from cnnviz.models import inception as inception_net
 from cnnviz.models import prepare
 from cnnviz.notebooks.architecture import numbers as page_numbers
 from cnnviz.ui.builder import layer_builder
-from cnnviz.ui.lesson import step_tab
+from cnnviz.ui.lesson import step_tabs
 from cnnviz.ui.residual import GRADIENT_OPTIONS, residual_tab
 from cnnviz.ui.resources import model_infos
 from cnnviz.views import architecture as arch_view
@@ -54,7 +54,7 @@ page = ui.page_layout(
 with page.figure:
     view.bar()
     tab_build, tab_1x1, tab_inc, tab_res = st.tabs(
-        list(TABS), default=step_tab(TAB_QUESTIONS))
+        list(TABS), **step_tabs(TAB_QUESTIONS))
 
 # ---------------------------------------------------------------- builder
 with tab_build:

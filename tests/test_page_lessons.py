@@ -236,13 +236,18 @@ def test_a_lesson_step_opens_the_tab_that_asks_its_question():
     tabs = {"cost": ("arch_params",), "1x1": ("pw_params",), "inception": ("inc_saving",)}
     st.session_state[lesson._PAGE] = lesson.PAGE_PATHS["Architecture"]
     try:
-        for number, tab in ((7, "cost"), (8, "1x1"), (9, "inception"), (10, None)):
+        for number, tab in ((7, "cost"), (8, "1x1"), (9, "inception")):
             st.session_state[lesson._VIEW] = lesson.LessonView(
                 course, course.step(number), None, teach=False)
-            assert lesson.step_tab(tabs) == tab, number
+            # a key per step: Next to the same page opens the new step's tab
+            assert lesson.step_tabs(tabs) == {"default": tab, "on_change": "rerun",
+                                              "key": f"_cnnviz_tabs_course/{number}"}
+        st.session_state[lesson._VIEW] = lesson.LessonView(course, course.step(10), None,
+                                                           teach=False)
+        assert lesson.step_tabs(tabs) == {}  # no tab asks its question
         st.session_state[lesson._PAGE] = lesson.PAGE_PATHS["Activations"]  # not its page
-        assert lesson.step_tab(tabs) is None
+        assert lesson.step_tabs(tabs) == {}
         st.session_state[lesson._VIEW] = None  # not in a lesson
-        assert lesson.step_tab(tabs) is None
+        assert lesson.step_tabs(tabs) == {}
     finally:
         st.session_state.clear()

@@ -115,14 +115,20 @@ def is_current_page(step: Step) -> bool:
     return PAGE_PATHS.get(step.page) == st.session_state.get(_PAGE)
 
 
-def step_tab(tabs: dict[str, tuple[str, ...]]) -> str | None:
-    """The tab holding this lesson step's question (``tabs``: tab label -> the ids of the
-    questions asked in it), to open it first: a student following the lesson lands on
-    the question. None outside a lesson step or when no tab asks its question."""
+def step_tabs(tabs: dict[str, tuple[str, ...]]) -> dict:
+    """Arguments for ``st.tabs`` that open the tab asking this lesson step's question
+    (``tabs``: tab label -> the ids of the questions asked in it), so a student following
+    the lesson lands on it; {} outside a lesson step or when no tab asks its question.
+
+    The tabs get a key of the step's own: unkeyed tabs keep the open tab when Next moves
+    to another step on the same page, whatever their ``default``."""
     view = lesson_view()
     if view is None or view.step.question is None or not is_current_page(view.step):
-        return None
-    return next((label for label, ids in tabs.items() if view.step.question.id in ids), None)
+        return {}
+    label = next((t for t, ids in tabs.items() if view.step.question.id in ids), None)
+    if label is None:
+        return {}
+    return {"default": label, "key": f"_cnnviz_tabs_{view.poll_id}", "on_change": "rerun"}
 
 
 def mark_done(view: LessonView) -> None:
