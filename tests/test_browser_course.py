@@ -25,6 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 from appdriver import EXCEPTION, app_server, browser, require_chromium, wait_until_done
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
@@ -71,7 +72,15 @@ def _question_box(page, qid: str):
     """The step's question on the page, in view (a lesson step opens the tab asking it).
     A page that trains first draws its question only once the run is done."""
     box = page.locator(f".st-key-question_{qid}")
-    box.wait_for(state="attached", timeout=SETTLE_MS)
+    try:
+        box.wait_for(state="attached", timeout=20_000)
+    except PlaywrightTimeout:  # the page waits for its experiment: press its button
+        start = page.get_by_role("button", name=re.compile("^(.*Measure both networks|"
+                                                           ".*Train both|.*Run)$"))
+        assert start.count(), f"no question {qid} and no button to start its experiment"
+        start.first.click()
+        _settle(page)
+        box.wait_for(state="attached", timeout=SETTLE_MS)
     assert box.is_visible(), f"the step's question {qid} is hidden (in a closed tab?)"
     box.scroll_into_view_if_needed()
     return box
