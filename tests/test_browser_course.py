@@ -2,7 +2,8 @@
 
 A lecturer in the presenter view and three students, each in a browser context of
 their own (separate sessions, separate voter ids), walk all fifteen steps at the
-course's own settings (four steps train networks when opened). The lecturer starts a
+course's own settings (four steps train networks; where a page waits for its button,
+the test presses it, as the lecturer would). The lecturer starts a
 class on the Lessons page and opens step 1; the students open the student link the
 lecturer's bar shows, then follow with their own Next. On every step each student
 answers the page's question (number: typed; choice: an option picked; click: a click
