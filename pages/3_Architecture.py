@@ -11,6 +11,7 @@ from cnnviz.models import prepare
 from cnnviz.notebooks.architecture import numbers as page_numbers
 from cnnviz.ui.builder import layer_builder
 from cnnviz.ui.inception import inception_tab
+from cnnviz.ui.lesson import step_tabs
 from cnnviz.ui.residual import GRADIENT_OPTIONS, residual_tab
 from cnnviz.ui.resources import model_infos
 from cnnviz.views import architecture as arch_view
@@ -22,6 +23,9 @@ TABS = {"What does a layer cost?": "How many parameters does a layer cost?",
         "What does a 1x1 conv do?": "What does a 1x1 convolution do?",
         "Why inception's branches?": "Why inception's parallel branches?",
         "Why residual connections?": "Why do residual connections help deep nets?"}
+#: tab label -> the ids of the questions asked in it (a lesson step opens its tab)
+TAB_QUESTIONS = dict(zip(TABS, [("arch_params",), ("pw_params",), ("inc_scale", "inc_saving"),
+                                ("res_plain_gradient",)]))
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -43,7 +47,8 @@ page = ui.page_layout(
     "that made deep networks cheap and trainable.")
 with page.figure:
     view.bar()
-    tab_build, tab_1x1, tab_inc, tab_res = st.tabs(list(TABS))
+    tab_build, tab_1x1, tab_inc, tab_res = st.tabs(
+        list(TABS), **step_tabs(TAB_QUESTIONS))
 
 # ---------------------------------------------------------------- builder
 with tab_build:

@@ -183,8 +183,11 @@ def test_students_answers_reach_the_lecturers_histogram(two_steps):
         _button(at, CHECK).click().run()
         assert any("Each 2x2 window keeps one number." in s.value for s in at.success)
         students.append(at)
-    lecturer = _open(POOLING, lesson="two", step="1", teach="1", **{"class": "K7Q2"})
+    lecturer = _open(POOLING, lesson="two", step="1", teach="1", present="1",
+                     **{"class": "K7Q2"})
     lecturer.radio(key="image_source").set_value("Synthetic shape").run()
+    student_link = lecturer.code[0].value  # shown on the projector: not in presenter view
+    assert student_link.endswith("?shift=3&lesson=two&step=1&class=K7Q2"), student_link
     assert not [t for t in lecturer.text_input if t.key.startswith("q_pool_width")]  # no form
     captions = [c.value for c in lecturer.caption]
     assert "Class K7Q2: 3 answers so far — 30: 1 · 31: 2" in captions
@@ -224,3 +227,27 @@ def test_the_lessons_page_lists_the_course_and_starts_a_class():
     link = next(c.value for c in at.code)
     assert link.endswith(f"&lesson=course&step=1&class={code}")
     assert "/Convolution?kernel=patch&pair=shapes&" in link  # the step's state
+
+
+def test_a_lesson_step_opens_the_tab_that_asks_its_question():
+    from cnnviz.ui import lesson
+
+    course = lesson.read_lesson("course")
+    tabs = {"cost": ("arch_params",), "1x1": ("pw_params",), "inception": ("inc_saving",)}
+    st.session_state[lesson._PAGE] = lesson.PAGE_PATHS["Architecture"]
+    try:
+        for number, tab in ((7, "cost"), (8, "1x1"), (9, "inception")):
+            st.session_state[lesson._VIEW] = lesson.LessonView(
+                course, course.step(number), None, teach=False)
+            # a key per step: Next to the same page opens the new step's tab
+            assert lesson.step_tabs(tabs) == {"default": tab, "on_change": "rerun",
+                                              "key": f"_cnnviz_tabs_course/{number}"}
+        st.session_state[lesson._VIEW] = lesson.LessonView(course, course.step(10), None,
+                                                           teach=False)
+        assert lesson.step_tabs(tabs) == {}  # no tab asks its question
+        st.session_state[lesson._PAGE] = lesson.PAGE_PATHS["Activations"]  # not its page
+        assert lesson.step_tabs(tabs) == {}
+        st.session_state[lesson._VIEW] = None  # not in a lesson
+        assert lesson.step_tabs(tabs) == {}
+    finally:
+        st.session_state.clear()

@@ -115,6 +115,22 @@ def is_current_page(step: Step) -> bool:
     return PAGE_PATHS.get(step.page) == st.session_state.get(_PAGE)
 
 
+def step_tabs(tabs: dict[str, tuple[str, ...]]) -> dict:
+    """Arguments for ``st.tabs`` that open the tab asking this lesson step's question
+    (``tabs``: tab label -> the ids of the questions asked in it), so a student following
+    the lesson lands on it; {} outside a lesson step or when no tab asks its question.
+
+    The tabs get a key of the step's own: unkeyed tabs keep the open tab when Next moves
+    to another step on the same page, whatever their ``default``."""
+    view = lesson_view()
+    if view is None or view.step.question is None or not is_current_page(view.step):
+        return {}
+    label = next((t for t, ids in tabs.items() if view.step.question.id in ids), None)
+    if label is None:
+        return {}
+    return {"default": label, "key": f"_cnnviz_tabs_{view.poll_id}", "on_change": "rerun"}
+
+
 def mark_done(view: LessonView) -> None:
     """The student answered (or skipped) the step's question: show what to notice."""
     st.session_state.setdefault(_DONE, set()).add(view.poll_id)
@@ -204,9 +220,12 @@ def app_url() -> str:
 
 
 def student_link(view: LessonView, number: int) -> str:
-    """The link students open for step ``number`` (the lecturer's, without ``teach``)."""
+    """The link students open for step ``number``: the lecturer's, without ``teach`` and
+    without the presenter view (a projector's large print is not for a laptop)."""
     step = view.lesson.step(number)
-    return f"{app_url()}/{step.page}?{urlencode(view.params(number, teach=False))}"
+    params = view.params(number, teach=False)
+    params.pop("present", None)
+    return f"{app_url()}/{step.page}?{urlencode(params)}"
 
 
 def _lesson_bar(view: LessonView) -> None:
