@@ -151,6 +151,8 @@ BUILDERS = {
     "questions.poll_figure": lambda: questions.poll_figure(["3", "5", "7"], [4, 11, 2]),
     "questions.poll_figure revealed": lambda: questions.poll_figure(
         ["3", "5", "7"], [4, 11, 2], measured="5"),
+    "questions.poll_figure missed": lambda: questions.poll_figure(
+        ["much smaller", "about the same"], [2, 1], measured="much larger"),
     "questions.click_figure": lambda: questions.click_figure(
         (POSITIVE[..., None] * [255, 128, 0]).astype(np.uint8), click=(2, 3)),
     "questions.click_figure revealed": lambda: questions.click_figure(
@@ -284,3 +286,13 @@ def test_tile_grid():
     tiled = maps.tile_grid(rgb, cols=2, pad=1)
     assert tiled.shape == (2 * 4 + 1, 2 * 5 + 1, 3)
     assert np.array_equal(tiled[5:9, 0:5], rgb[2])
+
+
+def test_the_poll_shows_the_measured_answer_even_when_nobody_chose_it():
+    got = questions.poll_figure(["3", "5"], [4, 11], measured="5")
+    assert "(green)" in got.layout.title.text and list(got.data[0].x) == ["3", "5"]
+    missed = questions.poll_figure(["3", "5"], [4, 11], measured="7")
+    assert list(missed.data[0].x) == ["3", "5", "7"] and list(missed.data[0].y) == [4, 11, 0]
+    assert missed.data[0].marker.color[-1] == theme.CATEGORICAL[2]
+    assert "measured: 7, chosen by nobody" in missed.layout.title.text
+    assert "green" not in missed.layout.title.text

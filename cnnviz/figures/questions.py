@@ -11,9 +11,13 @@ from cnnviz.figures.maps import map_figure
 def poll_figure(answers: list[str], counts: list[int], *, measured: str | None = None,
                 span: float = 1.0):
     """A histogram of a class's answers; after the reveal the measured answer's bar is
-    green and every other bar grey, so the room sees at once how many got it."""
+    green and every other bar grey, so the room sees at once how many got it (an answer
+    nobody gave gets its place on the axis and the title says so)."""
     import plotly.graph_objects as go
 
+    missed = measured is not None and measured not in answers
+    if missed:  # nobody chose it: its place on the axis still shows where it was
+        answers, counts = [*answers, measured], [*counts, 0]
     colours = [theme.CATEGORICAL[0]] * len(answers)
     if measured is not None:
         colours = [theme.CATEGORICAL[2] if a == measured else theme.NEUTRAL for a in answers]
@@ -24,8 +28,9 @@ def poll_figure(answers: list[str], counts: list[int], *, measured: str | None =
         cliponaxis=False, hovertemplate="%{x}: %{y} answers<extra></extra>"))
     fig.update_xaxes(type="category", title="answer")
     fig.update_yaxes(title="students", rangemode="tozero", dtick=max(1, total // 5))
-    title = f"{sum(counts)} answers" + ("" if measured is None else
-                                        f" · measured: {measured} (green)")
+    title = f"{sum(counts)} answers" + (
+        "" if measured is None else f" · measured: {measured}, chosen by nobody" if missed
+        else f" · measured: {measured} (green)")
     return theme.style(fig, height=320, title=title, span=span)
 
 
