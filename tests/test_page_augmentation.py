@@ -299,6 +299,9 @@ def test_the_verdict_follows_the_numbers(app):
     next(b for b in app.button if b.label == "Check my answer").click()  # the only one left
     app.run()
     assert "**helped**" in _texts(app) and "textbook" not in _texts(app)
+    # a choice's verdict shows both options in full (a metric would cut a phrase short)
+    assert any(m.value == "Your answer  \n**raise it**" for m in app.markdown)
+    assert not [m for m in app.metric if m.label in ("Your answer", "Measured")]
     _finished_result(app, runs((0.6, 0.62), (0.4, 0.42)), seeds=2, epochs=10)
     app.run()
     skip_questions(app)

@@ -202,7 +202,11 @@ def _show_verdict(question: Question, answer, measured: Measured | None, image) 
                     "compare them.")
         return
     verdict = questions.score(question, answer, measured)
-    if question.kind != "click":
+    if question.kind == "choice":  # an option can be a phrase: a metric would cut it short
+        cols = st.columns(2)
+        cols[0].markdown(f"Your answer  \n**{verdict.answer}**")
+        cols[1].markdown(f"Measured  \n**{verdict.measured}**")
+    elif question.kind == "number":
         cols = st.columns(2)
         cols[0].metric("Your answer", verdict.answer)
         cols[1].metric("Measured", verdict.measured)
