@@ -22,28 +22,29 @@ ROOT = Path(__file__).resolve().parents[1]
 SHOTS = Path(os.environ.get("CNNVIZ_SHOTS", ROOT / "shots"))
 VIEWPORT = {"width": 1280, "height": 720}
 SHORT = '''
-title = "Pooling in class"
+title = "Convolution in class"
 
 [[steps]]
-page = "Pooling_and_Receptive_Fields"
-title = "Pooling"
-notice = "Windows that do not fit are dropped: the width is (W - k) // s + 1."
+page = "Convolution"
+title = "The output size"
+state = { src = "shape", kernel = "classic", classic = "sobel-x", stride = 2 }
+notice = "Output size = floor((n + p - d(k - 1) - 1) / s) + 1."
 
 [steps.question]
-id = "pool_width"
+id = "conv_size"
 kind = "number"
 unit = "pixels"
 
 [[steps]]
-page = "Activations"
-title = "Zeros"
-notice = "Deep maps are mostly zero."
+page = "Architecture"
+title = "The 1x1 convolution"
+state = { pwl = "block2_pool", k = "8" }
+notice = "A 1x1 convolution mixes the channels at each pixel."
 
 [steps.question]
-id = "act_zeros"
-kind = "choice"
-prompt = "Going deeper, what happens to the share of zeros?"
-options = ["it grows", "it shrinks", "it stays about the same"]
+id = "pw_params"
+kind = "number"
+unit = "parameters"
 '''
 
 require_chromium()
@@ -71,23 +72,24 @@ def test_a_lecturer_sees_three_students_answers(tmp_path):
         code = lecturer.get_by_label("Class code", exact=True).input_value()
         assert re.fullmatch(r"[A-Z0-9]{4}", code), code
         lecturer.get_by_role("link", name="Open step 1 as the lecturer").click()
-        lecturer.wait_for_url(re.compile(r".*/Pooling_and_Receptive_Fields\?.*teach=1.*"))
+        lecturer.wait_for_url(re.compile(r".*/Convolution\?.*teach=1.*"))
         _settle(lecturer)
         bar = lecturer.locator(".st-key-lesson_bar")
         assert "step 1 of 2" in bar.inner_text()
         student_url = bar.locator("[data-testid='stCode']").inner_text().strip()
-        assert student_url.endswith(f"/Pooling_and_Receptive_Fields?lesson=short&step=1"
+        assert student_url.endswith(f"/Convolution?src=shape&kernel=classic&classic=sobel-x"
+                                    f"&stride=2&lesson=short&step=1"
                                     f"&class={code}"), student_url
-        question = lecturer.locator(".st-key-question_pool_width")
+        question = lecturer.locator(".st-key-question_conv_size")
         assert "Class question, step 1" in question.inner_text()
-        assert lecturer.get_by_text("After max pooling:").count() == 0
+        assert lecturer.get_by_text("The dilated kernel spans").count() == 0
 
-        answers = ["47", "47", "50"]
+        answers = ["31", "31", "32"]
         for n, answer in enumerate(answers):
             student = chromium.new_context(viewport=VIEWPORT).new_page()
             student.goto(student_url)
             _settle(student)
-            box = student.locator(".st-key-question_pool_width")
+            box = student.locator(".st-key-question_conv_size")
             assert "Lesson question, step 1" in box.inner_text()
             if n == 0:
                 box.scroll_into_view_if_needed()
@@ -98,28 +100,28 @@ def test_a_lecturer_sees_three_students_answers(tmp_path):
             student.get_by_text(f"You said {answer} pixels").wait_for(timeout=120_000)
             _settle(student)
             assert f"You said {answer} pixels" in student.locator(
-                ".st-key-question_pool_width").inner_text()
+                ".st-key-question_conv_size").inner_text()
             assert "What to notice" in student.locator(".st-key-lesson_bar").inner_text()
             if n == 0:
-                student.locator(".st-key-question_pool_width").scroll_into_view_if_needed()
+                student.locator(".st-key-question_conv_size").scroll_into_view_if_needed()
                 _settle(student)
                 student.screenshot(path=str(SHOTS / "lesson-student-after.png"))
             student.context.close()
 
-        tally = lecturer.get_by_text(f"Class {code}: 3 answers so far — 47: 2 · 50: 1")
+        tally = lecturer.get_by_text(f"Class {code}: 3 answers so far — 31: 2 · 32: 1")
         tally.wait_for(timeout=30_000)  # the histogram refreshes itself every 2 s
         question.scroll_into_view_if_needed()
         lecturer.screenshot(path=str(SHOTS / "lesson-lecturer-before-reveal.png"))
         lecturer.get_by_role("button", name="Reveal the measured answer").click()
         _settle(lecturer)
-        assert lecturer.get_by_text("After max pooling:").count() >= 1
-        text = lecturer.locator(".st-key-question_pool_width").inner_text()
+        assert lecturer.get_by_text("The dilated kernel spans").count() >= 1
+        text = lecturer.locator(".st-key-question_conv_size").inner_text()
         assert re.search(r"of 3 answers \(\d+%\) match the measured \d+", text), text
-        lecturer.locator(".st-key-question_pool_width").scroll_into_view_if_needed()
+        lecturer.locator(".st-key-question_conv_size").scroll_into_view_if_needed()
         lecturer.screenshot(path=str(SHOTS / "lesson-lecturer-after-reveal.png"))
 
         lecturer.locator(".st-key-lesson_bar").get_by_role("button", name="Next").click()
-        lecturer.wait_for_url(re.compile(r".*/Activations\?.*step=2.*"))
+        lecturer.wait_for_url(re.compile(r".*/Architecture\?.*step=2.*"))
         _settle(lecturer)
         assert f"class={code}" in lecturer.url and "lesson=short" in lecturer.url
         assert "step 2 of 2" in lecturer.locator(".st-key-lesson_bar").inner_text()
