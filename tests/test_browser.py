@@ -1,6 +1,6 @@
 """The real app in a real browser (headless Chromium), one server for the whole module.
 
-- Four students at once, each with their own image, walk three pages by the sidebar
+- Four students at once, each with their own image, walk two pages by the sidebar
   links: no errors, and no session sees another's image. (How much load the
   server takes — every page, more rounds, timings — is ``benchmarks/bench_load.py``.)
 - The warm-up (on here, as in a deployment, for the load test's pages) computes each
@@ -39,9 +39,9 @@ pytestmark = pytest.mark.browser
 
 SESSIONS = 4
 ROUNDS = 1
-#: pages with the image picker, one of them with a model (Grad-CAM)
-LOAD_PAGES = ("pages/1_Convolution.py", "pages/2_Pooling_and_Receptive_Fields.py",
-              "pages/8_Grad-CAM.py")
+#: pages with the image picker, one of them with a model (Grad-CAM); every page under
+#: load is benchmarks/bench_load.py's and bench_capacity.py's
+LOAD_PAGES = ("pages/1_Convolution.py", "pages/8_Grad-CAM.py")
 WARM_PAGES = tuple(page_url_path(p) for p in LOAD_PAGES)
 
 
