@@ -17,6 +17,7 @@ import json
 import os
 import platform
 import time
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -53,24 +54,42 @@ def cam_localisation(model, images, masks, labels) -> tuple[float, float, float]
     return pointing, float(energy.mean()), float(masks.mean())
 
 
-def main(argv=None) -> dict:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def arguments(argv, description: str, lr: float) -> argparse.Namespace:
+    """The command line every shapes-training script takes (``lr``: its default rate)."""
+    parser = argparse.ArgumentParser(description=description)
     parser.add_argument("--train", type=int, default=6000, help="training images")
     parser.add_argument("--val", type=int, default=500)
     parser.add_argument("--test", type=int, default=1000)
     parser.add_argument("--epochs", type=int, default=8)
     parser.add_argument("--batch-size", type=int, default=64)
-    parser.add_argument("--lr", type=float, default=2e-3)
+    parser.add_argument("--lr", type=float, default=lr)
     parser.add_argument("--out", default=None,
                         help="weights path ending in .weights.h5 (default: the shipped one); "
                         "the JSON goes next to it")
-    args = parser.parse_args(argv)
+    return parser.parse_args(argv)
 
+
+@dataclass
+class ShapesRun:
+    """One training on the shapes splits: the data, the fit and the test, timed."""
+
+    test: object  # the test split (images, labels, masks)
+    history: dict
+    test_loss: float
+    test_accuracy: float
+    data_seconds: float
+    train_seconds: float
+    train_cpu_seconds: float
+
+
+def train_on_shapes(build, args: argparse.Namespace) -> tuple[object, ShapesRun]:
+    """Seed everything, make the train/validation/test splits (the test split from a seed
+    the training never sees), then fit ``build(seed=INIT_SEED)`` with Adam on a
+    cosine-decayed rate and a from-logits cross-entropy. Returns (model, run)."""
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     import keras
 
     from cnnviz.data import SOURCE_CLASSES, make_shapes
-    from cnnviz.models import builtin
 
     keras.utils.set_random_seed(INIT_SEED)
     start = time.perf_counter()
@@ -80,7 +99,7 @@ def main(argv=None) -> dict:
     data_seconds = time.perf_counter() - start
     print(f"data: {args.train}/{args.val}/{args.test} images in {data_seconds:.1f} s", flush=True)
 
-    model = builtin.build_shapes_cnn(seed=INIT_SEED)
+    model = build(seed=INIT_SEED)
     steps = args.epochs * int(np.ceil(args.train / args.batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(args.lr, decay_steps=steps, alpha=0.05)
     model.compile(
@@ -88,44 +107,49 @@ def main(argv=None) -> dict:
         loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
         metrics=["accuracy"],
     )
-    start = time.perf_counter()
+    start, cpu_start = time.perf_counter(), time.process_time()
     history = model.fit(
         train.images, train.labels, validation_data=(val.images, val.labels),
         epochs=args.epochs, batch_size=args.batch_size, shuffle=True, verbose=2,
     )
     train_seconds = time.perf_counter() - start
+    train_cpu_seconds = time.process_time() - cpu_start
     test_loss, test_accuracy = model.evaluate(test.images, test.labels, verbose=0)
-    pointing, energy, area = cam_localisation(model, test.images, test.masks, test.labels)
-    print(f"test accuracy {test_accuracy:.4f} (loss {test_loss:.3f}) on {args.test} fresh "
-          f"images; CAM peak on the object for {pointing:.1%}, {energy:.1%} of the CAM on "
-          f"the object (which covers {area:.1%} of the image); training {train_seconds:.0f} s",
-          flush=True)
+    return model, ShapesRun(test, history.history, float(test_loss), float(test_accuracy),
+                            data_seconds, train_seconds, train_cpu_seconds)
 
-    out = args.out or str(builtin.WEIGHTS_PATH)
+
+def save(weights_of, out: str, args: argparse.Namespace, run: ShapesRun, *, name: str,
+         measured: dict, architecture: dict) -> dict:
+    """Write ``weights_of``'s weights to ``out`` and, next to it, the JSON record: the
+    measured test accuracy (plus ``measured``), the per-epoch curves, the settings (plus
+    ``architecture``), seeds, timing, date and machine. Returns the record."""
+    import keras
+
+    from cnnviz.data import SOURCE_CLASSES
+
     os.makedirs(os.path.dirname(out), exist_ok=True)
-    model.save_weights(out)
+    weights_of.save_weights(out)
     info = {
-        "model": builtin.NAME,
+        "model": name,
         "classes": list(SOURCE_CLASSES),
-        "test_accuracy": round(float(test_accuracy), 4),
-        "test_loss": round(float(test_loss), 4),
+        "test_accuracy": round(run.test_accuracy, 4),
+        "test_loss": round(run.test_loss, 4),
         "test_size": args.test,
-        "cam_pointing_accuracy": round(pointing, 4),
-        "cam_energy_on_object": round(energy, 4),
-        "object_area_fraction": round(area, 4),
-        "val_accuracy_per_epoch": [round(float(a), 4) for a in history.history["val_accuracy"]],
-        "train_accuracy_per_epoch": [round(float(a), 4) for a in history.history["accuracy"]],
+        **measured,
+        "val_accuracy_per_epoch": [round(float(a), 4) for a in run.history["val_accuracy"]],
+        "train_accuracy_per_epoch": [round(float(a), 4) for a in run.history["accuracy"]],
         "settings": {
             "train_images": args.train, "val_images": args.val, "epochs": args.epochs,
             "batch_size": args.batch_size, "optimizer": "Adam",
             "learning_rate": f"{args.lr} cosine-decayed to {0.05 * args.lr:g}",
             "loss": "sparse categorical cross-entropy from logits",
-            "filters": list(builtin.FILTERS), "dropout": builtin.DROPOUT,
-            "params": int(model.count_params()),
+            **architecture,
         },
         "seeds": {"train": TRAIN_SEED, "val": VAL_SEED, "test": TEST_SEED, "init": INIT_SEED},
-        "train_seconds": round(train_seconds, 1),
-        "data_seconds": round(data_seconds, 1),
+        "train_seconds": round(run.train_seconds, 1),
+        "train_cpu_seconds": round(run.train_cpu_seconds, 1),
+        "data_seconds": round(run.data_seconds, 1),
         "date": _dt.datetime.now(_dt.UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPUs (shared), "
                    f"keras {keras.__version__}",
@@ -135,6 +159,25 @@ def main(argv=None) -> dict:
         f.write(json.dumps(info, indent=2) + "\n")
     print(json.dumps(info, indent=2))
     return info
+
+
+def main(argv=None) -> dict:
+    args = arguments(argv, __doc__.splitlines()[0], lr=2e-3)
+    from cnnviz.models import builtin
+
+    model, run = train_on_shapes(builtin.build_shapes_cnn, args)
+    test = run.test
+    pointing, energy, area = cam_localisation(model, test.images, test.masks, test.labels)
+    print(f"test accuracy {run.test_accuracy:.4f} (loss {run.test_loss:.3f}) on {args.test} "
+          f"fresh images; CAM peak on the object for {pointing:.1%}, {energy:.1%} of the CAM "
+          f"on the object (which covers {area:.1%} of the image); training "
+          f"{run.train_seconds:.0f} s", flush=True)
+    return save(model, args.out or str(builtin.WEIGHTS_PATH), args, run, name=builtin.NAME,
+                measured={"cam_pointing_accuracy": round(pointing, 4),
+                          "cam_energy_on_object": round(energy, 4),
+                          "object_area_fraction": round(area, 4)},
+                architecture={"filters": list(builtin.FILTERS), "dropout": builtin.DROPOUT,
+                              "params": int(model.count_params())})
 
 
 if __name__ == "__main__":
