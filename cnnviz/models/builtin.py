@@ -68,14 +68,20 @@ def build_shapes_cnn(*, seed: int = 0, dropout: float = DROPOUT):
     return keras.Model(inputs, outputs, name=NAME)
 
 
-def trained_info() -> dict | None:
-    """The JSON written next to the committed weights (accuracy, settings, seeds)."""
-    if not INFO_PATH.is_file():
+def read_info(path) -> dict | None:
+    """The JSON a training script wrote next to its committed weights (accuracy,
+    settings, seeds); None when it is missing or unreadable."""
+    if not path.is_file():
         return None
     try:
-        return json.loads(INFO_PATH.read_text())
+        return json.loads(path.read_text())
     except (OSError, ValueError):
         return None
+
+
+def trained_info() -> dict | None:
+    """The JSON written next to the committed weights (accuracy, settings, seeds)."""
+    return read_info(INFO_PATH)
 
 
 def load_shapes_cnn():

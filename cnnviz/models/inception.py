@@ -15,13 +15,13 @@ the inception demo uses it. Keras is imported inside the functions.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from cnnviz import architecture as A
 from cnnviz.cache import LRU
 from cnnviz.data import SOURCE_CLASSES
 from cnnviz.errors import ModelError
+from cnnviz.models.builtin import read_info
 
 NAME = "shapes_inception"
 INPUT_SHAPE = (64, 64, 3)
@@ -56,12 +56,7 @@ def build_shapes_inception(*, seed: int = 0):
 
 def trained_info() -> dict | None:
     """The JSON written next to the committed weights (accuracy, settings, seeds)."""
-    if not INFO_PATH.is_file():
-        return None
-    try:
-        return json.loads(INFO_PATH.read_text())
-    except (OSError, ValueError):
-        return None
+    return read_info(INFO_PATH)
 
 
 #: a small test set (from the training script's test seed) whose accuracy the JSON
