@@ -123,7 +123,8 @@ def screenshot_whole_app(page, path: str, max_height: int = 12_000) -> None:
 def choose(page, label: str, option) -> None:
     """Pick ``option`` (text, or a compiled pattern) in the selectbox labelled ``label``,
     then wait for the rerun. A click that lands while the page is still drawing may not
-    open the list, so the box is clicked again until the option shows."""
+    open the list, and a rerun can close the open list before the option is clicked, so
+    both are tried again until the option is picked."""
     box = page.locator("[data-testid='stSelectbox']").filter(has_text=label).first
     if isinstance(option, str):
         option = re.compile("^" + re.escape(option) + r"\b")
@@ -132,11 +133,13 @@ def choose(page, label: str, option) -> None:
         box.click()
         try:
             wanted.wait_for(timeout=10_000)
+            wanted.click(timeout=5_000)
             break
         except Exception:  # noqa: BLE001 - playwright's TimeoutError: open it again
             page.keyboard.press("Escape")
             wait_until_done(page)
-    wanted.click()
+    else:
+        raise AssertionError(f"could not pick {option.pattern!r} in {label!r}")
     page.wait_for_timeout(400)  # let the rerun the choice asked for start
     wait_until_done(page)
 
