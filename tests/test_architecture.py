@@ -11,6 +11,7 @@ import pytest
 from figurecheck import assert_follows_template
 
 from cnnviz import architecture as A
+from cnnviz import nettext
 from cnnviz.errors import CnnvizError
 from cnnviz.figures import diagram
 from cnnviz.figures import residual as residual_figures
@@ -301,31 +302,31 @@ EVERY_KIND = [
 def test_every_kind_round_trips_through_its_text():
     assert {layer.kind for layer in EVERY_KIND} | {"gap", "flatten"} == set(A.KINDS)
     for spec in (EVERY_KIND, EVERY_KIND[:8] + [A.LayerSpec("gap"), A.LayerSpec("flatten")]):
-        text = A.net_text(spec, (48, 40, 2))
-        assert A.parse_net(text) == ((48, 40, 2), spec), text
-    assert A.net_text(EVERY_KIND[:4], (48, 40, 2)) == \
+        text = nettext.net_text(spec, (48, 40, 2))
+        assert nettext.parse_net(text) == ((48, 40, 2), spec), text
+    assert nettext.net_text(EVERY_KIND[:4], (48, 40, 2)) == \
         "48x40x2,conv-12-k5-s2-valid-tanh,conv1x1-7-sigmoid,maxpool-3-s1-valid,avgpool-2"
 
 
 @pytest.mark.parametrize("name", list(A.PRESETS))
 def test_every_preset_round_trips_through_its_text(name):
     shape, spec = A.preset(name)
-    text = A.net_text(spec, shape)
-    assert A.parse_net(text) == (shape, spec)
+    text = nettext.net_text(spec, shape)
+    assert nettext.parse_net(text) == (shape, spec)
     assert len(text) < 200 and text.startswith("x".join(map(str, shape)) + ",")
 
 
 def test_random_networks_round_trip_with_the_same_table():
     for shape, spec in _random_cases():
-        again_shape, again = A.parse_net(A.net_text(spec, shape))
-        assert again_shape == shape and again == [A.canonical(layer) for layer in spec]
+        again_shape, again = nettext.parse_net(nettext.net_text(spec, shape))
+        assert again_shape == shape and again == [nettext.canonical(layer) for layer in spec]
         assert A.analyze(again, shape) == A.analyze(spec, shape)
 
 
 def test_settings_a_kind_does_not_use_are_not_written():
     pool = A.LayerSpec("maxpool", filters=99, kernel=2, stride=2, activation="tanh", rate=0.9)
-    assert A.net_text([pool], (8, 8, 1)) == "8x8x1,maxpool-2"
-    assert A.canonical(pool) == A.LayerSpec("maxpool", kernel=2, stride=2)
+    assert nettext.net_text([pool], (8, 8, 1)) == "8x8x1,maxpool-2"
+    assert nettext.canonical(pool) == A.LayerSpec("maxpool", kernel=2, stride=2)
     # every setting a kind uses changes its text
     for layer in EVERY_KIND:
         for name in A.USED_FIELDS[layer.kind]:
@@ -335,15 +336,16 @@ def test_settings_a_kind_does_not_use_are_not_written():
                 "activation": "tanh" if value == "relu" else "relu",
                 "rate": 0.5 if value != 0.5 else 0.25}[name]
             changed = replace(layer, **{name: other})
-            assert A.net_text([changed], (8, 8, 1)) != A.net_text([layer], (8, 8, 1)), changed
+            assert nettext.net_text([changed], (8, 8, 1)) != \
+                nettext.net_text([layer], (8, 8, 1)), changed
 
 
 def test_a_typed_network_may_use_capitals_spaces_and_glued_numbers():
-    assert A.parse_net(" 64X64x3, Conv16 ,maxpool2,conv1x18, dense-5-LINEAR") == (
+    assert nettext.parse_net(" 64X64x3, Conv16 ,maxpool2,conv1x18, dense-5-LINEAR") == (
         (64, 64, 3), [A.LayerSpec("conv"), A.LayerSpec("maxpool", kernel=2, stride=2),
                       A.LayerSpec("conv1x1", filters=8),
                       A.LayerSpec("dense", filters=5, activation="linear")])
-    assert A.parse_net("32x32x1") == ((32, 32, 1), [])  # no layers: just the input
+    assert nettext.parse_net("32x32x1") == ((32, 32, 1), [])  # no layers: just the input
 
 
 @pytest.mark.parametrize("text,words", [
@@ -362,19 +364,20 @@ def test_a_typed_network_may_use_capitals_spaces_and_glued_numbers():
     ("64x64x3,gap-tanh", "'tanh' is not a setting of gap (none)"),
     ("64x64x3,conv-16-elu", "'elu' is not a setting of conv (k<kernel>, s<stride>, same/valid, "
                             "relu/tanh/sigmoid/linear)"),
-    ("64x64x3," + ",".join(["gap"] * (A.MAX_LAYERS + 1)), "41 layers; a link holds at most 40"),
+    ("64x64x3," + ",".join(["gap"] * (nettext.MAX_LAYERS + 1)),
+     "41 layers; a link holds at most 40"),
     ("64x64x3," + "dense-5-linear" * 200, "characters; a link holds at most 1500"),
     ("1x1x1,a,b,c,d,e", "Layer 1 'a': 'a' is not a layer type"),
 ])
 def test_a_bad_network_text_says_what_is_wrong(text, words):
     with pytest.raises(CnnvizError) as error:
-        A.parse_net(text)
+        nettext.parse_net(text)
     assert words in str(error.value)
 
 
 def test_a_bad_network_names_each_bad_layer_up_to_three():
     with pytest.raises(CnnvizError) as error:
-        A.parse_net("8x8x1,conv-0,pool,conv-16,dense-1-elu,zz")
+        nettext.parse_net("8x8x1,conv-0,pool,conv-16,dense-1-elu,zz")
     message = str(error.value)
     assert message.startswith("Layer 1 'conv-0': filters 0 is not between 1 and 2048; layer 2 "
                               "'pool': 'pool' is not a layer type")
@@ -384,6 +387,6 @@ def test_a_bad_network_names_each_bad_layer_up_to_three():
 def test_the_longest_networks_a_link_holds_fit_its_length():
     widest = A.LayerSpec("conv", filters=2048, kernel=11, stride=8, padding="valid",
                          activation="sigmoid")
-    text = A.net_text([widest] * A.MAX_LAYERS, (512, 512, 64))
-    assert len(text) <= A.MAX_NET_CHARS
-    assert A.parse_net(text)[1] == [widest] * A.MAX_LAYERS
+    text = nettext.net_text([widest] * nettext.MAX_LAYERS, (512, 512, 64))
+    assert len(text) <= nettext.MAX_NET_CHARS
+    assert nettext.parse_net(text)[1] == [widest] * nettext.MAX_LAYERS

@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from viewpages import notices
 
 from cnnviz import architecture as A
+from cnnviz import nettext
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGE = "pages/3_Architecture.py"
@@ -244,7 +245,7 @@ def test_a_link_fills_the_builder_and_the_link_carries_its_edits(page):
     at.query_params = {"net": net}
     at.switch_page(PAGE).run()
     _ok(at)
-    shape, spec = A.parse_net(net)
+    shape, spec = nettext.parse_net(net)
     rows = A.analyze(spec, shape)
     total = A.totals(rows)
     assert _builder(at) == (shape, [A.KINDS[layer.kind] for layer in spec],
@@ -267,12 +268,12 @@ def test_a_link_fills_the_builder_and_the_link_carries_its_edits(page):
     # a preset
     at.selectbox(key="arch_preset").set_value("Tiny ResNet")
     at.button(key="arch_load").click().run()
-    assert at.query_params == {"net": A.net_text(*reversed(A.preset("Tiny ResNet")))}
+    assert at.query_params == {"net": nettext.net_text(*reversed(A.preset("Tiny ResNet")))}
     # more layers than a link holds: said, and the link opens on the default network
     at.session_state[at.data_editor[0].key] = {
         "edited_rows": {}, "deleted_rows": [],
         "added_rows": [{"kind": "Dense", "filters": 3}]
-        * (A.MAX_LAYERS + 1 - len(A.preset("Tiny ResNet")[1]))}
+        * (nettext.MAX_LAYERS + 1 - len(A.preset("Tiny ResNet")[1]))}
     at.run()
     assert not at.exception and at.query_params == {}
     assert any(w.value.startswith("This network cannot travel in a link: the network has 41 "

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from cnnviz import views
+from cnnviz import nettext, views
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ["cat (Chelsea)", "coffee cup", "astronaut"]
@@ -290,7 +290,7 @@ def test_a_network_is_written_the_way_the_builder_writes_it():
     # a preset that is not the default is written out; the default preset is not
     from cnnviz import architecture
 
-    lenet = architecture.net_text(*reversed(architecture.preset("LeNet-5")))
+    lenet = nettext.net_text(*reversed(architecture.preset("LeNet-5")))
     assert views.to_query(_parse("architecture", "net=" + lenet)[0]) == "net=" + lenet
     assert views.to_query(_parse("architecture", "net=" + TINY_VGG)[0]) == ""
 

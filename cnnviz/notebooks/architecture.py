@@ -5,7 +5,7 @@ scales, and the plain-vs-residual experiment with the view's settings."""
 
 from __future__ import annotations
 
-from cnnviz import architecture
+from cnnviz import architecture, nettext
 from cnnviz.notebooks.common import image_code
 from cnnviz.views import View
 from cnnviz.views.architecture import DEMO_MODEL
@@ -92,11 +92,11 @@ def code(view: View) -> str:
 def _network_code(net: str) -> str:
     """The builder's network: its table in pure Python and, when every layer works, the
     real Keras model with the same parameter count."""
-    input_shape, spec = architecture.parse_net(net)
+    input_shape, spec = nettext.parse_net(net)
     code = (
         "# %% The network in the builder: what each layer outputs and costs\n"
-        "from cnnviz import architecture\n\n"
-        f"input_shape, spec = architecture.parse_net({net!r})\n"
+        "from cnnviz import architecture, nettext\n\n"
+        f"input_shape, spec = nettext.parse_net({net!r})\n"
         "rows = architecture.analyze(spec, input_shape)\n"
         "for row in rows:\n"
         "    print(row.index, row.name, row.shape, row.params, row.macs, row.error or '')\n"

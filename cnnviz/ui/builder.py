@@ -22,7 +22,7 @@ from dataclasses import fields
 import pandas as pd
 import streamlit as st
 
-from cnnviz import architecture
+from cnnviz import architecture, nettext
 from cnnviz.architecture import LayerSpec
 from cnnviz.views import architecture as arch_view
 
@@ -80,7 +80,7 @@ def layer_builder(view) -> tuple[list[LayerSpec], tuple[int, int, int]]:
     layers = _layers()
     linked = view.linked("net")
     if linked is not None:  # a valid network: the view checked it
-        shape, spec = architecture.parse_net(linked)
+        shape, spec = nettext.parse_net(linked)
         _replace(architecture.spec_to_dicts(spec), shape)
     kind_of = {label: kind for kind, label in architecture.KINDS.items()}
     c1, c2, c3, c4, c5 = st.columns([2, 1, 1, 1, 1], vertical_alignment="bottom")
@@ -121,7 +121,7 @@ def _publish(view, spec: list[LayerSpec], input_shape: tuple[int, int, int]) -> 
     """The table as the view's network; one a link cannot carry (too many layers) is
     said, and the link carries the default network instead."""
     try:
-        view.set("net", arch_view.net(architecture.net_text(spec, input_shape)))
+        view.set("net", arch_view.net(nettext.net_text(spec, input_shape)))
     except ValueError as error:
         default = view.spec.param("net").default
         view.set("net", default)

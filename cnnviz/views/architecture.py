@@ -3,7 +3,7 @@ demo (layer, output channels, pixel), the bottleneck calculator, the trained
 inception block (which one), the residual experiment's settings and the model whose
 diagram is drawn.
 
-The network travels as the one-line text of ``architecture.net_text`` (input size,
+The network travels as the one-line text of ``nettext.net_text`` (input size,
 then one token per layer: ``64x64x3,conv-16,maxpool-2,flatten,dense-5-linear``); a
 text that is not a network opens the default preset with a notice.
 
@@ -14,7 +14,7 @@ for the chosen image.
 
 from __future__ import annotations
 
-from cnnviz import architecture
+from cnnviz import architecture, nettext
 from cnnviz.errors import CnnvizError
 from cnnviz.models.inception import BLOCKS
 from cnnviz.views.core import PageSpec, Param
@@ -27,7 +27,7 @@ KERNELS = (3, 5, 7)
 BLOCK_LABELS = {block: f"block {i} ({block})" for i, block in enumerate(BLOCKS, start=1)}
 #: the builder's first network, and each preset's text as a notice names it
 START_PRESET = "Tiny VGG"
-PRESET_NETS = {architecture.net_text(spec, shape): f"the {name} preset"
+PRESET_NETS = {nettext.net_text(spec, shape): f"the {name} preset"
                for name, (shape, spec) in architecture.PRESETS.items()}
 
 
@@ -35,7 +35,7 @@ def net(text: str) -> str:
     """A network's text in its canonical form (how the builder writes it); raises
     ValueError saying what is wrong when it is not a network a link can carry."""
     try:
-        return architecture.net_text(*reversed(architecture.parse_net(text)))
+        return nettext.net_text(*reversed(nettext.parse_net(text)))
     except CnnvizError as error:
         message = str(error).rstrip(".")
         raise ValueError(message[0].lower() + message[1:]) from None
@@ -107,10 +107,10 @@ SPEC = PageSpec("architecture", "pages/3_Architecture.py", "Architecture", (
     Param("bn", "residual: batch norm", "bool", default=True),
     Param("steps", "residual: training steps", "int", default=40, valid=(10, 120, 10)),
     model_param(),
-    Param("net", "network", "text", default=architecture.net_text(
+    Param("net", "network", "text", default=nettext.net_text(
               *reversed(architecture.preset(START_PRESET))), decode=net, labels=PRESET_NETS,
-          where=f"the input size, then up to {architecture.MAX_LAYERS} layers "
-                "(see `architecture.net_text`)",
+          where=f"the input size, then up to {nettext.MAX_LAYERS} layers "
+                "(see `nettext.net_text`)",
           doc="the builder's layers, comma-separated after the input size: `conv-32-k5-s2-"
               "valid-tanh`, `conv1x1-16`, `maxpool-3-s2`, `dropout-0.5`, `residual-32-s2`, "
               "`dense-10-linear`, `gap`... (left out: kernel 3, stride 1 or a pool's window, "
